@@ -1,0 +1,492 @@
+/**
+ * The SQL behind every number on the dashboard and in the API. Unfiltered questions are answered
+ * from the hourly rollups (UTC buckets, shifted into the site's time zone here); filtered ones,
+ * and zones whose midnights are not on a UTC hour, from the raw tables. Both paths compute the
+ * same base sums, and one select list (metricColumns) turns them into metrics, so they agree.
+ *
+ * Definitions (docs/DEVELOPING.md repeats them):
+ * - visitors: distinct visitors with any event in the range (per row: with a visit there);
+ * - visits: sessions that started in the range; bounce: sextant_is_bounce() in SQL;
+ * - revenue: purchases in the range, net of refunds, in the site currency (minor units); by
+ *   dimension it follows last-touch attribution credits, purchases no visit explains forming
+ *   an "Unmatched" row;
+ * - customers: distinct buyers (email, else visitor id) with a purchase that is not a refund;
+ * - conversion rate: customers / visitors (for goals: converting visitors / all visitors).
+ * Filters choose visits: attributes must match; a page filter keeps only that page's events and
+ * the visits that saw it; a goal filter keeps the visits that completed the goal.
+ */
+import type { Sql } from "../db/connect.ts";
+import type postgres from "postgres";
+import { type Dimension, DIMENSION_INFO, type Filter, type Metric, METRICS } from "./dimensions.ts";
+import {
+  alignsWithHours,
+  bucketLabels,
+  checkGranularity,
+  type Granularity,
+  type ResolvedPeriod,
+  resolvePeriod,
+} from "./period.ts";
+import { breakdownDimension, queryMetrics, type StatsQuery, timeGranularity } from "./query.ts";
+
+type Fragment = postgres.PendingQuery<postgres.Row[]>;
+
+/** What the stats need to know about a site. */
+export interface StatsSite {
+  id: number;
+  timezone: string;
+  currency: string;
+  created_at: Date;
+  first_event_at: Date | null;
+}
+
+export interface StatsOptions {
+  /** "Now", for tests. */
+  now?: Date;
+  /** Never read rollups (benchmarks compare against this). */
+  raw?: boolean;
+}
+
+export interface Range {
+  from: Date;
+  to: Date;
+}
+
+export type MetricValues = Partial<Record<Metric, number | null>>;
+
+export interface AggregateResult {
+  totals: MetricValues;
+  previous: MetricValues | null;
+}
+
+export interface SeriesPoint {
+  /** Local start of the bucket, "YYYY-MM-DDTHH:MM". */
+  bucket: string;
+  values: MetricValues;
+}
+
+export interface BreakdownRow {
+  /** The dimension's value ("" when empty); null for the Unmatched revenue row. */
+  value: string | null;
+  values: MetricValues;
+}
+
+export interface BreakdownResult {
+  dimension: Dimension;
+  rows: BreakdownRow[];
+  totalRows: number;
+  page: number;
+  limit: number;
+}
+
+/** The period a query asks for, resolved in its time zone. */
+export function queryPeriod(site: StatsSite, q: StatsQuery, now = new Date()): ResolvedPeriod {
+  return resolvePeriod(
+    { period: q.period, from: q.from, to: q.to },
+    q.timezone ?? site.timezone,
+    now,
+    site.first_event_at ?? site.created_at,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filters
+
+function escapeLike(v: string): string {
+  return v.replace(/[\\%_]/g, (c) => "\\" + c);
+}
+
+/** `column <op> value` for one filter. */
+function match(sql: Sql, column: Fragment, f: Filter): Fragment {
+  if (f.op === "is") return sql`${column} = ${f.value}`;
+  if (f.op === "is_not") return sql`${column} <> ${f.value}`;
+  return sql`${column} ilike ${"%" + escapeLike(f.value) + "%"}`;
+}
+
+function and(sql: Sql, parts: Fragment[]): Fragment {
+  if (parts.length === 0) return sql``;
+  return parts.reduce((acc, p) => sql`${acc} and ${p}`, sql``);
+}
+
+function col(sql: Sql, alias: string, name: string): Fragment {
+  return sql`${sql(alias)}.${sql(name)}`;
+}
+
+function byScope(filters: Filter[], ...scopes: string[]): Filter[] {
+  return filters.filter((f) => scopes.includes(DIMENSION_INFO[f.dimension].scope));
+}
+
+/** Sessions (of the site, any start) that include a matching pageview or goal in the range. */
+function eventSessions(sql: Sql, siteId: number, r: Range, f: Filter): Fragment {
+  const info = DIMENSION_INFO[f.dimension];
+  const kind = info.scope === "page" ? sql`ev.type = 'pageview'` : sql`ev.type = 'event'`;
+  return sql`(select ev.session_id from events ev
+    where ev.site_id = ${siteId} and ev.ts >= ${r.from} and ev.ts < ${r.to} and ${kind}
+      and ${match(sql, col(sql, "ev", info.column), f)})`;
+}
+
+/** Extra conditions on sessions `s` for the filters. */
+function sessionConds(sql: Sql, siteId: number, r: Range, filters: Filter[]): Fragment {
+  const parts: Fragment[] = [];
+  for (const f of byScope(filters, "visit", "visit_only")) {
+    parts.push(match(sql, col(sql, "s", DIMENSION_INFO[f.dimension].column), f));
+  }
+  for (const f of byScope(filters, "page", "goal")) {
+    parts.push(sql`s.session_id in ${eventSessions(sql, siteId, r, f)}`);
+  }
+  return and(sql, parts);
+}
+
+/** Extra conditions on events `e` for the filters. */
+function eventConds(sql: Sql, siteId: number, r: Range, filters: Filter[]): Fragment {
+  const parts: Fragment[] = [];
+  for (const f of byScope(filters, "visit", "page")) {
+    parts.push(match(sql, col(sql, "e", DIMENSION_INFO[f.dimension].column), f));
+  }
+  for (const f of byScope(filters, "visit_only")) {
+    // Visits can start before the range and still have events in it; none lasts a day.
+    parts.push(sql`e.session_id in (select s.session_id from sessions s
+      where s.site_id = ${siteId} and s.started_at >= ${new Date(r.from.getTime() - 86_400_000)}
+        and s.started_at < ${r.to}
+        and ${match(sql, col(sql, "s", DIMENSION_INFO[f.dimension].column), f)})`);
+  }
+  for (const f of byScope(filters, "goal")) {
+    parts.push(sql`e.session_id in ${eventSessions(sql, siteId, r, f)}`);
+  }
+  return and(sql, parts);
+}
+
+/** Extra conditions on attribution credits `c` for the filters (unmatched never match). */
+function creditConds(sql: Sql, filters: Filter[]): Fragment {
+  if (filters.length === 0) return sql``;
+  const parts: Fragment[] = [sql`c.touch >= 0`];
+  for (const f of filters) {
+    const info = DIMENSION_INFO[f.dimension];
+    if (info.scope === "visit" || f.dimension === "entry_page") {
+      parts.push(match(sql, col(sql, "c", info.column), f));
+    } else if (f.dimension === "exit_page") {
+      parts.push(sql`exists (select 1 from sessions s where s.site_id = c.site_id
+        and s.session_id = c.session_id and s.started_at = c.session_started_at
+        and ${match(sql, col(sql, "s", "exit_page"), f)})`);
+    } else {
+      const kind = info.scope === "page" ? sql`ev.type = 'pageview'` : sql`ev.type = 'event'`;
+      parts.push(sql`exists (select 1 from events ev where ev.site_id = c.site_id
+        and ev.session_id = c.session_id and ev.ts >= c.session_started_at
+        and ev.ts < c.session_started_at + interval '1 day' and ${kind}
+        and ${match(sql, col(sql, "ev", info.column), f)})`);
+    }
+  }
+  return and(sql, parts);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Base sums. Each subquery yields some of: visitors, pageviews, sessions, bounces, duration_s,
+// events, revenue, orders, customers — keyed by `k` (a bucket label or a dimension value).
+
+const CUSTOMER = "coalesce(nullif(p.customer_email, ''), p.visitor_id, p.id::text)";
+
+interface Plan {
+  sql: Sql;
+  siteId: number;
+  range: Range;
+  filters: Filter[];
+  rollups: boolean;
+  tz: string;
+}
+
+/** Visitors and pageviews from events, keyed by `key` (an expression on `ts`/`bucket`). */
+function visitorSums(p: Plan, key: (time: Fragment) => Fragment | null): Fragment {
+  const { sql, siteId, range: r } = p;
+  if (p.rollups) {
+    const k = key(sql`bucket`);
+    return sql`select k, count(*)::int8 as visitors, sum(pv)::int8 as pageviews
+      from (select ${k ?? sql`1`} as k, visitor_key, sum(pageviews) as pv from visitors_hourly
+            where site_id = ${siteId} and bucket >= ${r.from} and bucket < ${r.to}
+            group by 1, 2) x group by 1`;
+  }
+  const k = key(sql`e.ts`);
+  return sql`select k, count(*)::int8 as visitors, sum(pv)::int8 as pageviews
+    from (select ${
+    k ?? sql`1`
+  } as k, e.visitor_id, count(*) filter (where e.type = 'pageview') as pv
+          from events e
+          where e.site_id = ${siteId} and e.ts >= ${r.from} and e.ts < ${r.to}
+            ${eventConds(p.sql, siteId, r, p.filters)}
+          group by 1, 2) x group by 1`;
+}
+
+/** Visit sums keyed by `key`; `perVisitor` also counts distinct visitors per key. */
+function sessionSums(
+  p: Plan,
+  key: (row: "s" | "r", time: Fragment) => Fragment,
+  perVisitor: boolean,
+): Fragment {
+  const { sql, siteId, range: r } = p;
+  const outer = sql`sum(sessions)::int8 as sessions, sum(bounces)::int8 as bounces,
+    sum(duration_s)::int8 as duration_s, sum(pageviews)::int8 as pageviews`;
+  if (p.rollups) {
+    const k = key("r", sql`bucket`);
+    if (!perVisitor) {
+      return sql`select ${k} as k, ${outer} from sessions_hourly
+        where site_id = ${siteId} and bucket >= ${r.from} and bucket < ${r.to} group by 1`;
+    }
+    return sql`select k, count(*)::int8 as visitors, ${outer}
+      from (select ${k} as k, visitor_key, sum(sessions) as sessions, sum(bounces) as bounces,
+                   sum(duration_s) as duration_s, sum(pageviews) as pageviews
+            from sessions_hourly
+            where site_id = ${siteId} and bucket >= ${r.from} and bucket < ${r.to}
+            group by 1, 2) x group by 1`;
+  }
+  const k = key("s", sql`s.started_at`);
+  return sql`select k, ${perVisitor ? sql`count(*)::int8` : sql`null::int8`} as visitors, ${outer}
+    from (select ${k} as k, ${perVisitor ? sql`s.visitor_id` : sql`1`} as who,
+                 count(*) as sessions,
+                 count(*) filter (where sextant_is_bounce(s.pageviews, s.engaged_ms)) as bounces,
+                 sum(sextant_visit_seconds(s.started_at, s.ended_at)) as duration_s,
+                 sum(s.pageviews) as pageviews
+          from sessions s
+          where s.site_id = ${siteId} and s.started_at >= ${r.from} and s.started_at < ${r.to}
+            ${sessionConds(sql, siteId, r, p.filters)}
+          group by 1, 2) x group by 1`;
+}
+
+/** Revenue, orders and customers keyed by `key`; by credits when filtered or by dimension. */
+function revenueSums(
+  p: Plan,
+  key: (time: Fragment) => Fragment | null,
+  dimension?: Dimension,
+): Fragment {
+  const { sql, siteId, range: r } = p;
+  if (!dimension && p.filters.length === 0) {
+    const k = key(sql`p.ts`);
+    return sql`select ${k ?? sql`1`} as k, sum(p.amount_site_minor)::int8 as revenue,
+        count(*) filter (where p.kind <> 'refund')::int8 as orders,
+        count(distinct ${sql.unsafe(CUSTOMER)}) filter (where p.kind <> 'refund')::int8 as customers
+      from purchases p
+      where p.site_id = ${siteId} and p.ts >= ${r.from} and p.ts < ${r.to} group by 1`;
+  }
+  const k = dimension
+    ? sql`case when c.touch < 0 then null else ${
+      col(sql, "c", DIMENSION_INFO[dimension].column)
+    } end`
+    : key(sql`c.purchase_ts`) ?? sql`1`;
+  return sql`select ${k} as k, bool_or(c.touch < 0) as unmatched,
+      sum(c.amount_site_minor)::int8 as revenue,
+      count(distinct c.purchase_id) filter (where p.kind <> 'refund')::int8 as orders,
+      count(distinct ${sql.unsafe(CUSTOMER)}) filter (where p.kind <> 'refund')::int8 as customers
+    from attribution_credits c
+    join purchases p on p.site_id = c.site_id and p.id = c.purchase_id and p.ts = c.purchase_ts
+    where c.site_id = ${siteId} and c.model = 'last_touch'
+      and c.purchase_ts >= ${r.from} and c.purchase_ts < ${r.to}
+      ${creditConds(sql, p.filters)}
+    group by 1${dimension ? sql`, (c.touch < 0)` : sql``}`;
+}
+
+/** The one select list that turns base sums into metrics (`goalBase` for goal conversion). */
+function metricColumns(sql: Sql, goalBase?: Fragment): Fragment {
+  return sql`
+    coalesce(visitors, 0)::int8 as visitors,
+    coalesce(sessions, 0)::int8 as sessions,
+    coalesce(pageviews, 0)::int8 as pageviews,
+    round(100.0 * bounces / nullif(sessions, 0), 1)::float8 as bounce_rate,
+    round(duration_s::numeric / nullif(sessions, 0))::int8 as visit_duration,
+    coalesce(events, 0)::int8 as events,
+    coalesce(revenue, 0)::int8 as revenue,
+    coalesce(orders, 0)::int8 as orders,
+    coalesce(customers, 0)::int8 as customers,
+    ${
+    goalBase
+      ? sql`round(100.0 * visitors / nullif(${goalBase}, 0), 2)::float8`
+      : sql`round(100.0 * coalesce(customers, 0) / nullif(visitors, 0), 2)::float8`
+  } as conversion_rate,
+    round(revenue::numeric / nullif(orders, 0))::int8 as average_order_value,
+    round(coalesce(revenue, 0)::numeric / nullif(visitors, 0))::int8 as revenue_per_visitor`;
+}
+
+function pick(row: Record<string, unknown>, metrics: readonly Metric[]): MetricValues {
+  const out: MetricValues = {};
+  for (const m of metrics) out[m] = row[m] === null || row[m] === undefined ? null : Number(row[m]);
+  return out;
+}
+
+function plan(
+  sql: Sql,
+  site: StatsSite,
+  tz: string,
+  range: Range,
+  filters: Filter[],
+  opts: StatsOptions,
+): Plan {
+  const rollups = !opts.raw && filters.length === 0 && alignsWithHours(tz, range.from, range.to);
+  return { sql, siteId: site.id, range, filters, rollups, tz };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public entry points
+
+/** Totals over one range (every metric). */
+export async function totalsFor(
+  sql: Sql,
+  site: StatsSite,
+  tz: string,
+  range: Range,
+  filters: Filter[],
+  opts: StatsOptions = {},
+): Promise<MetricValues> {
+  const p = plan(sql, site, tz, range, filters, opts);
+  const none = () => null;
+  const [row] = await sql`
+    with v as (${visitorSums(p, none)}),
+         s as (${sessionSums(p, () => sql`1`, false)}),
+         r as (${revenueSums(p, none)})
+    select ${metricColumns(sql)}
+    from (select v.visitors, v.pageviews, s.sessions, s.bounces, s.duration_s,
+                 null::int8 as events, r.revenue, r.orders, r.customers
+          from (select 1) one
+          left join v on true left join s on true left join r on true) base`;
+  return pick(row, METRICS);
+}
+
+/** The cards: totals for the period and for the period before it. */
+export async function aggregate(
+  sql: Sql,
+  site: StatsSite,
+  q: StatsQuery,
+  opts: StatsOptions = {},
+): Promise<AggregateResult & { period: ResolvedPeriod }> {
+  const period = queryPeriod(site, q, opts.now);
+  const metrics = queryMetrics(q);
+  const [cur, prev] = await Promise.all([
+    totalsFor(sql, site, period.timezone, period, q.filters, opts),
+    period.previous
+      ? totalsFor(sql, site, period.timezone, period.previous, q.filters, opts)
+      : Promise.resolve(null),
+  ]);
+  const only = (v: MetricValues) => Object.fromEntries(metrics.map((m) => [m, v[m] ?? null]));
+  return { period, totals: only(cur), previous: prev ? only(prev) : null };
+}
+
+/** The chart: every metric per bucket, gaps filled with zeros. */
+export async function timeseries(
+  sql: Sql,
+  site: StatsSite,
+  q: StatsQuery,
+  opts: StatsOptions = {},
+): Promise<{ period: ResolvedPeriod; granularity: Granularity; points: SeriesPoint[] }> {
+  const period = queryPeriod(site, q, opts.now);
+  const asked = timeGranularity(q);
+  const granularity = !asked || asked === "auto" ? period.granularity : asked;
+  checkGranularity(period, granularity);
+  const p = plan(sql, site, period.timezone, period, q.filters, opts);
+  const bucket = (time: Fragment) =>
+    sql`to_char(date_trunc(${granularity}, ${time} at time zone ${period.timezone}),
+                'YYYY-MM-DD"T"HH24:MI')`;
+  const rows = await sql`
+    with v as (${visitorSums(p, bucket)}),
+         s as (${sessionSums(p, (_row, t) => bucket(t), false)}),
+         r as (${revenueSums(p, bucket)})
+    select k, ${metricColumns(sql)}
+    from (select coalesce(v.k, s.k, r.k) as k, v.visitors, v.pageviews, s.sessions, s.bounces,
+                 s.duration_s, null::int8 as events, r.revenue, r.orders, r.customers
+          from v full join s on s.k = v.k full join r on r.k = coalesce(v.k, s.k)) base`;
+  const byBucket = new Map(rows.map((r) => [r.k as string, r]));
+  const metrics = queryMetrics(q);
+  const points = bucketLabels(period, granularity).map((b) => {
+    const row = byBucket.get(b);
+    const values = row
+      ? pick(row, metrics)
+      : Object.fromEntries(metrics.map((m) => [m, zeroOf(m)])) as MetricValues;
+    return { bucket: b, values };
+  });
+  return { period, granularity, points };
+}
+
+/** Empty buckets count zero; rates and averages are undefined there. */
+function zeroOf(m: Metric): number | null {
+  return [
+      "bounce_rate",
+      "visit_duration",
+      "conversion_rate",
+      "average_order_value",
+      "revenue_per_visitor",
+    ].includes(m)
+    ? null
+    : 0;
+}
+
+/** A breakdown table: one row per value of the dimension, sorted and paginated in SQL. */
+export async function breakdown(
+  sql: Sql,
+  site: StatsSite,
+  q: StatsQuery,
+  opts: StatsOptions & { maxRows?: number } = {},
+): Promise<BreakdownResult & { period: ResolvedPeriod }> {
+  const dimension = breakdownDimension(q);
+  if (!dimension) throw new Error("breakdown() needs a dimension");
+  const period = queryPeriod(site, q, opts.now);
+  const info = DIMENSION_INFO[dimension];
+  const p = plan(sql, site, period.timezone, period, q.filters, opts);
+  const metrics = queryMetrics(q);
+  const sort = q.sort ??
+    { metric: metrics.includes("visitors") ? "visitors" : metrics[0], direction: "desc" };
+  const limit = Math.min(q.limit, opts.maxRows ?? q.limit);
+  const offset = (q.page - 1) * q.limit;
+  const { from, to } = period;
+  let base: Fragment;
+  let goalBase: Fragment | undefined;
+  if (info.scope === "page" || info.scope === "goal") {
+    const isPage = info.scope === "page";
+    const table = isPage ? sql`pages_hourly` : sql`goals_hourly`;
+    const measure = isPage ? sql`pageviews` : sql`events`;
+    const sub = p.rollups
+      ? sql`select ${sql(info.column)} as k, visitor_key as who, sum(${measure}) as n
+          from ${table} where site_id = ${site.id} and bucket >= ${from} and bucket < ${to}
+          group by 1, 2`
+      : sql`select ${col(sql, "e", info.column)} as k, e.visitor_id as who, count(*) as n
+          from events e
+          where e.site_id = ${site.id} and e.ts >= ${from} and e.ts < ${to}
+            and ${isPage ? sql`e.type = 'pageview'` : sql`e.type = 'event' and e.name <> ''`}
+            ${eventConds(sql, site.id, period, q.filters)}
+          group by 1, 2`;
+    base = sql`select k, false as unmatched, count(*)::int8 as visitors,
+        ${isPage ? sql`sum(n)::int8` : sql`null::int8`} as pageviews,
+        null::int8 as sessions, null::int8 as bounces, null::int8 as duration_s,
+        ${isPage ? sql`null::int8` : sql`sum(n)::int8`} as events,
+        null::int8 as revenue, null::int8 as orders, null::int8 as customers
+      from (${sub}) x group by 1`;
+    if (!isPage) goalBase = sql`(select visitors from total)`;
+  } else {
+    const key = (row: "s" | "r", _t: Fragment) =>
+      col(sql, row === "s" ? "s" : "sessions_hourly", info.column);
+    const s = sessionSums(p, key, true);
+    if (info.revenue) {
+      base = sql`select coalesce(s.k, r.k) as k, coalesce(r.unmatched, false) as unmatched,
+          s.visitors, s.pageviews, s.sessions, s.bounces, s.duration_s, null::int8 as events,
+          r.revenue, r.orders, r.customers
+        from (${s}) s full join (${revenueSums(p, () => null, dimension)}) r on r.k = s.k`;
+    } else {
+      base = sql`select s.k, false as unmatched, s.visitors, s.pageviews, s.sessions, s.bounces,
+          s.duration_s, null::int8 as events, null::int8 as revenue, null::int8 as orders,
+          null::int8 as customers
+        from (${s}) s`;
+    }
+  }
+  const total = goalBase ? sql`total as (${visitorSums(p, () => null)}),` : sql``;
+  const dir = sort.direction === "asc" ? sql`asc` : sql`desc`;
+  const rows = await sql`
+    with ${total} base as (${base}),
+    m as (select k, unmatched, ${metricColumns(sql, goalBase)} from base)
+    select *, count(*) over () as total_rows from m
+    order by ${sql(sort.metric)} ${dir} nulls last, visitors desc, unmatched, k
+    limit ${limit} offset ${offset}`;
+  return {
+    period,
+    dimension,
+    rows: rows.map((r) => ({
+      value: r.unmatched ? null : (r.k as string),
+      values: pick(r, metrics),
+    })),
+    totalRows: rows.length ? Number(rows[0].total_rows) : 0,
+    page: q.page,
+    limit: q.limit,
+  };
+}

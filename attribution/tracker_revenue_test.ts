@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { createTestDatabase } from "../testing/db.ts";
+import { createSiteWithOwner, daysBefore, insertSession } from "../testing/journeys.ts";
+import { recordTrackerRevenue } from "./tracker_revenue.ts";
+import { createMemoryBus } from "../bus/memory.ts";
+import { liveChannel, type LivePurchase } from "../realtime/messages.ts";
+
+Deno.test("the tracker's revenue calls become purchases once each, linked to their visitor", async () => {
+  const db = await createTestDatabase();
+  const bus = createMemoryBus();
+  try {
+    const sql = db.sql;
+    const { site } = await createSiteWithOwner(sql, { currency: "EUR" });
+    const now = new Date();
+    const session = await insertSession(sql, site.id, {
+      visitorId: "buyer",
+      startedAt: daysBefore(now, 0.01),
+      source: "Newsletter",
+      channel: "Email",
+      pages: ["/", "/thanks"],
+    });
+    const revenue = async (props: Record<string, unknown>) => {
+      await sql`
+        insert into events (ts, event_id, site_id, visitor_id, session_id, type, name, pathname,
+          source, channel, country, props)
+        values (${now}, ${crypto.randomUUID()}, ${site.id}, 'buyer', ${session}, 'revenue',
+          'revenue', '/thanks', 'Newsletter', 'Email', 'FR', ${sql.json(props as never)})`;
+    };
+    // As ingest stores them: amounts already in minor units (49.90 EUR → 4990).
+    await revenue({ amount: 4990, currency: "EUR", product: "Ebook", transaction_id: "ord-1" });
+    // The thank-you page reloaded: the same transaction again.
+    await revenue({ amount: 4990, currency: "EUR", product: "Ebook", transaction_id: "ord-1" });
+    await revenue({ amount: 1200, currency: "EUR", product: "Tip" });
+    await revenue({ amount: "lots", currency: "EUR" });
+    const got: LivePurchase[] = [];
+    await bus.subscribe(liveChannel(site.id), (m) => got.push(m as LivePurchase));
+
+    assert.equal(await recordTrackerRevenue({ db, bus }), 4);
+    assert.equal(await recordTrackerRevenue({ db, bus }), 0, "each event is handled once");
+    const rows = await sql`
+      select provider, provider_event_id, amount_minor, currency, product, visitor_id,
+        match_method
+      from purchases where site_id = ${site.id} order by amount_minor desc`;
+    assert.deepEqual(
+      rows.map((
+        r,
+      ) => [
+        r.provider_event_id.startsWith("ord") ? r.provider_event_id : "(event)",
+        r.amount_minor,
+        r.product,
+        r.visitor_id,
+        r.match_method,
+      ]),
+      [
+        ["ord-1", 4990, "Ebook", "buyer", "tracker"],
+        ["(event)", 1200, "Tip", "buyer", "tracker"],
+      ],
+    );
+    const [credit] = await sql`select source from attribution_credits c
+      join purchases p on p.id = c.purchase_id
+      where p.site_id = ${site.id} and p.product = 'Ebook' and c.model = 'last_touch'`;
+    assert.equal(credit.source, "Newsletter");
+    for (let i = 0; i < 20 && got.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(got.map((m) => [m.product, m.source]).sort(), [["Ebook", "Newsletter"], [
+      "Tip",
+      "Newsletter",
+    ]]);
+  } finally {
+    await bus.close();
+    await db.close();
+  }
+});

@@ -1,0 +1,154 @@
+/**
+ * `deno task bench:ingest`: drives POST /api/collect over loopback with autocannon (in a Node
+ * process of its own) and realistic tracker bodies, against a server PostgreSQL database, then
+ * prints events/s sustained, p50/p99 latency, accepted vs stored, and the rows/s of a plain
+ * COPY of the same rows into a table like `events` as the ceiling. It prints; it never asserts
+ * on time.
+ *
+ * Environment: BENCH_DATABASE_URL (default TEST_DATABASE_URL, else local PostgreSQL),
+ * BENCH_SECONDS (15), BENCH_CONNECTIONS (50), BENCH_BUS (memory | redis, with TEST_REDIS_URL).
+ */
+import { startTestApp } from "../testing/app.ts";
+import { createTestDatabase } from "../testing/db.ts";
+import { createTestSite } from "../ingest/test_support.ts";
+import { ingestorFor } from "../ingest/ingestor.ts";
+import { INGEST_QUEUE } from "../ingest/ingestor.ts";
+import { collectRequests } from "./bodies.ts";
+import process from "node:process";
+
+const env = (k: string, d: string) => Deno.env.get(k) || d;
+if (!Deno.env.get("TEST_DATABASE_URL")) {
+  Deno.env.set(
+    "TEST_DATABASE_URL",
+    env("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+  );
+}
+const seconds = Number(env("BENCH_SECONDS", "15"));
+const connections = Number(env("BENCH_CONNECTIONS", "50"));
+const busKind = env("BENCH_BUS", "memory") as "memory" | "redis";
+
+async function copyCeiling(sql: import("../db/connect.ts").Sql) {
+  await sql`create table bench_copy (like events including all)`;
+  const chunks: Uint8Array[] = [];
+  const readable = await sql`copy (select * from events) to stdout`.readable();
+  for await (const chunk of readable) chunks.push(chunk as Uint8Array);
+  const [{ n }] = await sql`select count(*)::int as n from events`;
+  const t0 = performance.now();
+  const writable = await sql`copy bench_copy from stdin`.writable();
+  await new Promise<void>((resolve, reject) => {
+    writable.on("error", reject);
+    writable.on("finish", () => resolve());
+    for (const c of chunks) writable.write(c);
+    writable.end();
+  });
+  const s = (performance.now() - t0) / 1000;
+  return { rows: n as number, seconds: s, rowsPerSecond: n / s };
+}
+
+/** Runs the load generator against `url` and returns its figures. */
+async function runLoad(url: string, requests: unknown[]) {
+  const file = await Deno.makeTempFile({ suffix: ".json" });
+  await Deno.writeTextFile(file, JSON.stringify({ url, seconds, connections, requests }));
+  try {
+    const load = await new Deno.Command("node", {
+      args: [new URL("./load.mjs", import.meta.url).pathname, file],
+      cwd: new URL("../", import.meta.url).pathname,
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    if (!load.success) throw new Error("the load generator failed");
+    return JSON.parse(new TextDecoder().decode(load.stdout).trim().split("\n").pop()!);
+  } finally {
+    await Deno.remove(file);
+  }
+}
+
+const db = await createTestDatabase("server");
+const app = await startTestApp({
+  db,
+  bus: busKind,
+  env: { COLLECT_RATE_LIMIT: "0", TRUST_PROXY: "1", LOG_LEVEL: "error" },
+});
+try {
+  const site = await createTestSite(db.sql, {}, "bench.example");
+  const requests = collectRequests(site.public_id, "bench.example", 4000);
+  console.log(
+    `bench:ingest — ${seconds} s, ${connections} connections, bus ${busKind}, server PostgreSQL`,
+  );
+  // The floor under everything: a bare Deno.serve handler that parses the same JSON and
+  // answers 202, loaded the same way in the same run. Collect is compared against it.
+  const bare = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
+    JSON.parse(await req.text());
+    return Response.json({ accepted: 1 }, { status: 202 });
+  });
+  const floor = await runLoad(`http://127.0.0.1:${bare.addr.port}`, requests);
+  await bare.shutdown();
+
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await runLoad(app.url, requests);
+  const loadSeconds = (performance.now() - t0) / 1000;
+  const ingestor = ingestorFor(app.ctx);
+  const accepted = ingestor.totals.accepted;
+  const drainStart = performance.now();
+  while ((await app.ctx.bus.depth(INGEST_QUEUE)) > 0) await new Promise((s) => setTimeout(s, 50));
+  const drainSeconds = (performance.now() - drainStart) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  const [{ stored }] = await db.sql`select count(*)::int as stored from events`;
+  const [{ sessions }] = await db.sql`select count(*)::int as sessions from sessions`;
+  const copy = await copyCeiling(db.sql);
+  const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+  const eventsPerSecond = accepted / r.seconds;
+  console.log(
+    `requests            ${fmt(r.requests)} (${
+      fmt(r.rps)
+    }/s), non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts}`,
+  );
+  console.log(`events accepted     ${fmt(accepted)} → ${fmt(eventsPerSecond)} events/s sustained`);
+  console.log(
+    `latency             p50 ${r.p50} ms, p90 ${r.p90} ms, p99 ${r.p99} ms, max ${r.max} ms`,
+  );
+  console.log(
+    `events stored       ${fmt(stored)} (${
+      stored === accepted ? "equal to accepted: zero loss" : `LOST ${accepted - stored}`
+    }), ${fmt(sessions)} sessions`,
+  );
+  console.log(
+    `writer backlog      drained ${drainSeconds.toFixed(1)} s after the load ended (load ran ${
+      loadSeconds.toFixed(1)
+    } s)`,
+  );
+  console.log(
+    `write throughput    ${fmt(stored / (r.seconds + drainSeconds))} events/s end to end`,
+  );
+  console.log(
+    `server CPU          ${(cpuMs * 1000 / Math.max(1, accepted)).toFixed(0)} µs per event ` +
+      `(HTTP, pipeline and writer; PostgreSQL not included) → ` +
+      `${fmt(accepted / (cpuMs / 1000))} events/s per busy core`,
+  );
+  console.log(
+    `machine load        ${
+      Deno.loadavg().map((l) => l.toFixed(1)).join(" ")
+    } (1/5/15 min) on ${navigator.hardwareConcurrency} cores`,
+  );
+  console.log(
+    `bare handler        ${
+      fmt(floor.rps)
+    } req/s, p99 ${floor.p99} ms (JSON parse + 202, same load) ` +
+      `→ collect runs at ${(r.rps / floor.rps * 100).toFixed(0)}% of it`,
+  );
+  console.log(
+    `COPY ceiling        ${fmt(copy.rowsPerSecond)} rows/s (${fmt(copy.rows)} rows in ${
+      copy.seconds.toFixed(2)
+    } s)`,
+  );
+  console.log(
+    `ratio               collect sustains ${
+      (eventsPerSecond / copy.rowsPerSecond * 100).toFixed(0)
+    }% of the COPY ceiling`,
+  );
+} finally {
+  await app.stop();
+  await db.close();
+}

@@ -1,0 +1,190 @@
+/** The contract both bus implementations honour; every test runs on each available kind. */
+import assert from "node:assert/strict";
+import { busKinds, createTestBus, testPrefix } from "../testing/bus.ts";
+import type { QueueMessage } from "./types.ts";
+
+const until = async (check: () => boolean | Promise<boolean>, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+for (const kind of busKinds()) {
+  Deno.test(`${kind} bus: a subscriber receives published messages as JSON, until it leaves`, async () => {
+    const bus = await createTestBus(kind);
+    try {
+      const got: unknown[] = [];
+      const leave = await bus.subscribe("live:1", (m) => got.push(m));
+      const other: unknown[] = [];
+      await bus.subscribe("live:2", (m) => other.push(m));
+      await bus.publish("live:1", { n: 1, at: new Date(0) });
+      await until(() => got.length === 1);
+      assert.deepEqual(got[0], { n: 1, at: "1970-01-01T00:00:00.000Z" });
+      assert.equal(other.length, 0);
+      await leave();
+      await bus.publish("live:1", { n: 2 });
+      await bus.publish("live:2", { n: 3 });
+      await until(() => other.length === 1);
+      assert.equal(got.length, 1);
+    } finally {
+      await bus.close();
+    }
+  });
+
+  Deno.test(`${kind} bus: queued items are handed over in order and acknowledged once handled`, async () => {
+    const bus = await createTestBus(kind);
+    try {
+      await bus.enqueue("q", [1, 2, 3]);
+      assert.equal(await bus.depth("q"), 3);
+      const seen: number[] = [];
+      const consumer = bus.consume<number>(
+        "q",
+        { group: "w", consumer: "a", batchSize: 2 },
+        (batch) => {
+          seen.push(...batch.map((m) => m.data));
+          return Promise.resolve();
+        },
+      );
+      await bus.enqueue("q", [4]);
+      await until(() => seen.length === 4);
+      await consumer.stop();
+      assert.deepEqual(seen, [1, 2, 3, 4]);
+      assert.equal(await bus.depth("q"), 0);
+    } finally {
+      await bus.close();
+    }
+  });
+
+  Deno.test(`${kind} bus: a failed batch is retried until it succeeds, nothing is lost`, async () => {
+    const bus = await createTestBus(kind);
+    try {
+      let attempts = 0;
+      const stored: number[] = [];
+      const errors: unknown[] = [];
+      const consumer = bus.consume<number>(
+        "q",
+        { group: "w", consumer: "a", retryDelayMs: 5, onError: (e) => errors.push(e) },
+        (batch) => {
+          attempts++;
+          if (attempts < 3) return Promise.reject(new Error("database is down"));
+          stored.push(...batch.map((m) => m.data));
+          return Promise.resolve();
+        },
+      );
+      await bus.enqueue("q", [10, 11]);
+      await until(() => stored.length === 2);
+      await consumer.stop();
+      assert.deepEqual(stored.sort(), [10, 11]);
+      assert.equal(errors.length, 2);
+      assert.equal(await bus.depth("q"), 0);
+    } finally {
+      await bus.close();
+    }
+  });
+
+  Deno.test(`${kind} bus: stopping with drain empties the queue first`, async () => {
+    const bus = await createTestBus(kind);
+    try {
+      const stored: number[] = [];
+      const consumer = bus.consume<number>(
+        "q",
+        { group: "w", consumer: "a", batchSize: 10 },
+        async (b) => {
+          await new Promise((r) => setTimeout(r, 20));
+          stored.push(...b.map((m) => m.data));
+        },
+      );
+      await bus.enqueue("q", Array.from({ length: 50 }, (_, i) => i));
+      await consumer.stop({ drain: true });
+      assert.equal(stored.length, 50);
+      assert.equal(await bus.depth("q"), 0);
+    } finally {
+      await bus.close();
+    }
+  });
+
+  Deno.test(`${kind} bus: key-value entries expire, counters count, setIfAbsent only sets once`, async () => {
+    const bus = await createTestBus(kind);
+    try {
+      await bus.kv.set("a", "1", 80);
+      await bus.kv.setMany([["b", "2"], ["c", "3"]]);
+      assert.deepEqual(await bus.kv.getMany(["a", "b", "c", "missing"]), ["1", "2", "3", null]);
+      assert.equal(await bus.kv.setIfAbsent("b", "x"), false);
+      assert.equal(await bus.kv.setIfAbsent("d", "4", 1000), true);
+      assert.equal(await bus.kv.get("d"), "4");
+      assert.equal(await bus.kv.incr("n", 80), 1);
+      assert.equal(await bus.kv.incr("n", 80), 2);
+      await new Promise((r) => setTimeout(r, 150));
+      assert.equal(await bus.kv.get("a"), null);
+      assert.equal(await bus.kv.incr("n", 80), 1, "the window restarts after expiry");
+      await bus.kv.del("b");
+      assert.equal(await bus.kv.get("b"), null);
+    } finally {
+      await bus.close();
+    }
+  });
+}
+
+Deno.test({
+  name: "redis bus: work a crashed consumer took is taken over by another consumer of the group",
+  ignore: !busKinds().includes("redis"),
+  async fn() {
+    const prefix = testPrefix();
+    const a = await createTestBus("redis", prefix);
+    const b = await createTestBus("redis", prefix);
+    try {
+      await a.enqueue("q", [1, 2, 3]);
+      // Consumer "a" takes the batch and never acknowledges it: it "crashes" mid-batch.
+      let grabbed: QueueMessage<number>[] = [];
+      const crashing = a.consume<number>(
+        "q",
+        { group: "w", consumer: "a", batchSize: 10 },
+        (batch) => {
+          grabbed = batch;
+          return new Promise(() => {});
+        },
+      );
+      await until(() => grabbed.length === 3);
+      // Another instance's consumer takes over work idle for longer than claimIdleMs.
+      const stored: number[] = [];
+      const survivor = b.consume<number>(
+        "q",
+        { group: "w", consumer: "b", claimIdleMs: 100 },
+        (batch) => {
+          stored.push(...batch.map((m) => m.data));
+          return Promise.resolve();
+        },
+      );
+      await until(() => stored.length === 3);
+      assert.deepEqual(stored.sort(), [1, 2, 3]);
+      await survivor.stop();
+      void crashing;
+      assert.equal(await b.depth("q"), 0);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "redis bus: two instances share pub/sub channels",
+  ignore: !busKinds().includes("redis"),
+  async fn() {
+    const prefix = testPrefix();
+    const a = await createTestBus("redis", prefix);
+    const b = await createTestBus("redis", prefix);
+    try {
+      const got: unknown[] = [];
+      await b.subscribe("live:9", (m) => got.push(m));
+      await a.publish("live:9", { hello: "from a" });
+      await until(() => got.length === 1);
+      assert.deepEqual(got, [{ hello: "from a" }]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  },
+});

@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import { migrate } from "./migrate.ts";
+import { refreshRollups } from "./rollups.ts";
+import { createTestDatabase, dbModes } from "../testing/db.ts";
+import { openDatabase } from "./connect.ts";
+
+const serverUrl = Deno.env.get("TEST_DATABASE_URL");
+
+for (const mode of dbModes()) {
+  Deno.test(`migrations are applied once and a second run does nothing (${mode})`, async () => {
+    const db = await createTestDatabase(mode);
+    try {
+      const versions = await db.sql`select version from schema_migrations order by version`;
+      assert(versions.length >= 4, "the template database is migrated");
+      const again = await migrate(db.sql);
+      assert.deepEqual(again.applied, []);
+      assert.deepEqual(again.timescale, mode === "embedded");
+    } finally {
+      await db.close();
+    }
+  });
+
+  Deno.test(`hourly rollups follow the raw tables (${mode})`, async () => {
+    const db = await createTestDatabase(mode);
+    try {
+      const sql = db.sql;
+      const hour = new Date(Date.UTC(2026, 10, 20, 14, 0, 0));
+      const at = (min: number) => new Date(hour.getTime() + min * 60_000);
+      for (const [min, visitor, path] of [[5, "a", "/"], [10, "a", "/pricing"], [20, "b", "/"]]) {
+        await sql`insert into events (ts, event_id, site_id, visitor_id, session_id, type, pathname)
+          values (${at(min as number)}, gen_random_uuid(), 7, ${visitor}, gen_random_uuid(),
+                  'pageview', ${path})`;
+      }
+      await sql`insert into purchases (ts, site_id, provider, provider_event_id, kind,
+          amount_minor, currency, amount_site_minor)
+        values (${at(30)}, 7, 'stripe', 'evt_1', 'one_time', 4900, 'USD', 4900)`;
+      await refreshRollups(sql);
+      const visitors = await sql`
+        select v.visitor_key = sextant_visitor_key('a') as is_a, v.pageviews
+        from visitors_hourly v where site_id = 7 order by pageviews desc`;
+      assert.deepEqual(visitors.map((r) => [r.is_a, r.pageviews]), [[true, 2], [false, 1]]);
+      const [bucket] = await sql`select bucket from visitors_hourly where site_id = 7 limit 1`;
+      assert.deepEqual((bucket.bucket as Date).toISOString(), hour.toISOString());
+      const pages = await sql`select pathname, sum(pageviews)::int as pageviews from pages_hourly
+        where site_id = 7 group by pathname order by pathname`;
+      assert.deepEqual(pages.map((r) => [r.pathname, r.pageviews]), [["/", 2], ["/pricing", 1]]);
+      const [rev] = await sql`select sum(amount_site_minor)::int as cents from revenue_hourly
+        where site_id = 7`;
+      assert.deepEqual(rev.cents, 4900);
+
+      // Late data for an hour already rolled up is folded in on the next refresh.
+      await sql`insert into events (ts, event_id, site_id, visitor_id, session_id, type, pathname)
+        values (${at(50)}, gen_random_uuid(), 7, 'c', gen_random_uuid(), 'pageview', '/')`;
+      await refreshRollups(sql);
+      const [count] = await sql`select count(*)::int as n from visitors_hourly where site_id = 7`;
+      assert.deepEqual(count.n, 3);
+    } finally {
+      await db.close();
+    }
+  });
+}
+
+Deno.test("with TimescaleDB, events and purchases are hypertables with continuous aggregates", async () => {
+  const db = await createTestDatabase("embedded");
+  try {
+    const hypertables = await db.sql`
+      select hypertable_name from timescaledb_information.hypertables order by 1`;
+    const names = hypertables.map((r) => r.hypertable_name);
+    assert(names.includes("events") && names.includes("purchases"), names.join(","));
+    const caggs = await db.sql`
+      select view_name, materialized_only from timescaledb_information.continuous_aggregates
+      order by view_name`;
+    assert.deepEqual(caggs.map((r) => r.view_name), [
+      "goals_hourly",
+      "pages_hourly",
+      "revenue_hourly",
+      "sessions_hourly",
+      "visitors_hourly",
+    ]);
+    assert(caggs.every((r) => r.materialized_only === false), "real-time aggregation is on");
+    const jobs = await db.sql`select proc_name from timescaledb_information.jobs`;
+    const procs = new Set(jobs.map((r) => r.proc_name));
+    assert(procs.has("policy_compression") && procs.has("policy_retention"), [...procs].join());
+  } finally {
+    await db.close();
+  }
+});
+
+Deno.test({
+  name: "two migrators starting together on an empty database do not collide",
+  ignore: !serverUrl,
+  async fn() {
+    const name = `sextant_mig_${crypto.randomUUID().slice(0, 8)}`;
+    const admin = postgres(serverUrl!, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database ${name}`);
+    const u = new URL(serverUrl!);
+    u.pathname = `/${name}`;
+    const a = await openDatabase({ url: u.toString() });
+    const b = await openDatabase({ url: u.toString() });
+    try {
+      const [ra, rb] = await Promise.all([migrate(a.sql), migrate(b.sql)]);
+      const total = ra.applied.length + rb.applied.length;
+      const [n] = await a.sql`select count(*)::int as n from schema_migrations`;
+      assert.deepEqual(total, n.n, "each migration was applied by exactly one of them");
+      assert(ra.applied.length === 0 || rb.applied.length === 0);
+    } finally {
+      await a.close();
+      await b.close();
+      await admin.unsafe(`drop database ${name} with (force)`);
+      await admin.end();
+    }
+  },
+});
+
+Deno.test({
+  name: "a migration edited after it was applied stops start-up with a sentence",
+  ignore: !serverUrl,
+  async fn() {
+    const db = await createTestDatabase("server");
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(`${dir}/0900_extra.sql`, "create table extra_t (id int);");
+      await migrate(db.sql, { dir: new URL(`file://${dir}/`) });
+      await Deno.writeTextFile(`${dir}/0900_extra.sql`, "create table extra_t (id bigint);");
+      await assert.rejects(
+        () => migrate(db.sql, { dir: new URL(`file://${dir}/`) }),
+        /changed after it was applied/,
+      );
+    } finally {
+      await db.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

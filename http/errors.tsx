@@ -1,0 +1,50 @@
+/** Turns thrown errors into a friendly HTML page or a JSON body with a sentence. */
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { HTTPException } from "hono/http-exception";
+import { AppError } from "../lib/errors.ts";
+import type { AppEnv } from "./context.ts";
+import { renderPage } from "./render.tsx";
+import { ErrorPage } from "../components/ErrorPage.tsx";
+
+/** Whether the caller wants JSON rather than a page. */
+export function wantsJson(c: Context<AppEnv>): boolean {
+  const path = c.req.path;
+  if (path.startsWith("/api/") || path === "/healthz") return true;
+  const accept = c.req.header("accept") ?? "";
+  return accept.includes("application/json") && !accept.includes("text/html");
+}
+
+/** Hono onError handler: typed errors keep their status and message; others become 500s. */
+export function handleError(err: Error, c: Context<AppEnv>): Response {
+  let status = 500;
+  let message = "Something went wrong on our side. Please try again in a moment.";
+  let code = "internal";
+  let details: Record<string, unknown> | undefined;
+  if (err instanceof AppError) {
+    status = err.status;
+    message = err.message;
+    code = err.code;
+    details = err.details;
+  } else if (err instanceof HTTPException) {
+    status = err.status;
+    message = err.status === 413 ? "That request is too large." : err.message || message;
+    code = "http";
+  } else {
+    c.get("app")?.log.error("unhandled error", {
+      requestId: c.get("requestId"),
+      path: c.req.path,
+      error: err,
+    });
+  }
+  const headers: Record<string, string> = {};
+  if (details?.retryAfter) headers["Retry-After"] = String(details.retryAfter);
+  if (wantsJson(c)) {
+    return c.json({ error: message, code, ...details }, status as ContentfulStatusCode, headers);
+  }
+  return renderPage(c, <ErrorPage status={status} message={message} />, {
+    title: status === 404 ? "Not found" : "Something went wrong",
+    status,
+    headers,
+  });
+}

@@ -1,0 +1,60 @@
+/**
+ * Paths served straight from Deno.serve, without the Hono middleware chain (request ids, CSP
+ * nonces, CSRF, page rendering): for the collect endpoint only, where every microsecond is paid
+ * thousands of times a second. Handlers answer JSON and must do their own error mapping.
+ */
+import type { AppContext } from "./context.ts";
+import { AppError } from "../lib/errors.ts";
+
+export type FastHandler = (
+  ctx: AppContext,
+  req: Request,
+  remoteAddr: string,
+) => Promise<Response> | Response;
+
+const handlers = new Map<string, FastHandler>();
+
+/** Serves `path` (exact match) with `handler` ahead of the app. */
+export function registerFastPath(path: string, handler: FastHandler): void {
+  handlers.set(path, handler);
+}
+
+/** The fast handler for a path, if one is registered. */
+export function fastPathFor(pathname: string): FastHandler | undefined {
+  return handlers.get(pathname);
+}
+
+/** A JSON response with the headers every API answer carries. */
+export function jsonResponse(
+  body: unknown,
+  status: number,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: {
+      "content-type": "application/json; charset=UTF-8",
+      "x-content-type-options": "nosniff",
+      ...headers,
+    },
+  });
+}
+
+/** The same JSON the app's error handler gives for API paths: a sentence, a code, details. */
+export function errorResponse(
+  ctx: AppContext,
+  err: unknown,
+  headers: Record<string, string> = {},
+): Response {
+  if (err instanceof AppError) {
+    const extra: Record<string, string> = { ...headers };
+    if (err.details?.retryAfter) extra["Retry-After"] = String(err.details.retryAfter);
+    return jsonResponse({ error: err.message, code: err.code, ...err.details }, err.status, extra);
+  }
+  ctx.log.error("unhandled error", { error: err });
+  return jsonResponse(
+    { error: "Something went wrong on our side. Please try again in a moment.", code: "internal" },
+    500,
+    headers,
+  );
+}

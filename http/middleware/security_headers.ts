@@ -1,0 +1,33 @@
+/** Security headers on every response; a nonce-based Content-Security-Policy on pages. */
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../context.ts";
+
+export function securityHeaders(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    await next();
+    const h = c.res.headers;
+    h.set("X-Content-Type-Options", "nosniff");
+    h.set("Referrer-Policy", "strict-origin-when-cross-origin");
+    if (
+      (h.get("content-type") ?? "").startsWith("text/html") && !h.has("Content-Security-Policy")
+    ) {
+      const nonce = c.get("nonce");
+      h.set(
+        "Content-Security-Policy",
+        [
+          "default-src 'self'",
+          `script-src 'self' 'nonce-${nonce}'`,
+          "style-src 'self' 'unsafe-inline'",
+          "img-src 'self' data: blob:",
+          "connect-src 'self' ws: wss:",
+          "worker-src 'self' blob:",
+          "font-src 'self' data:",
+          "frame-ancestors 'none'",
+          "base-uri 'none'",
+          "form-action 'self'",
+        ].join("; "),
+      );
+      if (!h.has("X-Frame-Options")) h.set("X-Frame-Options", "DENY");
+    }
+  };
+}

@@ -1,0 +1,303 @@
+/**
+ * Step 1: validate. Parses the body (tracker or API shape), finds the site, checks that the
+ * caller may send for it (allowed hosts for browsers, the key's org and site for servers) and
+ * turns each entry into a WorkingEvent. Anything wrong is a 4xx naming the field.
+ */
+import type { z } from "zod";
+import type { Site } from "../accounts/sites.ts";
+import { Forbidden, Invalid, NotFound } from "../lib/errors.ts";
+import {
+  type ApiBody,
+  apiBodySchema,
+  type ApiEvent,
+  type TrackerBody,
+  trackerBodySchema,
+  type TrackerEvent,
+} from "./schema.ts";
+import { isInternalHost } from "./source.ts";
+import type { Batch, IngestRequest, WorkingEvent } from "./types.ts";
+
+/** How the validate step finds sites (a cache in production). */
+export interface SiteLookup {
+  byPublicId(publicId: string): Promise<Site | null>;
+}
+
+const MAX_AGE_MS = 7 * 86_400_000;
+const FUTURE_SLACK_MS = 60_000;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** A zod issue path as people write it: `e[0].u`. */
+function fieldName(path: ReadonlyArray<PropertyKey>): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out || "body";
+}
+
+/**
+ * Makes every string storable: PostgreSQL text and jsonb refuse NUL characters and lone UTF-16
+ * surrogates, and one such event must not block the writer. Keys are cleaned too.
+ */
+export function storable(value: unknown): unknown {
+  if (typeof value === "string") {
+    const v = value.includes("\0") ? value.replaceAll("\0", "") : value;
+    return v.isWellFormed() ? v : v.toWellFormed();
+  }
+  if (Array.isArray(value)) return value.map(storable);
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[storable(k) as string] = storable(v);
+    return out;
+  }
+  return value;
+}
+
+function parseWith<T>(schema: z.ZodType<T>, raw: unknown): T {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new Invalid("body", "The body must be a JSON object; see docs/tracking.md.");
+  }
+  const body = storable(raw);
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = fieldName(issue.path);
+  let message = issue.message;
+  if (issue.code === "invalid_type" && /received undefined/.test(message)) message = "is required";
+  else if (issue.code === "invalid_value") message = `${message.replace(/^Invalid option: /, "")}`;
+  throw new Invalid(field, `Field ${field}: ${message}.`.replace(/\.\.$/, "."));
+}
+
+/** Hosts that may send events for a site: its domain and its extra allowed hosts. */
+export function siteHosts(site: Site): string[] {
+  return [site.domain, ...site.allowed_hosts];
+}
+
+function parsePage(raw: string, field: string, hashRouting: boolean) {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Invalid(
+      field,
+      `Field ${field}: must be the page's full URL, like https://example.com/.`,
+    );
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new Invalid(field, `Field ${field}: must start with http:// or https://.`);
+  }
+  let pathname = url.pathname;
+  if (hashRouting && url.hash.length > 1) pathname += url.hash;
+  return { hostname: url.hostname, pathname: pathname.slice(0, 2000), params: url.searchParams };
+}
+
+/** A referrer without its query string and fragment: those often carry personal data. */
+function cleanReferrer(raw: string | undefined): string {
+  if (!raw) return "";
+  try {
+    const u = new URL(raw);
+    if (u.protocol === "android-app:") return raw.slice(0, 300);
+    if (u.protocol !== "http:" && u.protocol !== "https:") return "";
+    return (u.origin + u.pathname).slice(0, 1000);
+  } catch {
+    return "";
+  }
+}
+
+const digitsCache = new Map<string, number>();
+
+/** Decimal places of a currency's minor unit (USD 2, JPY 0, KWD 3). */
+export function currencyDigits(currency: string): number | null {
+  let d = digitsCache.get(currency);
+  if (d === undefined) {
+    try {
+      d = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions()
+        .maximumFractionDigits ?? 2;
+    } catch {
+      return null;
+    }
+    digitsCache.set(currency, d);
+  }
+  return d;
+}
+
+/** Revenue details: amount in major units in, integer minor units out. */
+function revenueProps(p: Record<string, unknown> | undefined, field: string) {
+  const amount = p?.amount;
+  if (typeof amount !== "number" || !Number.isFinite(amount)) {
+    throw new Invalid(`${field}.amount`, `Field ${field}.amount: must be a number, like 49.99.`);
+  }
+  const currency = typeof p?.currency === "string" ? p.currency.toUpperCase() : "";
+  const digits = /^[A-Z]{3}$/.test(currency) ? currencyDigits(currency) : null;
+  if (digits === null) {
+    throw new Invalid(
+      `${field}.currency`,
+      `Field ${field}.currency: must be a three-letter currency code, like USD.`,
+    );
+  }
+  const out: Record<string, unknown> = {
+    amount: Math.round(amount * 10 ** digits),
+    currency,
+  };
+  if (typeof p?.product === "string" && p.product) out.product = p.product.slice(0, 200);
+  if (typeof p?.transaction_id === "string" && p.transaction_id) {
+    out.transaction_id = p.transaction_id.slice(0, 200);
+  }
+  return out;
+}
+
+function identifyOf(
+  identifier: string | undefined,
+  traits: Record<string, unknown> | undefined,
+  field: string,
+): WorkingEvent["identify"] {
+  const raw = identifier?.trim() ?? "";
+  if (!raw) {
+    throw new Invalid(field, `Field ${field}: identify needs an email address or a user id.`);
+  }
+  const isEmail = EMAIL.test(raw);
+  const id = isEmail ? raw.toLowerCase() : raw;
+  const traitEmail = typeof traits?.email === "string" && EMAIL.test(traits.email.trim())
+    ? traits.email.trim().toLowerCase()
+    : null;
+  return { identifier: id, email: isEmail ? id : traitEmail, traits: traits ?? null };
+}
+
+function fromTracker(
+  body: TrackerBody,
+  ev: TrackerEvent,
+  i: number,
+  req: IngestRequest,
+): WorkingEvent {
+  const page = parsePage(ev.u, `e[${i}].u`, body.hm === 1);
+  const w: WorkingEvent = {
+    eventId: crypto.randomUUID(),
+    ts: req.now - (ev.a ?? 0),
+    type: ev.t,
+    name: (ev.n ?? "").trim(),
+    ...page,
+    title: (ev.ti ?? "").slice(0, 500),
+    referrer: cleanReferrer(ev.r),
+    props: ev.p && Object.keys(ev.p).length ? ev.p : null,
+    scrollDepth: ev.sd ?? null,
+    engagedMs: ev.em ?? null,
+    screen: body.sc ?? "",
+    language: (body.l ?? "").slice(0, 35),
+    timezone: body.z ?? "",
+    clientVisitorId: body.v ?? "",
+    ip: req.ip,
+    userAgent: req.userAgent,
+    dnt: body.d === 1,
+    automated: body.b === 1,
+  };
+  finishTyped(w, ev.id, `e[${i}]`, ev);
+  return w;
+}
+
+function fromApi(ev: ApiEvent, i: number, req: IngestRequest): WorkingEvent {
+  let ts = req.now;
+  if (ev.timestamp) {
+    ts = Date.parse(ev.timestamp);
+    if (ts > req.now + FUTURE_SLACK_MS || ts < req.now - MAX_AGE_MS) {
+      const f = `events[${i}].timestamp`;
+      throw new Invalid(f, `Field ${f}: must be within the last 7 days and not in the future.`);
+    }
+  }
+  const page = ev.url
+    ? parsePage(ev.url, `events[${i}].url`, false)
+    : { hostname: "", pathname: "/", params: new URLSearchParams() };
+  const w: WorkingEvent = {
+    eventId: ev.event_id?.toLowerCase() ?? crypto.randomUUID(),
+    ts,
+    type: ev.type,
+    name: (ev.name ?? "").trim(),
+    ...page,
+    title: (ev.title ?? "").slice(0, 500),
+    referrer: cleanReferrer(ev.referrer),
+    props: ev.props && Object.keys(ev.props).length ? ev.props : null,
+    scrollDepth: null,
+    engagedMs: null,
+    screen: "",
+    language: ev.language ?? "",
+    timezone: "",
+    clientVisitorId: ev.visitor_id,
+    ip: ev.ip ?? "",
+    userAgent: ev.user_agent ?? "",
+    dnt: false,
+    automated: false,
+  };
+  finishTyped(w, ev.identifier, `events[${i}]`, undefined);
+  return w;
+}
+
+/** Type-specific rules shared by both body shapes. */
+function finishTyped(
+  w: WorkingEvent,
+  identifier: string | undefined,
+  field: string,
+  click: TrackerEvent | undefined,
+): void {
+  if ((w.type === "event") && !w.name) {
+    throw new Invalid(`${field}.name`, `Field ${field}: a custom event needs a name.`);
+  }
+  if (w.type === "revenue") w.props = revenueProps(w.props ?? undefined, `${field}.p`);
+  if (w.type === "identify") {
+    w.identify = identifyOf(identifier, w.props ?? undefined, field);
+    w.props = w.identify!.traits;
+  }
+  if (w.type === "click") {
+    if (!click || click.x === undefined || click.y === undefined || !click.w) {
+      throw new Invalid(field, `Field ${field}: a click needs x, y and w.`);
+    }
+    w.click = {
+      x: click.x,
+      y: click.y,
+      pageWidth: click.w,
+      pageHeight: click.h ?? 0,
+      selector: (click.sel ?? "").slice(0, 500),
+    };
+  }
+}
+
+/** Parses and authorizes a request into a batch; throws Invalid, NotFound or Forbidden. */
+export async function validate(req: IngestRequest, sites: SiteLookup): Promise<Batch> {
+  if (req.via === "api") {
+    const body: ApiBody = parseWith(apiBodySchema, req.body);
+    const site = await sites.byPublicId(body.site);
+    // Another organization's site looks exactly like a missing one.
+    if (!site || !req.apiKey || site.org_id !== req.apiKey.orgId) {
+      throw new NotFound(
+        `No site with the id "${body.site}" belongs to this API key's organization.`,
+      );
+    }
+    if (req.apiKey.siteId !== null && req.apiKey.siteId !== site.id) {
+      throw new Forbidden("This API key is limited to another site.");
+    }
+    return { req, site, events: body.events.map((e, i) => fromApi(e, i, req)), drops: {} };
+  }
+  const body = parseWith(trackerBodySchema, req.body);
+  const site = await sites.byPublicId(body.s);
+  if (!site) {
+    throw new NotFound(
+      `We don't know a site with the id "${body.s}". Check data-site in your tracking snippet.`,
+    );
+  }
+  const hosts = siteHosts(site);
+  let originHost = "";
+  if (req.origin && req.origin !== "null") {
+    try {
+      originHost = new URL(req.origin).hostname;
+    } catch {
+      originHost = "";
+    }
+  }
+  const events = body.e.map((e, i) => fromTracker(body, e, i, req));
+  const checked = originHost ? [originHost] : events.map((e) => e.hostname);
+  for (const host of checked) {
+    if (!isInternalHost(host, hosts)) {
+      throw new Forbidden(
+        `Events from ${host || "an unknown page"} are not accepted for ${site.domain}. ` +
+          `Add it to the site's allowed hosts in its settings.`,
+      );
+    }
+  }
+  return { req, site, events, drops: {} };
+}

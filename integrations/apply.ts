@@ -1,0 +1,41 @@
+/** Hands what a platform reported to attribution: purchases and subscription states. */
+import type { AppContext } from "../http/context.ts";
+import { type RecordOutcome, recordPurchase } from "../attribution/record.ts";
+import { applySubscriptionState } from "../attribution/subscriptions.ts";
+import type { Credentials, PlatformChange } from "./types.ts";
+import type { Integration } from "./store.ts";
+import { Invalid } from "../lib/errors.ts";
+
+/** Applies one change for the integration's site; answers the purchase outcome when there is one. */
+export async function applyChange(
+  ctx: AppContext,
+  integration: Integration,
+  change: PlatformChange,
+  origin: "webhook" | "backfill",
+): Promise<RecordOutcome | null> {
+  if (change.type === "purchase") {
+    return await recordPurchase(ctx, { ...change.purchase, siteId: integration.site_id, origin });
+  }
+  await applySubscriptionState(ctx, {
+    ...change.subscription,
+    siteId: integration.site_id,
+    provider: integration.provider,
+  });
+  return null;
+}
+
+/** The integration's decrypted credentials; Invalid when it is not connected. */
+export async function credentialsOf(
+  ctx: AppContext,
+  integration: Integration,
+): Promise<Credentials> {
+  if (!integration.api_key_enc) {
+    throw new Invalid("integration", "This integration is disconnected. Connect it again first.");
+  }
+  return {
+    apiKey: await ctx.secrets.decrypt(integration.api_key_enc),
+    webhookSecret: integration.webhook_secret_enc
+      ? await ctx.secrets.decrypt(integration.webhook_secret_enc)
+      : null,
+  };
+}

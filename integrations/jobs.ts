@@ -1,0 +1,22 @@
+/** Revenue's background jobs: tracker purchases, webhook retries, stalled backfills, re-matching. */
+import type { AppContext } from "../http/context.ts";
+import type { Scheduler } from "../jobs/scheduler.ts";
+import { recordTrackerRevenue } from "../attribution/tracker_revenue.ts";
+import { rematchPending } from "../attribution/rematch.ts";
+import { retryDueDeliveries } from "./webhooks.ts";
+import { claimSync } from "./store.ts";
+import { runSync } from "./sync.ts";
+import { runInBackground } from "./background.ts";
+
+/** Schedules the jobs on this instance. */
+export function registerRevenueJobs(ctx: AppContext, scheduler: Scheduler): void {
+  // Tracker revenue reaches the purchase feed within about a second of being written.
+  scheduler.every("tracker-revenue", 1_000, () => recordTrackerRevenue(ctx));
+  scheduler.every("webhook-retries", 5_000, () => retryDueDeliveries(ctx));
+  scheduler.every("revenue-rematch", 30_000, () => rematchPending(ctx));
+  // A backfill queued by an instance that stopped, or stalled, is picked up here.
+  scheduler.every("integration-syncs", 15_000, async () => {
+    const sync = await claimSync(ctx.db.sql);
+    if (sync) runInBackground(ctx, "backfill", (signal) => runSync(ctx, sync, signal));
+  });
+}

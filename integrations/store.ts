@@ -1,0 +1,299 @@
+/** The SQL of integrations, their webhook deliveries and their backfill runs. */
+import type { Sql } from "../db/connect.ts";
+
+export type IntegrationStatus = "connected" | "syncing" | "error" | "disconnected";
+
+export interface Integration {
+  id: number;
+  site_id: number;
+  provider: string;
+  status: IntegrationStatus;
+  api_key_enc: string | null;
+  webhook_secret_enc: string | null;
+  key_hint: string;
+  livemode: boolean;
+  account_name: string;
+  webhook_mode: "auto" | "manual";
+  webhook_endpoint_id: string;
+  webhook_note: string;
+  last_error: string;
+  last_error_at: Date | null;
+  signature_failures: number;
+  signature_alerted_at: Date | null;
+  last_webhook_at: Date | null;
+  connected_at: Date | null;
+  disconnected_at: Date | null;
+  created_at: Date;
+}
+
+/** An integration by id (webhooks arrive with only this). */
+export async function findIntegration(sql: Sql, id: number): Promise<Integration | null> {
+  if (!Number.isSafeInteger(id) || id <= 0) return null;
+  const [row] = await sql<Integration[]>`select * from integrations where id = ${id}`;
+  return row ?? null;
+}
+
+/** The site's connection to one platform, if it was ever connected. */
+export async function findSiteIntegration(
+  sql: Sql,
+  siteId: number,
+  provider: string,
+): Promise<Integration | null> {
+  const [row] = await sql<Integration[]>`
+    select * from integrations where site_id = ${siteId} and provider = ${provider}`;
+  return row ?? null;
+}
+
+/** Stores a validated key (creating the row on first connect, keeping its id after). */
+export async function saveConnection(
+  sql: Sql,
+  v: {
+    siteId: number;
+    provider: string;
+    apiKeyEnc: string;
+    keyHint: string;
+    livemode: boolean;
+    accountName: string;
+  },
+): Promise<Integration> {
+  const [row] = await sql<Integration[]>`
+    insert into integrations (site_id, provider, status, api_key_enc, key_hint, livemode,
+      account_name, connected_at)
+    values (${v.siteId}, ${v.provider}, 'connected', ${v.apiKeyEnc}, ${v.keyHint}, ${v.livemode},
+      ${v.accountName}, now())
+    on conflict (site_id, provider) do update set
+      status = 'connected', api_key_enc = excluded.api_key_enc, key_hint = excluded.key_hint,
+      livemode = excluded.livemode, account_name = excluded.account_name,
+      last_error = '', last_error_at = null, signature_failures = 0, connected_at = now(),
+      disconnected_at = null
+    returning *`;
+  return row;
+}
+
+/** Records how webhooks reach Sextant. */
+export async function saveWebhook(
+  sql: Sql,
+  id: number,
+  v: { mode: "auto" | "manual"; endpointId: string; secretEnc: string | null; note: string },
+): Promise<void> {
+  await sql`
+    update integrations set webhook_mode = ${v.mode}, webhook_endpoint_id = ${v.endpointId},
+      webhook_secret_enc = ${v.secretEnc}, webhook_note = ${v.note}, signature_failures = 0
+    where id = ${id}`;
+}
+
+/** Sets the status; an error status keeps its sentence for the integrations page. */
+export async function setStatus(
+  sql: Sql,
+  id: number,
+  status: IntegrationStatus,
+  error?: string,
+): Promise<void> {
+  if (error !== undefined) {
+    await sql`update integrations set status = ${status}, last_error = ${error},
+      last_error_at = now() where id = ${id}`;
+  } else {
+    await sql`update integrations set status = ${status} where id = ${id}`;
+  }
+}
+
+/** Forgets the credentials; the row (and its history) stays for a later reconnect. */
+export async function markDisconnected(sql: Sql, id: number): Promise<void> {
+  await sql`
+    update integrations set status = 'disconnected', api_key_enc = null,
+      webhook_secret_enc = null, webhook_endpoint_id = '', disconnected_at = now()
+    where id = ${id}`;
+}
+
+/** Counts a delivery with a bad signature; returns the run of consecutive failures. */
+export async function countSignatureFailure(sql: Sql, id: number): Promise<Integration> {
+  const [row] = await sql<Integration[]>`
+    update integrations set signature_failures = signature_failures + 1
+    where id = ${id} returning *`;
+  return row;
+}
+
+/** Notes that the owner was alerted about failing signatures. */
+export async function markSignatureAlerted(sql: Sql, id: number): Promise<void> {
+  await sql`update integrations set signature_alerted_at = now() where id = ${id}`;
+}
+
+/** A verified delivery resets the failure run. */
+export async function noteVerifiedDelivery(sql: Sql, id: number): Promise<void> {
+  await sql`
+    update integrations set signature_failures = 0, last_webhook_at = now()
+    where id = ${id}`;
+}
+
+export type DeliveryStatus = "received" | "processed" | "ignored" | "retrying" | "failed";
+
+export interface Delivery {
+  id: number;
+  integration_id: number;
+  site_id: number;
+  provider: string;
+  event_id: string;
+  event_type: string;
+  body: string;
+  received_at: Date;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: Date | null;
+  last_error: string;
+  processed_at: Date | null;
+}
+
+/** Stores a delivery exactly as received. */
+export async function insertDelivery(
+  sql: Sql,
+  v: { integration: Integration; eventId: string; eventType: string; body: string },
+): Promise<Delivery> {
+  const [row] = await sql<Delivery[]>`
+    insert into webhook_deliveries (integration_id, site_id, provider, event_id, event_type, body)
+    values (${v.integration.id}, ${v.integration.site_id}, ${v.integration.provider},
+      ${v.eventId}, ${v.eventType}, ${v.body})
+    returning *`;
+  return row;
+}
+
+/** A delivery of one integration. */
+export async function findDelivery(
+  sql: Sql,
+  integrationId: number,
+  id: number,
+): Promise<Delivery | null> {
+  const [row] = await sql<Delivery[]>`
+    select * from webhook_deliveries where integration_id = ${integrationId} and id = ${id}`;
+  return row ?? null;
+}
+
+/** Records the outcome of one processing attempt. */
+export async function saveAttempt(
+  sql: Sql,
+  id: number,
+  v: { status: DeliveryStatus; attempts: number; error?: string; nextAttemptAt?: Date | null },
+): Promise<void> {
+  const done = v.status === "processed" || v.status === "ignored";
+  await sql`
+    update webhook_deliveries set status = ${v.status}, attempts = ${v.attempts},
+      last_error = ${v.error ?? ""}, next_attempt_at = ${v.nextAttemptAt ?? null},
+      processed_at = ${done ? new Date() : null}
+    where id = ${id}`;
+}
+
+/** Takes deliveries whose retry is due, leasing them for a minute so no one else does. */
+export function claimDueDeliveries(sql: Sql, limit = 20): Promise<Delivery[]> {
+  return sql<Delivery[]>`
+    update webhook_deliveries set next_attempt_at = now() + interval '1 minute'
+    where id in (
+      select id from webhook_deliveries
+      where status = 'retrying' and next_attempt_at <= now()
+      order by next_attempt_at limit ${limit}
+      for update skip locked)
+    returning *`;
+}
+
+/** Recent deliveries of an integration, newest first (without bodies). */
+export function listDeliveries(
+  sql: Sql,
+  integrationId: number,
+  limit = 20,
+): Promise<Omit<Delivery, "body">[]> {
+  return sql<Omit<Delivery, "body">[]>`
+    select id, integration_id, site_id, provider, event_id, event_type, received_at, status,
+      attempts, next_attempt_at, last_error, processed_at
+    from webhook_deliveries where integration_id = ${integrationId}
+    order by received_at desc, id desc limit ${limit}`;
+}
+
+/** Deliveries that failed for good. */
+export async function countFailedDeliveries(sql: Sql, integrationId: number): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from webhook_deliveries
+    where integration_id = ${integrationId} and status = 'failed'`;
+  return row.n;
+}
+
+export type SyncStatus = "queued" | "running" | "done" | "failed";
+
+export interface Sync {
+  id: number;
+  integration_id: number;
+  site_id: number;
+  days: number;
+  status: SyncStatus;
+  phase: "listing" | "syncing";
+  total: number;
+  processed: number;
+  synced: number;
+  matched: number;
+  error: string;
+  heartbeat_at: Date | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+/** Queues a backfill. */
+export async function queueSync(sql: Sql, integration: Integration, days: number): Promise<Sync> {
+  const [row] = await sql<Sync[]>`
+    insert into integration_syncs (integration_id, site_id, days)
+    values (${integration.id}, ${integration.site_id}, ${days}) returning *`;
+  return row;
+}
+
+/**
+ * Takes one backfill to run: a queued one, or a running one whose worker stopped reporting
+ * (an instance that crashed mid-way).
+ */
+export async function claimSync(sql: Sql, id?: number): Promise<Sync | null> {
+  const [row] = await sql<Sync[]>`
+    update integration_syncs set status = 'running', started_at = coalesce(started_at, now()),
+      heartbeat_at = now()
+    where id = (
+      select id from integration_syncs
+      where (status = 'queued' or (status = 'running' and heartbeat_at < now() - interval '2 minutes'))
+        and (${id ?? null}::bigint is null or id = ${id ?? null})
+      order by created_at limit 1
+      for update skip locked)
+    returning *`;
+  return row ?? null;
+}
+
+/** Saves progress (and proves the worker is alive). */
+export async function saveSyncProgress(
+  sql: Sql,
+  id: number,
+  v: Partial<Pick<Sync, "phase" | "total" | "processed" | "synced" | "matched">>,
+): Promise<void> {
+  await sql`
+    update integration_syncs set
+      phase = coalesce(${v.phase ?? null}, phase),
+      total = coalesce(${v.total ?? null}::int, total),
+      processed = coalesce(${v.processed ?? null}::int, processed),
+      synced = coalesce(${v.synced ?? null}::int, synced),
+      matched = coalesce(${v.matched ?? null}::int, matched),
+      heartbeat_at = now()
+    where id = ${id}`;
+}
+
+/** Ends a backfill. */
+export async function finishSync(
+  sql: Sql,
+  id: number,
+  status: "done" | "failed",
+  error = "",
+): Promise<void> {
+  await sql`
+    update integration_syncs set status = ${status}, error = ${error}, finished_at = now(),
+      heartbeat_at = now()
+    where id = ${id}`;
+}
+
+/** The newest backfill of an integration. */
+export async function latestSync(sql: Sql, integrationId: number): Promise<Sync | null> {
+  const [row] = await sql<Sync[]>`
+    select * from integration_syncs where integration_id = ${integrationId}
+    order by created_at desc, id desc limit 1`;
+  return row ?? null;
+}

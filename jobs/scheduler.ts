@@ -1,0 +1,54 @@
+/**
+ * Runs named jobs on intervals, never two runs of the same job at once. Stopping waits for runs
+ * in progress. Jobs that must run on only one instance take an advisory lock themselves.
+ */
+import type { Logger } from "../lib/log.ts";
+
+export interface Scheduler {
+  every(name: string, intervalMs: number, run: () => Promise<unknown>): void;
+  /** Runs a job now (waiting for a run in progress first); for tests and admin commands. */
+  runNow(name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createScheduler(log: Logger): Scheduler {
+  const jobs = new Map<
+    string,
+    { run: () => Promise<unknown>; timer?: ReturnType<typeof setInterval>; current?: Promise<void> }
+  >();
+  let stopped = false;
+
+  const execute = (name: string) => {
+    const job = jobs.get(name);
+    if (!job || stopped) return Promise.resolve();
+    if (job.current) return job.current;
+    const started = performance.now();
+    job.current = job.run()
+      .then(() =>
+        log.debug("job finished", { job: name, ms: Math.round(performance.now() - started) })
+      )
+      .catch((error) => log.error("job failed", { job: name, error }))
+      .finally(() => job.current = undefined);
+    return job.current;
+  };
+
+  return {
+    every(name, intervalMs, run) {
+      if (jobs.has(name)) throw new Error(`Job ${name} is already scheduled`);
+      const job: { run: () => Promise<unknown>; timer?: ReturnType<typeof setInterval> } = { run };
+      jobs.set(name, job);
+      job.timer = setInterval(() => execute(name), intervalMs);
+    },
+    async runNow(name) {
+      const job = jobs.get(name);
+      if (!job) throw new Error(`No job named ${name}`);
+      if (job.current) await job.current;
+      await execute(name);
+    },
+    async stop() {
+      stopped = true;
+      for (const job of jobs.values()) clearInterval(job.timer);
+      await Promise.all([...jobs.values()].map((j) => j.current));
+    },
+  };
+}

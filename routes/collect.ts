@@ -1,0 +1,78 @@
+/**
+ * `POST /api/collect` (the browser tracker) and `POST /api/v1/events` (servers, with an API
+ * key): both parse, rate-limit and hand the request to the ingest pipeline; 202 when accepted.
+ * Collect is the hottest path Sextant has, so it is served ahead of the app's middleware chain
+ * (http/fast_path.ts); it reads no cookies and renders no pages, so it needs none of it.
+ */
+import type { Context, Hono } from "hono";
+import type { AppContext, AppEnv } from "../http/context.ts";
+import { clientIpOf } from "../http/client_ip.ts";
+import { readCappedJson } from "../http/body.ts";
+import { errorResponse, jsonResponse, registerFastPath } from "../http/fast_path.ts";
+import { requireApiKey } from "../http/middleware/auth.ts";
+import { AppError, TooManyRequests } from "../lib/errors.ts";
+import { ingestorFor } from "../ingest/ingestor.ts";
+
+/** Collect bodies above this are refused (413). */
+export const COLLECT_MAX_BYTES = 64 * 1024;
+const API_MAX_BYTES = 512 * 1024;
+
+// Browsers may read our answers (and errors) from any site; no cookies are involved.
+const CORS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "POST, OPTIONS",
+  "access-control-allow-headers": "Content-Type",
+  "access-control-max-age": "86400",
+};
+
+async function collect(ctx: AppContext, req: Request, remoteAddr: string): Promise<Response> {
+  if (req.method === "OPTIONS") return new Response(null, { status: 204, headers: CORS });
+  try {
+    if (req.method !== "POST") {
+      throw new AppError(405, "Send events with POST; see docs/tracking.md.", "method");
+    }
+    const ingestor = ingestorFor(ctx);
+    const ip = clientIpOf(req.headers, remoteAddr, ctx.config.TRUST_PROXY);
+    const wait = ingestor.limiter.hit(ip);
+    if (wait) {
+      throw new TooManyRequests(wait, "Too many events from this address. Please slow down.");
+    }
+    const body = await readCappedJson(req, COLLECT_MAX_BYTES);
+    const result = await ingestor.accept({
+      via: "tracker",
+      body,
+      ip,
+      userAgent: req.headers.get("user-agent") ?? "",
+      origin: req.headers.get("origin"),
+      now: Date.now(),
+    });
+    return jsonResponse(result, 202, CORS);
+  } catch (e) {
+    return errorResponse(ctx, e, CORS);
+  }
+}
+
+async function events(c: Context<AppEnv>) {
+  const body = await readCappedJson(c.req.raw, API_MAX_BYTES);
+  const result = await ingestorFor(c.get("app")).accept({
+    via: "api",
+    body,
+    ip: "",
+    userAgent: c.req.header("user-agent") ?? "",
+    origin: null,
+    now: Date.now(),
+    apiKey: c.get("apiKey"),
+  });
+  return c.json(result, 202);
+}
+
+export function registerCollect(app: Hono<AppEnv>): void {
+  registerFastPath("/api/collect", collect);
+  // The same handler inside the app, for in-process callers (the install page's test visit).
+  app.on(
+    ["POST", "OPTIONS"],
+    "/api/collect",
+    (c) => collect(c.get("app"), c.req.raw, c.env?.remoteAddr ?? ""),
+  );
+  app.post("/api/v1/events", requireApiKey(), events);
+}

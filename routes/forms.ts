@@ -1,0 +1,59 @@
+/** Small helpers shared by the account pages' form handlers. */
+import type { Context } from "hono";
+import type { AppEnv } from "../http/context.ts";
+import { AppError, Invalid, NotFound } from "../lib/errors.ts";
+
+/** A submitted form's text fields (files and repeated fields are ignored). */
+export async function readForm(c: Context<AppEnv>): Promise<Record<string, string>> {
+  const type = c.req.header("content-type") ?? "";
+  if (!type.includes("form")) return {};
+  const body = await c.req.parseBody();
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (typeof v === "string" && k !== "_csrf") out[k] = v.slice(0, 10_000);
+  }
+  return out;
+}
+
+/** A problem to show beside a form: the sentence and the field it is about. */
+export interface FormProblem {
+  message: string;
+  field?: string;
+  status: number;
+}
+
+/**
+ * Runs a form action; a person's mistake (4xx) comes back as a FormProblem to re-render the
+ * form with, anything else propagates to the error handler.
+ */
+export async function tryForm<T>(
+  action: () => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; problem: FormProblem }> {
+  try {
+    return { ok: true, value: await action() };
+  } catch (e) {
+    if (e instanceof AppError && e.status < 500 && !(e instanceof NotFound)) {
+      return {
+        ok: false,
+        problem: {
+          message: e.message,
+          field: e instanceof Invalid ? e.field : undefined,
+          status: e.status,
+        },
+      };
+    }
+    throw e;
+  }
+}
+
+/** Parses a positive integer route parameter; 404 otherwise. */
+export function idParam(c: Context<AppEnv>, name: string): number {
+  const n = Number(c.req.param(name));
+  if (!Number.isSafeInteger(n) || n <= 0) throw new NotFound();
+  return n;
+}
+
+/** A checkbox value: present means on. */
+export function checked(form: Record<string, string>, name: string): boolean {
+  return form[name] === "on" || form[name] === "true" || form[name] === "1";
+}

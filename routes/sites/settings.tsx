@@ -1,0 +1,289 @@
+/** /sites/:siteId/settings — everything about tracking a site, and deleting it. */
+import type { Context, Hono } from "hono";
+import type { AppEnv } from "../../http/context.ts";
+import { renderPage } from "../../http/render.tsx";
+import { requireSite } from "../../http/middleware/auth.ts";
+import { shellProps } from "../../http/shell.ts";
+import { AppShell } from "../../components/AppShell.tsx";
+import { Notice } from "../../components/AuthCard.tsx";
+import { Field, Form } from "../../components/Form.tsx";
+import { roleAtLeast } from "../../accounts/orgs.ts";
+import type { Site } from "../../accounts/sites.ts";
+import { currencies, timeZones, updateSiteSettings } from "../../accounts/site_settings.ts";
+import { deleteSite } from "../../accounts/site_deletion.ts";
+import { checked, type FormProblem, readForm, tryForm } from "../forms.ts";
+import { Options } from "./list.tsx";
+
+const DONE: Record<string, string> = { saved: "Settings saved." };
+
+function FieldError(props: { problem?: FormProblem; field: string }) {
+  return props.problem?.field === props.field
+    ? <div class="hint negative" role="alert">{props.problem.message}</div>
+    : null;
+}
+
+function TextArea(props: {
+  label: string;
+  name: string;
+  value: string;
+  hint: string;
+  placeholder?: string;
+  problem?: FormProblem;
+  disabled: boolean;
+}) {
+  return (
+    <div class="field">
+      <label for={`f-${props.name}`}>{props.label}</label>
+      <textarea
+        id={`f-${props.name}`}
+        name={props.name}
+        rows={3}
+        placeholder={props.placeholder}
+        disabled={props.disabled}
+        aria-invalid={props.problem?.field === props.name ? "true" : undefined}
+      >
+        {props.value}
+      </textarea>
+      <div class="hint">{props.hint}</div>
+      <FieldError problem={props.problem} field={props.name} />
+    </div>
+  );
+}
+
+function Check(
+  props: { name: string; label: string; hint: string; on: boolean; disabled: boolean },
+) {
+  return (
+    <div class="field">
+      <label class="checkbox">
+        <input type="checkbox" name={props.name} checked={props.on} disabled={props.disabled} />
+        {props.label}
+      </label>
+      <div class="hint">{props.hint}</div>
+    </div>
+  );
+}
+
+async function settingsPage(
+  c: Context<AppEnv>,
+  site: Site,
+  opts: { problem?: FormProblem; values?: Record<string, string>; deleteProblem?: FormProblem } =
+    {},
+) {
+  const shell = await shellProps(c, { active: "settings" });
+  const canEdit = roleAtLeast(c.get("role"), "admin");
+  const v = opts.values;
+  const p = opts.problem;
+  const text = (name: keyof Site, fallback: string) => v?.[name as string] ?? fallback;
+  const done = DONE[c.req.query("done") ?? ""];
+  return renderPage(
+    c,
+    <AppShell {...shell}>
+      <div class="narrow-page stack">
+        <div class="page-header">
+          <h1>Site settings</h1>
+          <a class="button secondary" href={`/sites/${site.id}/install`}>Install snippet</a>
+        </div>
+        {done && <Notice kind="success">{done}</Notice>}
+        {!canEdit && (
+          <Notice kind="info">
+            You can look, but only admins and owners change site settings.
+          </Notice>
+        )}
+        {p && !p.field && <Notice kind="error">{p.message}</Notice>}
+        <Form action={`/sites/${site.id}/settings`} csrf={shell.csrf} class="stack">
+          <fieldset class="card" disabled={!canEdit}>
+            <legend>General</legend>
+            <Field label="Name" name="name" value={text("name", site.name)} />
+            <Field
+              label="Domain"
+              name="domain"
+              value={text("domain", site.domain)}
+              required
+              error={p?.field === "domain" ? p.message : undefined}
+            />
+            <div class="field">
+              <span class="label-like">Tracking id</span>
+              <code class="tracking-id">{site.public_id}</code>
+            </div>
+            <div class="grid two">
+              <div class="field">
+                <label for="f-timezone">Reporting time zone</label>
+                <select id="f-timezone" name="timezone">
+                  <Options values={timeZones()} selected={text("timezone", site.timezone)} />
+                </select>
+                <FieldError problem={p} field="timezone" />
+              </div>
+              <div class="field">
+                <label for="f-currency">Revenue currency</label>
+                <select id="f-currency" name="currency">
+                  <Options values={currencies()} selected={text("currency", site.currency)} />
+                </select>
+                <FieldError problem={p} field="currency" />
+              </div>
+            </div>
+          </fieldset>
+          <fieldset class="card" disabled={!canEdit}>
+            <legend>Tracking</legend>
+            <TextArea
+              label="Other allowed hosts"
+              name="allowed_hosts"
+              value={text("allowed_hosts", site.allowed_hosts.join("\n"))}
+              placeholder="*.example.com
+checkout.example.org"
+              hint={`Events are accepted from ${site.domain} and these hosts (one per line). *.example.com allows every subdomain; other domains join cross-domain journeys.`}
+              problem={p}
+              disabled={!canEdit}
+            />
+            <Check
+              name="cookieless"
+              label="Cookieless mode"
+              hint="No cookies or storage: visitors are counted with a daily-rotating hash. Returning visitors and multi-day attribution become approximate."
+              on={v ? checked(v, "cookieless") : site.cookieless}
+              disabled={!canEdit}
+            />
+            <Check
+              name="respect_dnt"
+              label="Honour Do Not Track and Global Privacy Control"
+              hint="Browsers that send these signals are not tracked."
+              on={v ? checked(v, "respect_dnt") : site.respect_dnt}
+              disabled={!canEdit}
+            />
+            <Check
+              name="heatmaps_enabled"
+              label="Record click heatmaps"
+              hint="Loads a small extra module that records clicks and scroll depth."
+              on={v ? checked(v, "heatmaps_enabled") : site.heatmaps_enabled}
+              disabled={!canEdit}
+            />
+            <TextArea
+              label="Excluded IP addresses"
+              name="excluded_ips"
+              value={text("excluded_ips", site.excluded_ips.join("\n"))}
+              placeholder="203.0.113.7
+198.51.100.0/24"
+              hint="Visits from these addresses or ranges (yours, your office) are not counted."
+              problem={p}
+              disabled={!canEdit}
+            />
+            <TextArea
+              label="Excluded paths"
+              name="excluded_paths"
+              value={text("excluded_paths", site.excluded_paths.join("\n"))}
+              placeholder="/admin
+/preview/*"
+              hint="Pages that are not tracked. * matches within one path segment, ** across segments."
+              problem={p}
+              disabled={!canEdit}
+            />
+          </fieldset>
+          <fieldset class="card" disabled={!canEdit}>
+            <legend>Attribution and data</legend>
+            <Field
+              label="Attribution window (days)"
+              name="attribution_window_days"
+              type="number"
+              value={text("attribution_window_days", String(site.attribution_window_days))}
+              hint="How long after a visit a purchase is still credited to its source: 1 to 90 days, 30 by default."
+              error={p?.field === "attribution_window_days" ? p.message : undefined}
+            />
+            <div class="field">
+              <label for="f-retention_days">Keep visitor data</label>
+              <select id="f-retention_days" name="retention_days">
+                {[
+                  ["", "Forever"],
+                  ["30", "30 days"],
+                  ["90", "90 days"],
+                  ["180", "6 months"],
+                  ["365", "1 year"],
+                  ["730", "2 years"],
+                  ["1825", "5 years"],
+                ].map(([val, label]) => (
+                  <option
+                    value={val}
+                    selected={(v?.retention_days ?? String(site.retention_days ?? "")) === val}
+                  >
+                    {label}
+                  </option>
+                ))}
+              </select>
+              <div class="hint">
+                Older events and sessions are deleted automatically, a few times a day.
+              </div>
+              <FieldError problem={p} field="retention_days" />
+            </div>
+          </fieldset>
+          {canEdit && (
+            <p>
+              <button type="submit">Save settings</button>
+            </p>
+          )}
+        </Form>
+        {canEdit && (
+          <section class="card danger-zone" aria-labelledby="delete-title">
+            <h2 id="delete-title">Delete this site</h2>
+            <p>
+              This removes{" "}
+              {site.domain}, its visitors, events, revenue history and shared links for everyone. It
+              can't be undone.
+            </p>
+            {opts.deleteProblem && <Notice kind="error">{opts.deleteProblem.message}</Notice>}
+            <Form action={`/sites/${site.id}/delete`} csrf={shell.csrf}>
+              <Field
+                label={`Type ${site.domain} to confirm`}
+                name="confirm"
+                autocomplete="off"
+                required
+              />
+              <button type="submit" class="danger">Delete site and all its data</button>
+            </Form>
+          </section>
+        )}
+      </div>
+    </AppShell>,
+    {
+      title: `Settings · ${site.name}`,
+      status: opts.problem?.status ?? opts.deleteProblem?.status,
+    },
+  );
+}
+
+export function registerSiteSettings(app: Hono<AppEnv>): void {
+  app.get("/sites/:siteId/settings", requireSite("viewer"), (c) => settingsPage(c, c.get("site")));
+
+  app.post("/sites/:siteId/settings", requireSite("admin"), async (c) => {
+    const form = await readForm(c);
+    const site = c.get("site");
+    const result = await tryForm(() =>
+      updateSiteSettings(c.get("app").db.sql, site, {
+        name: form.name ?? site.name,
+        domain: form.domain ?? site.domain,
+        timezone: form.timezone ?? site.timezone,
+        currency: form.currency ?? site.currency,
+        attribution_window_days: form.attribution_window_days ?? site.attribution_window_days,
+        allowed_hosts: form.allowed_hosts ?? "",
+        excluded_ips: form.excluded_ips ?? "",
+        excluded_paths: form.excluded_paths ?? "",
+        retention_days: form.retention_days ?? null,
+        cookieless: checked(form, "cookieless"),
+        respect_dnt: checked(form, "respect_dnt"),
+        heatmaps_enabled: checked(form, "heatmaps_enabled"),
+      })
+    );
+    if (!result.ok) {
+      const problem = result.problem.status === 409
+        ? { ...result.problem, field: "domain" }
+        : result.problem;
+      return settingsPage(c, site, { problem, values: form });
+    }
+    return c.redirect(`/sites/${site.id}/settings?done=saved`, 303);
+  });
+
+  app.post("/sites/:siteId/delete", requireSite("admin"), async (c) => {
+    const form = await readForm(c);
+    const site = c.get("site");
+    const result = await tryForm(() => deleteSite(c.get("app").db.sql, site, form.confirm ?? ""));
+    if (!result.ok) return settingsPage(c, site, { deleteProblem: result.problem });
+    return c.redirect("/sites", 303);
+  });
+}

@@ -1,0 +1,24 @@
+/** POST /api/webhooks/:provider/:integrationId — payment platforms deliver events here. */
+import type { Hono } from "hono";
+import type { AppEnv } from "../http/context.ts";
+import { MAX_BODY_BYTES, receiveWebhook } from "../integrations/webhooks.ts";
+import { PLATFORM_IDS } from "../integrations/platforms.ts";
+
+export function registerWebhooks(app: Hono<AppEnv>): void {
+  app.post("/api/webhooks/:provider/:integrationId", async (c) => {
+    const provider = c.req.param("provider");
+    if (!(PLATFORM_IDS as readonly string[]).includes(provider)) {
+      return c.json({ error: "Sextant doesn't take webhooks from that platform." }, 404);
+    }
+    const declared = Number(c.req.header("content-length") ?? 0);
+    if (declared > MAX_BODY_BYTES) return c.json({ error: "That webhook body is too large." }, 413);
+    const answer = await receiveWebhook(
+      c.get("app"),
+      provider,
+      Number(c.req.param("integrationId")),
+      await c.req.text(),
+      c.req.raw.headers,
+    );
+    return c.json(answer.body, answer.status);
+  });
+}
