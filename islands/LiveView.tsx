@@ -318,7 +318,15 @@ function LiveView(props: LiveViewProps) {
           visitor={state?.visitors.get(selected)}
           live={state?.recent.get(selected) ?? []}
           now={live.now}
-          onClose={() => setSelected(null)}
+          onClose={() => {
+            setSelected(null);
+            // Keyboard users continue from the row they opened, not from the top of the page.
+            requestAnimationFrame(() =>
+              document.querySelector<HTMLElement>(
+                `.visitor-row[data-visitor="${CSS.escape(selected)}"]`,
+              )?.focus()
+            );
+          }}
         />
       )}
     </div>

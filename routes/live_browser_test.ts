@@ -118,6 +118,24 @@ Deno.test({
         if (width > 640) {
           const label = await page.$eval(".globe", (el) => el.getAttribute("aria-label"));
           assert.equal(label, "Globe of active visitors: 3 places");
+          // Keyboard: a row opens the journey with focus on Close; Escape returns to the row.
+          await page.focus(".visitor-row");
+          await page.evaluate(() => {
+            (window as unknown as { opened: Element | null }).opened = document.activeElement;
+          });
+          await page.keyboard.press("Enter");
+          await page.waitForSelector(".journey");
+          assert.equal(
+            await page.evaluate(() => document.activeElement?.textContent?.trim()),
+            "Close",
+          );
+          await page.keyboard.press("Escape");
+          await page.waitForFunction(() => !document.querySelector(".journey"));
+          await page.waitForFunction(
+            () =>
+              document.activeElement === (window as unknown as { opened: Element | null }).opened,
+            { timeout: 5_000 },
+          );
         } else {
           assert.equal(await page.$$eval(".flatmap-dot", (els) => els.length), 3);
           assert.equal(await page.$(".globe"), null, "phones get the light map");

@@ -80,6 +80,7 @@ export function VisitorList(props: {
                 <button
                   type="button"
                   class="visitor-row"
+                  data-visitor={v.visitorId}
                   aria-pressed={props.selected === v.visitorId}
                   aria-label={`${place}, on ${v.page} from ${
                     sourceLabel(v.source)
