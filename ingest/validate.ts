@@ -10,6 +10,7 @@ import {
   type ApiBody,
   apiBodySchema,
   type ApiEvent,
+  isPlainTrackerBody,
   type TrackerBody,
   trackerBodySchema,
   type TrackerEvent,
@@ -35,27 +36,50 @@ function fieldName(path: ReadonlyArray<PropertyKey>): string {
 
 /**
  * Makes every string storable: PostgreSQL text and jsonb refuse NUL characters and lone UTF-16
- * surrogates, and one such event must not block the writer. Keys are cleaned too.
+ * surrogates, and one such event must not block the writer. Keys are cleaned too. Values that
+ * need no cleaning (nearly all) come back as they are, uncopied.
  */
 export function storable(value: unknown): unknown {
   if (typeof value === "string") {
     const v = value.includes("\0") ? value.replaceAll("\0", "") : value;
     return v.isWellFormed() ? v : v.toWellFormed();
   }
-  if (Array.isArray(value)) return value.map(storable);
+  if (Array.isArray(value)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const v = storable(value[i]);
+      if (!out && v !== value[i]) out = value.slice(0, i);
+      out?.push(v);
+    }
+    return out ?? value;
+  }
   if (value && typeof value === "object") {
+    const entries = Object.entries(value);
+    let changed = false;
+    const cleaned = entries.map(([k, v]) => {
+      const c = storable(v);
+      // "__proto__" as a key sets the prototype when copied; keep what copying did.
+      if (c !== v || storable(k) !== k || k === "__proto__") changed = true;
+      return c;
+    });
+    if (!changed) return value;
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[storable(k) as string] = storable(v);
+    entries.forEach(([k], i) => out[storable(k) as string] = cleaned[i]);
     return out;
   }
   return value;
 }
 
-function parseWith<T>(schema: z.ZodType<T>, raw: unknown): T {
+function parseWith<T>(
+  schema: z.ZodType<T>,
+  raw: unknown,
+  fast?: (body: Record<string, unknown>) => boolean,
+): T {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new Invalid("body", "The body must be a JSON object; see docs/tracking.md.");
   }
   const body = storable(raw);
+  if (fast?.(body as Record<string, unknown>)) return body as T;
   const r = schema.safeParse(body);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
@@ -273,7 +297,7 @@ export async function validate(req: IngestRequest, sites: SiteLookup): Promise<B
     }
     return { req, site, events: body.events.map((e, i) => fromApi(e, i, req)), drops: {} };
   }
-  const body = parseWith(trackerBodySchema, req.body);
+  const body = parseWith(trackerBodySchema, req.body, isPlainTrackerBody);
   const site = await sites.byPublicId(body.s);
   if (!site) {
     throw new NotFound(
