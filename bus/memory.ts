@@ -39,8 +39,6 @@ function putBack(q: Queue, batch: QueueMessage[]): void {
   q.head = 0;
 }
 
-const roundTrip = (v: unknown) => JSON.parse(JSON.stringify(v ?? null));
-
 /** Creates an in-process bus. */
 export function createMemoryBus(): Bus {
   const channels = new Map<string, Set<(m: unknown) => void>>();
@@ -126,7 +124,7 @@ export function createMemoryBus(): Bus {
       if (closed) return Promise.reject(new Error("The bus is closed"));
       const q = queue(name);
       for (const data of items) {
-        q.items.push({ id: `${Date.now()}-${seq++}`, data: roundTrip(data) });
+        q.items.push({ id: `${Date.now()}-${seq++}`, data: data ?? null });
       }
       for (const w of q.wake) w();
       return Promise.resolve();
