@@ -16,6 +16,7 @@ import {
   type TrackerEvent,
 } from "./schema.ts";
 import { isInternalHost } from "./source.ts";
+import { Lru } from "./lru.ts";
 import type { Batch, IngestRequest, WorkingEvent } from "./types.ts";
 
 /** How the validate step finds sites (a cache in production). */
@@ -95,7 +96,24 @@ export function siteHosts(site: Site): string[] {
   return [site.domain, ...site.allowed_hosts];
 }
 
-function parsePage(raw: string, field: string, hashRouting: boolean) {
+interface Page {
+  hostname: string;
+  pathname: string;
+  /** Shared by every event on the same URL: read, never changed. */
+  params: URLSearchParams;
+}
+
+// Page URLs, referrers and origins repeat a lot, and parsing a URL costs about a microsecond;
+// answers are cached (failures are not). Very long URLs are rare and not worth the memory.
+const pages = new Lru<string, Page>(20_000);
+const referrers = new Lru<string, string>(20_000);
+const originHosts = new Lru<string, string>(1_000);
+const CACHED_URL_MAX = 500;
+
+function parsePage(raw: string, field: string, hashRouting: boolean): Page {
+  const key = hashRouting ? `#${raw}` : raw;
+  const hit = pages.get(key);
+  if (hit) return hit;
   let url: URL;
   try {
     url = new URL(raw);
@@ -110,12 +128,27 @@ function parsePage(raw: string, field: string, hashRouting: boolean) {
   }
   let pathname = url.pathname;
   if (hashRouting && url.hash.length > 1) pathname += url.hash;
-  return { hostname: url.hostname, pathname: pathname.slice(0, 2000), params: url.searchParams };
+  const page = {
+    hostname: url.hostname,
+    pathname: pathname.slice(0, 2000),
+    params: url.searchParams,
+  };
+  if (raw.length <= CACHED_URL_MAX) pages.set(key, page);
+  return page;
 }
 
 /** A referrer without its query string and fragment: those often carry personal data. */
 function cleanReferrer(raw: string | undefined): string {
   if (!raw) return "";
+  let clean = referrers.get(raw);
+  if (clean === undefined) {
+    clean = cleanReferrerUncached(raw);
+    if (raw.length <= CACHED_URL_MAX) referrers.set(raw, clean);
+  }
+  return clean;
+}
+
+function cleanReferrerUncached(raw: string): string {
   try {
     const u = new URL(raw);
     if (u.protocol === "android-app:") return raw.slice(0, 300);
@@ -124,6 +157,21 @@ function cleanReferrer(raw: string | undefined): string {
   } catch {
     return "";
   }
+}
+
+/** The host of a request's Origin header; "" when absent, "null" or not a URL. */
+function originHost(origin: string | null): string {
+  if (!origin || origin === "null") return "";
+  let host = originHosts.get(origin);
+  if (host === undefined) {
+    try {
+      host = new URL(origin).hostname;
+    } catch {
+      host = "";
+    }
+    if (origin.length <= CACHED_URL_MAX) originHosts.set(origin, host);
+  }
+  return host;
 }
 
 const digitsCache = new Map<string, number>();
@@ -305,16 +353,9 @@ export async function validate(req: IngestRequest, sites: SiteLookup): Promise<B
     );
   }
   const hosts = siteHosts(site);
-  let originHost = "";
-  if (req.origin && req.origin !== "null") {
-    try {
-      originHost = new URL(req.origin).hostname;
-    } catch {
-      originHost = "";
-    }
-  }
+  const origin = originHost(req.origin);
   const events = body.e.map((e, i) => fromTracker(body, e, i, req));
-  const checked = originHost ? [originHost] : events.map((e) => e.hostname);
+  const checked = origin ? [origin] : events.map((e) => e.hostname);
   for (const host of checked) {
     if (!isInternalHost(host, hosts)) {
       throw new Forbidden(
