@@ -10,13 +10,34 @@ import type {
 import { sleep } from "./types.ts";
 
 interface Queue {
+  /** Waiting messages are items[head…]; the slots before head were handed out. */
   items: QueueMessage[];
-  /** Ids handed to a consumer and not yet acknowledged. */
-  inFlight: Set<string>;
+  head: number;
+  /** Messages handed to a consumer and not yet acknowledged. */
+  inFlight: number;
   wake: Set<() => void>;
 }
 
-const roundTrip = (v: unknown) => JSON.parse(JSON.stringify(v ?? null));
+// Under load the queue holds thousands of batches: taking and acknowledging must not scan it.
+function take(q: Queue, n: number): QueueMessage[] {
+  const batch = q.items.slice(q.head, q.head + n);
+  q.head += batch.length;
+  q.inFlight += batch.length;
+  if (q.head === q.items.length) {
+    q.items = [];
+    q.head = 0;
+  } else if (q.head > 1024 && q.head * 2 > q.items.length) {
+    q.items = q.items.slice(q.head);
+    q.head = 0;
+  }
+  return batch;
+}
+
+/** A failed batch goes back to the front, to be retried before anything newer. */
+function putBack(q: Queue, batch: QueueMessage[]): void {
+  q.items = batch.concat(q.items.slice(q.head));
+  q.head = 0;
+}
 
 /** Creates an in-process bus. */
 export function createMemoryBus(): Bus {
@@ -28,7 +49,7 @@ export function createMemoryBus(): Bus {
 
   const queue = (name: string): Queue => {
     let q = queues.get(name);
-    if (!q) queues.set(name, q = { items: [], inFlight: new Set(), wake: new Set() });
+    if (!q) queues.set(name, q = { items: [], head: 0, inFlight: 0, wake: new Set() });
     return q;
   };
 
@@ -103,12 +124,15 @@ export function createMemoryBus(): Bus {
       if (closed) return Promise.reject(new Error("The bus is closed"));
       const q = queue(name);
       for (const data of items) {
-        q.items.push({ id: `${Date.now()}-${seq++}`, data: roundTrip(data) });
+        q.items.push({ id: `${Date.now()}-${seq++}`, data: data ?? null });
       }
       for (const w of q.wake) w();
       return Promise.resolve();
     },
-    depth: (name) => Promise.resolve(queue(name).items.length),
+    depth(name) {
+      const q = queue(name);
+      return Promise.resolve(q.items.length - q.head + q.inFlight);
+    },
     consume<T>(name: string, opts: ConsumeOptions, handler: BatchHandler<T>): QueueConsumer {
       const q = queue(name);
       const batchSize = opts.batchSize ?? 500;
@@ -118,8 +142,7 @@ export function createMemoryBus(): Bus {
       const loop = (async () => {
         let delay = opts.retryDelayMs ?? 100;
         while (true) {
-          const batch = q.items.filter((m) => !q.inFlight.has(m.id)).slice(0, batchSize);
-          if (batch.length === 0) {
+          if (q.head === q.items.length) {
             if (stopper.signal.aborted) return;
             await new Promise<void>((resolve) => {
               const wake = () => {
@@ -133,18 +156,21 @@ export function createMemoryBus(): Bus {
             continue;
           }
           if (stopper.signal.aborted && (!draining || Date.now() > drainUntil)) return;
-          for (const m of batch) q.inFlight.add(m.id);
+          const batch = take(q, batchSize);
+          let failed = false;
           try {
             await handler(batch as QueueMessage<T>[]);
-            const done = new Set(batch.map((m) => m.id));
-            q.items = q.items.filter((m) => !done.has(m.id));
             delay = opts.retryDelayMs ?? 100;
           } catch (e) {
+            failed = true;
+            putBack(q, batch);
             opts.onError?.(e);
+          } finally {
+            q.inFlight -= batch.length;
+          }
+          if (failed) {
             await sleep(delay, draining ? undefined : stopper.signal);
             delay = Math.min(delay * 2, 5000);
-          } finally {
-            for (const m of batch) q.inFlight.delete(m.id);
           }
         }
       })();

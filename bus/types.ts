@@ -1,7 +1,9 @@
 /**
  * The bus: live fan-out (pub/sub), the durable ingest queue and a small shared key-value store.
  * Two implementations — Redis and in-process — honour the same contract (bus/contract_test.ts).
- * Messages are JSON: what goes in comes out as its JSON round-trip in both.
+ * Messages are JSON: what goes in comes out as its JSON round-trip in both. Queued items must
+ * already be plain JSON values, and a caller must not change them after enqueueing: the
+ * in-process queue hands the very objects over rather than pay for a copy on every event.
  */
 
 export interface QueueMessage<T = unknown> {
@@ -52,7 +54,10 @@ export interface Bus {
   publish(channel: string, message: unknown): Promise<void>;
   /** Resolves once the subscription is active; the returned function unsubscribes. */
   subscribe(channel: string, handler: (message: unknown) => void): Promise<() => Promise<void>>;
-  /** Appends to a durable queue; resolves when stored (Redis) or held (in-process). */
+  /**
+   * Appends plain JSON values to a durable queue; resolves when stored (Redis) or held
+   * (in-process, uncopied).
+   */
   enqueue(queue: string, items: unknown[]): Promise<void>;
   /** Messages waiting or in flight, for back-pressure. */
   depth(queue: string): Promise<number>;

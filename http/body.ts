@@ -1,6 +1,9 @@
 /** Reads a request body as text with a hard size cap, even when no Content-Length is sent. */
 import { Invalid, PayloadTooLarge } from "../lib/errors.ts";
 
+// decode() without { stream } keeps no state between calls; one decoder serves every request.
+const utf8 = new TextDecoder();
+
 /** The body as UTF-8 text; throws PayloadTooLarge past `maxBytes`. */
 export async function readCappedText(req: Request, maxBytes: number): Promise<string> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
@@ -11,7 +14,7 @@ export async function readCappedText(req: Request, maxBytes: number): Promise<st
   if (Number.isFinite(declared)) {
     const buf = await req.arrayBuffer();
     if (buf.byteLength > maxBytes) throw tooLarge();
-    return new TextDecoder().decode(buf);
+    return utf8.decode(buf);
   }
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -32,7 +35,7 @@ export async function readCappedText(req: Request, maxBytes: number): Promise<st
     all.set(c, at);
     at += c.byteLength;
   }
-  return new TextDecoder().decode(all);
+  return utf8.decode(all);
 }
 
 /** Parses a capped JSON body; a syntax error is a 400 naming the body. */

@@ -24,6 +24,21 @@ export function fastPathFor(pathname: string): FastHandler | undefined {
   return handlers.get(pathname);
 }
 
+/**
+ * The fast handler for a request URL whose path, as sent, is a registered one: cheaper than
+ * parsing the URL, which costs more than the rest of routing a collect request. Callers parse
+ * and try fastPathFor when this finds nothing (a path may only normalize to a registered one).
+ */
+export function fastPathForRawUrl(url: string): FastHandler | undefined {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return undefined;
+  let end = url.indexOf("?", start);
+  if (end < 0) end = url.length;
+  const hash = url.indexOf("#", start);
+  if (hash >= 0 && hash < end) end = hash;
+  return handlers.get(url.slice(start, end));
+}
+
 /** A JSON response with the headers every API answer carries. */
 export function jsonResponse(
   body: unknown,

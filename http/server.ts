@@ -2,7 +2,7 @@
 import type { Hono } from "hono";
 import type { AppContext, AppEnv } from "./context.ts";
 import type { SocketHost } from "../realtime/socket_server.ts";
-import { fastPathFor } from "./fast_path.ts";
+import { fastPathFor, fastPathForRawUrl } from "./fast_path.ts";
 
 export interface HttpServer {
   port: number;
@@ -36,6 +36,8 @@ export function startHttpServer(
         },
         (req, info) => {
           const remoteAddr = (info.remoteAddr as Deno.NetAddr).hostname;
+          const raw = fastPathForRawUrl(req.url);
+          if (raw) return raw(ctx, req, remoteAddr);
           const pathname = new URL(req.url).pathname;
           const fast = fastPathFor(pathname);
           if (fast) return fast(ctx, req, remoteAddr);

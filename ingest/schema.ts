@@ -104,3 +104,57 @@ export const apiBodySchema = z.object({
   ),
 });
 export type ApiBody = z.infer<typeof apiBodySchema>;
+
+const TYPES: ReadonlySet<unknown> = new Set(EVENT_TYPES);
+const VISITOR_ID = /^[A-Za-z0-9_-]{8,64}$/;
+const SCREEN = /^\d{1,5}x\d{1,5}$/;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
+const optText = (v: unknown, max: number) =>
+  v === undefined || (typeof v === "string" && v.length <= max);
+const optInt = (v: unknown, max: number) =>
+  v === undefined || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max);
+const optFlag = (v: unknown) => v === undefined || v === 0 || v === 1;
+
+function plainProps(p: unknown): boolean {
+  if (p === undefined) return true;
+  if (!isObject(p)) return false;
+  let n = 0;
+  for (const k in p) {
+    // zod rebuilds records key by key; leave such a key to it.
+    if (++n > 30 || k.length === 0 || k.length > 100 || k === "__proto__") return false;
+    const v = p[k];
+    if (
+      typeof v === "string" ? v.length > 2000 : !(v === null || typeof v === "boolean" ||
+        (typeof v === "number" && Number.isFinite(v)))
+    ) return false;
+  }
+  return true;
+}
+
+/**
+ * The rules of trackerBodySchema, hand-written: true only for bodies zod accepts unchanged
+ * except for unknown keys, which nothing reads. Parsing every collect body with zod cost more
+ * than the rest of validation; bodies this refuses still go through zod, whose messages we keep.
+ */
+export function isPlainTrackerBody(b: Record<string, unknown>): boolean {
+  if (
+    typeof b.s !== "string" || b.s.length === 0 || b.s.length > 64 ||
+    !(b.v === undefined || (typeof b.v === "string" && VISITOR_ID.test(b.v))) ||
+    !(b.sc === undefined || (typeof b.sc === "string" && SCREEN.test(b.sc))) ||
+    !optText(b.l, 35) || !optText(b.z, 64) || !optFlag(b.d) || !optFlag(b.b) || !optFlag(b.hm)
+  ) return false;
+  const events = b.e;
+  if (!Array.isArray(events) || events.length === 0 || events.length > MAX_EVENTS) return false;
+  for (const e of events) {
+    if (
+      !isObject(e) || !TYPES.has(e.t) || typeof e.u !== "string" || e.u.length > 4096 ||
+      !optText(e.r, 4096) || !optText(e.ti, 2000) || !optText(e.n, 200) || !plainProps(e.p) ||
+      !optInt(e.a, 3_600_000) || !optInt(e.sd, 100) || !optInt(e.em, 86_400_000) ||
+      !optText(e.id, 320) || !optInt(e.x, 1_000_000) || !optInt(e.y, 10_000_000) ||
+      !optInt(e.w, 100_000) || !optInt(e.h, 10_000_000) || !optText(e.sel, 1000)
+    ) return false;
+  }
+  return true;
+}

@@ -66,24 +66,36 @@ export interface ClickRow {
 
 const json = (rows: unknown[]) => JSON.stringify(rows);
 
-/** Inserts events, skipping ones already stored; answers the ids actually inserted. */
-export async function insertEvents(sql: Sql, rows: QueuedEvent[]): Promise<Set<string>> {
-  if (rows.length === 0) return new Set();
-  const inserted = await sql<{ event_id: string }[]>`
-    insert into events (
-      ts, event_id, site_id, visitor_id, session_id, type, name, hostname, pathname, title,
-      referrer, referrer_host, source, medium, campaign, content, term, channel, click_id_type,
-      country, region, city, lat, lon, browser, browser_version, os, os_version, device, screen,
-      language, timezone, scroll_depth, engaged_ms, props)
-    select
-      ts, event_id, site_id, visitor_id, session_id, type, name, hostname, pathname, title,
-      referrer, referrer_host, source, medium, campaign, content, term, channel, click_id_type,
-      country, region, city, lat, lon, browser, browser_version, os, os_version, device, screen,
-      language, timezone, scroll_depth, engaged_ms, props
-    from json_populate_recordset(null::events, ${json(rows)}::text::json)
-    on conflict (event_id, ts) do nothing
-    returning event_id`;
-  return new Set(inserted.map((r) => r.event_id));
+/** What insertEvents stored: how many rows, and which (null when it stored every row). */
+export interface InsertedEvents {
+  count: number;
+  ids: Set<string> | null;
+}
+
+/** Inserts events, skipping ones already stored. */
+export async function insertEvents(sql: Sql, rows: QueuedEvent[]): Promise<InsertedEvents> {
+  if (rows.length === 0) return { count: 0, ids: null };
+  // Nearly every batch is stored whole; the ids come back only when some were replays, so the
+  // usual answer is one short row rather than one row per event.
+  const [r] = await sql<{ count: number; ids: string[] | null }[]>`
+    with inserted as (
+      insert into events (
+        ts, event_id, site_id, visitor_id, session_id, type, name, hostname, pathname, title,
+        referrer, referrer_host, source, medium, campaign, content, term, channel,
+        click_id_type, country, region, city, lat, lon, browser, browser_version, os,
+        os_version, device, screen, language, timezone, scroll_depth, engaged_ms, props)
+      select
+        ts, event_id, site_id, visitor_id, session_id, type, name, hostname, pathname, title,
+        referrer, referrer_host, source, medium, campaign, content, term, channel,
+        click_id_type, country, region, city, lat, lon, browser, browser_version, os,
+        os_version, device, screen, language, timezone, scroll_depth, engaged_ms, props
+      from json_populate_recordset(null::events, ${json(rows)}::text::json)
+      on conflict (event_id, ts) do nothing
+      returning event_id)
+    select count(*)::int as count,
+      case when count(*) < ${rows.length} then array_agg(event_id::text) end as ids
+    from inserted`;
+  return { count: r.count, ids: r.count === rows.length ? null : new Set(r.ids ?? []) };
 }
 
 /** Adds batch deltas to their sessions (creating them on first sight). */

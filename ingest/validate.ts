@@ -10,11 +10,13 @@ import {
   type ApiBody,
   apiBodySchema,
   type ApiEvent,
+  isPlainTrackerBody,
   type TrackerBody,
   trackerBodySchema,
   type TrackerEvent,
 } from "./schema.ts";
 import { isInternalHost } from "./source.ts";
+import { Lru } from "./lru.ts";
 import type { Batch, IngestRequest, WorkingEvent } from "./types.ts";
 
 /** How the validate step finds sites (a cache in production). */
@@ -35,27 +37,50 @@ function fieldName(path: ReadonlyArray<PropertyKey>): string {
 
 /**
  * Makes every string storable: PostgreSQL text and jsonb refuse NUL characters and lone UTF-16
- * surrogates, and one such event must not block the writer. Keys are cleaned too.
+ * surrogates, and one such event must not block the writer. Keys are cleaned too. Values that
+ * need no cleaning (nearly all) come back as they are, uncopied.
  */
 export function storable(value: unknown): unknown {
   if (typeof value === "string") {
     const v = value.includes("\0") ? value.replaceAll("\0", "") : value;
     return v.isWellFormed() ? v : v.toWellFormed();
   }
-  if (Array.isArray(value)) return value.map(storable);
+  if (Array.isArray(value)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const v = storable(value[i]);
+      if (!out && v !== value[i]) out = value.slice(0, i);
+      out?.push(v);
+    }
+    return out ?? value;
+  }
   if (value && typeof value === "object") {
+    const entries = Object.entries(value);
+    let changed = false;
+    const cleaned = entries.map(([k, v]) => {
+      const c = storable(v);
+      // "__proto__" as a key sets the prototype when copied; keep what copying did.
+      if (c !== v || storable(k) !== k || k === "__proto__") changed = true;
+      return c;
+    });
+    if (!changed) return value;
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[storable(k) as string] = storable(v);
+    entries.forEach(([k], i) => out[storable(k) as string] = cleaned[i]);
     return out;
   }
   return value;
 }
 
-function parseWith<T>(schema: z.ZodType<T>, raw: unknown): T {
+function parseWith<T>(
+  schema: z.ZodType<T>,
+  raw: unknown,
+  fast?: (body: Record<string, unknown>) => boolean,
+): T {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new Invalid("body", "The body must be a JSON object; see docs/tracking.md.");
   }
   const body = storable(raw);
+  if (fast?.(body as Record<string, unknown>)) return body as T;
   const r = schema.safeParse(body);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
@@ -71,7 +96,24 @@ export function siteHosts(site: Site): string[] {
   return [site.domain, ...site.allowed_hosts];
 }
 
-function parsePage(raw: string, field: string, hashRouting: boolean) {
+interface Page {
+  hostname: string;
+  pathname: string;
+  /** Shared by every event on the same URL: read, never changed. */
+  params: URLSearchParams;
+}
+
+// Page URLs, referrers and origins repeat a lot, and parsing a URL costs about a microsecond;
+// answers are cached (failures are not). Very long URLs are rare and not worth the memory.
+const pages = new Lru<string, Page>(20_000);
+const referrers = new Lru<string, string>(20_000);
+const originHosts = new Lru<string, string>(1_000);
+const CACHED_URL_MAX = 500;
+
+function parsePage(raw: string, field: string, hashRouting: boolean): Page {
+  const key = hashRouting ? `#${raw}` : raw;
+  const hit = pages.get(key);
+  if (hit) return hit;
   let url: URL;
   try {
     url = new URL(raw);
@@ -86,12 +128,27 @@ function parsePage(raw: string, field: string, hashRouting: boolean) {
   }
   let pathname = url.pathname;
   if (hashRouting && url.hash.length > 1) pathname += url.hash;
-  return { hostname: url.hostname, pathname: pathname.slice(0, 2000), params: url.searchParams };
+  const page = {
+    hostname: url.hostname,
+    pathname: pathname.slice(0, 2000),
+    params: url.searchParams,
+  };
+  if (raw.length <= CACHED_URL_MAX) pages.set(key, page);
+  return page;
 }
 
 /** A referrer without its query string and fragment: those often carry personal data. */
 function cleanReferrer(raw: string | undefined): string {
   if (!raw) return "";
+  let clean = referrers.get(raw);
+  if (clean === undefined) {
+    clean = cleanReferrerUncached(raw);
+    if (raw.length <= CACHED_URL_MAX) referrers.set(raw, clean);
+  }
+  return clean;
+}
+
+function cleanReferrerUncached(raw: string): string {
   try {
     const u = new URL(raw);
     if (u.protocol === "android-app:") return raw.slice(0, 300);
@@ -100,6 +157,21 @@ function cleanReferrer(raw: string | undefined): string {
   } catch {
     return "";
   }
+}
+
+/** The host of a request's Origin header; "" when absent, "null" or not a URL. */
+function originHost(origin: string | null): string {
+  if (!origin || origin === "null") return "";
+  let host = originHosts.get(origin);
+  if (host === undefined) {
+    try {
+      host = new URL(origin).hostname;
+    } catch {
+      host = "";
+    }
+    if (origin.length <= CACHED_URL_MAX) originHosts.set(origin, host);
+  }
+  return host;
 }
 
 const digitsCache = new Map<string, number>();
@@ -273,7 +345,7 @@ export async function validate(req: IngestRequest, sites: SiteLookup): Promise<B
     }
     return { req, site, events: body.events.map((e, i) => fromApi(e, i, req)), drops: {} };
   }
-  const body = parseWith(trackerBodySchema, req.body);
+  const body = parseWith(trackerBodySchema, req.body, isPlainTrackerBody);
   const site = await sites.byPublicId(body.s);
   if (!site) {
     throw new NotFound(
@@ -281,16 +353,9 @@ export async function validate(req: IngestRequest, sites: SiteLookup): Promise<B
     );
   }
   const hosts = siteHosts(site);
-  let originHost = "";
-  if (req.origin && req.origin !== "null") {
-    try {
-      originHost = new URL(req.origin).hostname;
-    } catch {
-      originHost = "";
-    }
-  }
+  const origin = originHost(req.origin);
   const events = body.e.map((e, i) => fromTracker(body, e, i, req));
-  const checked = originHost ? [originHost] : events.map((e) => e.hostname);
+  const checked = origin ? [origin] : events.map((e) => e.hostname);
   for (const host of checked) {
     if (!isInternalHost(host, hosts)) {
       throw new Forbidden(

@@ -128,9 +128,9 @@ export async function writeBatches(sql: Sql, batches: QueuedBatch[]): Promise<Wr
   let inserted = 0;
   await sql.begin(async (tx) => {
     const t = tx as unknown as Sql;
-    const ids = await insertEvents(t, events);
-    inserted = ids.size;
-    const fresh = ids.size === events.length ? events : events.filter((e) => ids.has(e.event_id));
+    const { count, ids } = await insertEvents(t, events);
+    inserted = count;
+    const fresh = ids ? events.filter((e) => ids.has(e.event_id)) : events;
     await upsertSessions(t, sessionDeltas(fresh));
     await upsertIdentities(t, identityRows(fresh));
     await insertClicks(t, clickRows(clicks));
