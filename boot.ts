@@ -90,7 +90,10 @@ export async function startSextant(
       for (const hook of ctx.onShutdown) await hook();
     });
     const scheduler = createScheduler(log);
-    if (opts.jobs !== false) registerJobs(ctx, scheduler);
+    if (opts.jobs !== false) {
+      registerJobs(ctx, scheduler);
+      ctx.wake = (job) => scheduler.kick(job);
+    }
     cleanup.push(() => scheduler.stop());
 
     if (opts.http !== false) {

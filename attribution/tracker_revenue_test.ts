@@ -4,6 +4,10 @@ import { createSiteWithOwner, daysBefore, insertSession } from "../testing/journ
 import { recordTrackerRevenue } from "./tracker_revenue.ts";
 import { createMemoryBus } from "../bus/memory.ts";
 import { liveChannel, type LivePurchase } from "../realtime/messages.ts";
+import { startTestApp } from "../testing/app.ts";
+import { collect, createMember } from "../testing/live.ts";
+import { waitFor } from "../ingest/test_support.ts";
+import { TRACKER_REVENUE_JOB } from "../jobs/names.ts";
 
 Deno.test("the tracker's revenue calls become purchases once each, linked to their visitor", async () => {
   const db = await createTestDatabase();
@@ -68,5 +72,37 @@ Deno.test("the tracker's revenue calls become purchases once each, linked to the
   } finally {
     await bus.close();
     await db.close();
+  }
+});
+
+Deno.test("a revenue call stored by the writer wakes the purchase job instead of waiting for it", async () => {
+  const app = await startTestApp({
+    jobs: true,
+    env: { TRUST_PROXY: "1", COLLECT_RATE_LIMIT: "0" },
+  });
+  try {
+    const woken: string[] = [];
+    const wake = app.ctx.wake!;
+    app.ctx.wake = (job) => {
+      woken.push(job);
+      wake(job);
+    };
+    const owner = await createMember(app.db.sql, { domain: "wake.example.com" });
+    await collect(app.url, owner.site, [{ t: "pageview", path: "/" }], { visitorId: "reader-0001" });
+    await waitFor(async () =>
+      (await app.db.sql`select 1 from events where site_id = ${owner.site.id}`).length > 0
+    );
+    assert.deepEqual(woken, [], "page views create no purchase work");
+    await collect(app.url, owner.site, [{
+      t: "revenue",
+      path: "/thanks",
+      p: { amount: 19, currency: "USD", product: "Guide", transaction_id: "tx-wake" },
+    }], { visitorId: "reader-0001" });
+    await waitFor(async () =>
+      (await app.db.sql`select 1 from purchases where site_id = ${owner.site.id}`).length > 0
+    );
+    assert.deepEqual(woken, [TRACKER_REVENUE_JOB]);
+  } finally {
+    await app.stop();
   }
 });

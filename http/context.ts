@@ -21,6 +21,11 @@ export interface AppContext {
   io?: SocketServer;
   /** Hooks run during graceful shutdown, after HTTP stops accepting and before the DB closes. */
   onShutdown: Array<() => Promise<void>>;
+  /**
+   * Runs a background job soon instead of at its next interval; set once jobs are scheduled.
+   * A write that creates work for a job calls it, so that work does not wait for the poll.
+   */
+  wake?: (job: string) => void;
 }
 
 /** Hono environment: bindings passed by the server and variables set by middleware. */

@@ -11,6 +11,7 @@ import type { QueuedBatch } from "./types.ts";
 import { writeBatchesSafely } from "./writer.ts";
 import { warmGeo } from "./geo.ts";
 import { warmDatacenters } from "./datacenter.ts";
+import { TRACKER_REVENUE_JOB } from "../jobs/names.ts";
 
 export interface WriterOptions {
   /** Parallel consumers in this instance (default: 2 on a server database, 1 embedded). */
@@ -51,6 +52,10 @@ export function startIngestWriter(ctx: AppContext, opts: WriterOptions = {}): vo
             events,
           }),
       );
+      // Revenue from the tracker becomes a purchase in the live feed now, not at the next poll.
+      if (messages.some((m) => m.data.events.some((e) => e.type === "revenue"))) {
+        ctx.wake?.(TRACKER_REVENUE_JOB);
+      }
       if (failures) ctx.log.info("ingest writer recovered", { failedAttempts: failures });
       failures = 0;
       ingestor.depth = Math.max(0, ingestor.depth - messages.length);

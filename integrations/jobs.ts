@@ -2,6 +2,7 @@
 import type { AppContext } from "../http/context.ts";
 import type { Scheduler } from "../jobs/scheduler.ts";
 import { recordTrackerRevenue } from "../attribution/tracker_revenue.ts";
+import { TRACKER_REVENUE_JOB } from "../jobs/names.ts";
 import { rematchPending } from "../attribution/rematch.ts";
 import { retryDueDeliveries } from "./webhooks.ts";
 import { claimSync } from "./store.ts";
@@ -10,8 +11,9 @@ import { runInBackground } from "./background.ts";
 
 /** Schedules the jobs on this instance. */
 export function registerRevenueJobs(ctx: AppContext, scheduler: Scheduler): void {
-  // Tracker revenue reaches the purchase feed within about a second of being written.
-  scheduler.every("tracker-revenue", 1_000, () => recordTrackerRevenue(ctx));
+  // The ingest writer wakes this job when it stores revenue events; the interval catches events
+  // stored while the job was not running here (another instance's writer, a restart).
+  scheduler.every(TRACKER_REVENUE_JOB, 5_000, () => recordTrackerRevenue(ctx));
   scheduler.every("webhook-retries", 5_000, () => retryDueDeliveries(ctx));
   scheduler.every("revenue-rematch", 30_000, () => rematchPending(ctx));
   // A backfill queued by an instance that stopped, or stalled, is picked up here.
