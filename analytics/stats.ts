@@ -220,6 +220,17 @@ function dayRows(p: Plan, dim: string): Fragment {
     and day between ${d.first}::date and ${d.last}::date`;
 }
 
+/**
+ * The day a key's visitors or buyers start counting from: the range's first day, or for a chart
+ * bucket its first day within the range.
+ */
+function since(p: Plan, granularity?: Granularity): Fragment {
+  const first = p.sql`${p.days!.first}::date`;
+  return granularity
+    ? p.sql`greatest(${first}, date_trunc(${granularity}, day::timestamp)::date)`
+    : first;
+}
+
 /** Visitors per key from the daily rollups: the rows whose previous visit predates `since`. */
 function dayVisitors(p: Plan, dim: string, key: Fragment, since: Fragment): Fragment {
   return p.sql`select ${key} as k, visitors as v from visitor_firsts
@@ -238,10 +249,6 @@ function visitorSums(
   const { sql, siteId, range: r } = p;
   if (p.days) {
     const k = key(dayStart(p)) ?? sql`1`;
-    const first = sql`${p.days.first}::date`;
-    const since = granularity
-      ? sql`greatest(${first}, date_trunc(${granularity}, day::timestamp)::date)`
-      : first;
     const tail = p.days.tailFrom;
     // The partial last day: its visitors not seen earlier in the range, found by visitor.
     const partial = tail
@@ -255,7 +262,7 @@ function visitorSums(
         where site_id = ${siteId} and bucket >= ${tail} and bucket < ${r.to}`
       : sql``;
     return sql`select k, sum(v)::int8 as visitors, sum(pv)::int8 as pageviews
-      from (select k, v, 0 as pv from (${dayVisitors(p, "", k, since)}) f
+      from (select k, v, 0 as pv from (${dayVisitors(p, "", k, since(p, granularity))}) f
             union all
             select ${k}, 0, pageviews from dimension_days where ${dayRows(p, "")}
             ${partial}) x
@@ -339,8 +346,40 @@ function revenueSums(
   p: Plan,
   key: (time: Fragment) => Fragment | null,
   dimension?: Dimension,
+  granularity?: Granularity,
 ): Fragment {
   const { sql, siteId, range: r } = p;
+  if (p.days) {
+    const k = dimension
+      ? sql`case when unmatched then null else value end`
+      : key(dayStart(p)) ?? sql`1`;
+    const tail = p.days.tailFrom;
+    const customer = (alias: string) =>
+      sql.unsafe(CUSTOMER.replaceAll("p.", `${alias}.`)) as unknown as Fragment;
+    // The partial last day: its sales, and its buyers who bought nothing earlier in the range.
+    const partial = tail
+      ? sql`union all
+        select 1, false, sum(amount_site_minor), count(*) filter (where kind <> 'refund'), 0
+        from purchases where site_id = ${siteId} and ts >= ${tail} and ts < ${r.to}
+        union all
+        select 1, false, 0, 0, count(distinct ${customer("n")}) from purchases n
+        where n.site_id = ${siteId} and n.ts >= ${tail} and n.ts < ${r.to}
+          and n.kind <> 'refund'
+          and not exists (select 1 from purchases o where o.site_id = ${siteId}
+            and o.ts >= ${r.from} and o.ts < ${tail} and o.kind <> 'refund'
+            and ${customer("o")} = ${customer("n")})`
+      : sql``;
+    const dim = dimension ?? "";
+    return sql`select k, bool_or(unmatched) as unmatched, sum(revenue)::int8 as revenue,
+        sum(orders)::int8 as orders, sum(customers)::int8 as customers
+      from (select ${k} as k, unmatched, 0 as revenue, 0 as orders, customers
+            from customer_firsts
+            where ${dayRows(p, dim)} and prev_day < ${since(p, granularity)}
+            union all
+            select ${k}, unmatched, revenue, orders, 0 from revenue_days where ${dayRows(p, dim)}
+            ${partial}) x
+      group by 1${dimension ? sql`, unmatched` : sql``}`;
+  }
   if (!dimension && p.filters.length === 0) {
     const k = key(sql`p.ts`);
     return sql`select ${k ?? sql`1`} as k, sum(p.amount_site_minor)::int8 as revenue,
@@ -422,7 +461,11 @@ async function plan(
   const [row] = await sql`select
     (select timezone from day_rollup_zones where site_id = ${site.id}) as zone,
     ${
-    inside ? sql`${after(sql`visitors_hourly`)} or ${after(sql`sessions_hourly`)}` : sql`false`
+    inside
+      ? sql`${after(sql`visitors_hourly`)} or ${after(sql`sessions_hourly`)} or exists (
+          select 1 from purchases where site_id = ${site.id} and ts >= ${range.to}
+            and ts < ${end})`
+      : sql`false`
   } as later`;
   if (row.zone !== tz) return p;
   if (!row.later) p.days = { first, last: lastDay, tailFrom: null };
@@ -496,7 +539,7 @@ export async function timeseries(
   const rows = await sql`
     with v as (${visitorSums(p, bucket, granularity)}),
          s as (${sessionSums(p, (_row, t) => bucket(t), false)}),
-         r as (${revenueSums(p, bucket)})
+         r as (${revenueSums(p, bucket, undefined, granularity)})
     select k, ${metricColumns(sql)}
     from (select coalesce(v.k, s.k, r.k) as k, v.visitors, v.pageviews, s.sessions, s.bounces,
                  s.duration_s, null::int8 as events, r.revenue, r.orders, r.customers

@@ -408,3 +408,69 @@ for (const mode of dbModes()) {
     }
   });
 }
+
+for (const mode of dbModes()) {
+  Deno.test(`visitors and buyers who return on other days count once per range (${mode})`, async () => {
+    const db = await createTestDatabase(mode);
+    try {
+      const sql = db.sql;
+      // A small crowd that keeps coming back and buying, over three weeks, arriving in two
+      // parts: the second part's days are rebuilt on top of the first's.
+      const visits = [
+        ...synthesizeVisits({
+          siteId: 13,
+          from: new Date("2026-02-27T00:00:00Z"),
+          to: NOW,
+          visits: 400,
+          visitors: 25,
+          seed: 3,
+          buyRate: 0.3,
+        }),
+      ];
+      const cut = Date.parse("2026-03-12T00:00:00Z");
+      await giveSitesRows(sql, [13]);
+      await insertVisits(sql, visits.filter((v) => v.session.started_at.getTime() < cut));
+      await refreshRollups(sql);
+      await insertVisits(sql, visits.filter((v) => v.session.started_at.getTime() >= cut));
+      await refreshRollups(sql);
+      const s = site(13);
+      const cur = await bounds(sql, "2026-03-14", 7);
+      const prev = await bounds(sql, "2026-03-07", 7);
+      prev.to = new Date(prev.from.getTime() + (cur.to.getTime() - cur.from.getTime()));
+      const got = await aggregate(sql, s, q({}), { now: NOW });
+      assert.deepEqual(got.totals, await expectedTotals(sql, 13, cur));
+      assert.deepEqual(got.previous, await expectedTotals(sql, 13, prev));
+      const [repeat] = await sql`select count(*)::int as n from (
+          select customer_email from purchases where site_id = 13 and ts >= ${cur.from}
+            and ts < ${cur.to} and kind <> 'refund'
+          group by 1 having count(distinct (ts at time zone ${TZ})::date) > 1) x`;
+      assert(repeat.n > 0, "some buyers buy on several days");
+      for (const dim of ["source", "country"] as const) {
+        const want = await expectedRows(sql, 13, cur, dim);
+        const rows = await breakdown(sql, s, q({ dimension: dim, limit: 100 }), { now: NOW });
+        for (const row of rows.rows) {
+          const exp = want.get(row.value ?? "∅")!;
+          for (const m of ["visitors", "customers", "orders", "revenue"] as const) {
+            assert.equal(row.values[m], exp[m] ?? 0, `${dim}=${row.value} ${m}`);
+          }
+        }
+      }
+      const custom = { period: "custom", from: "2026-03-04", to: "2026-03-18" };
+      const r = await bounds(sql, "2026-03-04", 15);
+      const weeks = await timeseries(sql, s, q({ ...custom, dimension: "time:week" }), {
+        now: NOW,
+      });
+      const want = await sql`
+        select to_char(date_trunc('week', ts at time zone ${TZ}), 'YYYY-MM-DD"T"HH24:MI') as k,
+               count(distinct customer_email)::int as customers
+        from purchases where site_id = 13 and ts >= ${r.from} and ts < ${r.to}
+          and kind <> 'refund' group by 1`;
+      const byWeek = new Map(want.map((x) => [x.k, x.customers]));
+      for (const p of weeks.points) {
+        assert.equal(p.values.customers, byWeek.get(p.bucket) ?? 0, p.bucket);
+      }
+    } finally {
+      await db.close();
+    }
+  });
+}
