@@ -19,12 +19,16 @@ import type { Sql } from "../db/connect.ts";
 import type postgres from "postgres";
 import { type Dimension, DIMENSION_INFO, type Filter, type Metric, METRICS } from "./dimensions.ts";
 import {
+  addDays,
   alignsWithHours,
   bucketLabels,
   checkGranularity,
+  type Day,
+  dayOf,
   type Granularity,
   type ResolvedPeriod,
   resolvePeriod,
+  startOfDay,
 } from "./period.ts";
 import { breakdownDimension, queryMetrics, type StatsQuery, timeGranularity } from "./query.ts";
 
@@ -44,6 +48,8 @@ export interface StatsOptions {
   now?: Date;
   /** Never read rollups (benchmarks compare against this). */
   raw?: boolean;
+  /** Never read the daily rollups, only the hourly ones (benchmarks compare against this). */
+  hourly?: boolean;
 }
 
 export interface Range {
@@ -191,11 +197,77 @@ interface Plan {
   filters: Filter[];
   rollups: boolean;
   tz: string;
+  /** Set when the daily rollups answer: whole local days, maybe then a partial day's hours. */
+  days: Days | null;
 }
 
-/** Visitors and pageviews from events, keyed by `key` (an expression on `ts`/`bucket`). */
-function visitorSums(p: Plan, key: (time: Fragment) => Fragment | null): Fragment {
+interface Days {
+  first: Day;
+  last: Day;
+  /** Start of a last day the range ends inside of (with data after the end), else null. */
+  tailFrom: Date | null;
+}
+
+/** The local midnight a daily rollup row stands for, as an instant (what hourly keys take). */
+function dayStart(p: Plan): Fragment {
+  return p.sql`(day::timestamp at time zone ${p.tz})`;
+}
+
+/** `site_id = … and day between …` for the daily rollup tables. */
+function dayRows(p: Plan, dim: string): Fragment {
+  const d = p.days!;
+  return p.sql`site_id = ${p.siteId} and dim = ${dim}
+    and day between ${d.first}::date and ${d.last}::date`;
+}
+
+/**
+ * The day a key's visitors or buyers start counting from: the range's first day, or for a chart
+ * bucket its first day within the range.
+ */
+function since(p: Plan, granularity?: Granularity): Fragment {
+  const first = p.sql`${p.days!.first}::date`;
+  return granularity
+    ? p.sql`greatest(${first}, date_trunc(${granularity}, day::timestamp)::date)`
+    : first;
+}
+
+/** Visitors per key from the daily rollups: the rows whose previous visit predates `since`. */
+function dayVisitors(p: Plan, dim: string, key: Fragment, since: Fragment): Fragment {
+  return p.sql`select ${key} as k, visitors as v from visitor_firsts
+    where ${dayRows(p, dim)} and prev_day < ${since}`;
+}
+
+/**
+ * Visitors and pageviews from events, keyed by `key` (an expression on `ts`/`bucket`); with the
+ * daily rollups, `granularity` says where a key's visitors start counting (its bucket's start).
+ */
+function visitorSums(
+  p: Plan,
+  key: (time: Fragment) => Fragment | null,
+  granularity?: Granularity,
+): Fragment {
   const { sql, siteId, range: r } = p;
+  if (p.days) {
+    const k = key(dayStart(p)) ?? sql`1`;
+    const tail = p.days.tailFrom;
+    // The partial last day: its visitors not seen earlier in the range, found by visitor.
+    const partial = tail
+      ? sql`union all
+        select 1, count(*), 0 from (select distinct visitor_key from visitors_hourly
+          where site_id = ${siteId} and bucket >= ${tail} and bucket < ${r.to}) n
+        where not exists (select 1 from visitors_hourly o where o.site_id = ${siteId}
+          and o.visitor_key = n.visitor_key and o.bucket >= ${r.from} and o.bucket < ${tail})
+        union all
+        select 1, 0, sum(pageviews) from visitors_hourly
+        where site_id = ${siteId} and bucket >= ${tail} and bucket < ${r.to}`
+      : sql``;
+    return sql`select k, sum(v)::int8 as visitors, sum(pv)::int8 as pageviews
+      from (select k, v, 0 as pv from (${dayVisitors(p, "", k, since(p, granularity))}) f
+            union all
+            select ${k}, 0, pageviews from dimension_days where ${dayRows(p, "")}
+            ${partial}) x
+      group by 1`;
+  }
   if (p.rollups) {
     const k = key(sql`bucket`);
     return sql`select k, count(*)::int8 as visitors, sum(pv)::int8 as pageviews
@@ -219,10 +291,30 @@ function sessionSums(
   p: Plan,
   key: (row: "s" | "r", time: Fragment) => Fragment,
   perVisitor: boolean,
+  dimension?: Dimension,
 ): Fragment {
   const { sql, siteId, range: r } = p;
   const outer = sql`sum(sessions)::int8 as sessions, sum(bounces)::int8 as bounces,
     sum(duration_s)::int8 as duration_s, sum(pageviews)::int8 as pageviews`;
+  if (p.days) {
+    // Every visit has a channel, so the channel rows also sum to the whole site's visits.
+    const dim = dimension ?? "channel";
+    const k = dimension ? sql`value` : key("r", dayStart(p));
+    const visitors = perVisitor
+      ? sql`union all select k, v, 0, 0, 0, 0
+          from (${dayVisitors(p, dim, k, sql`${p.days.first}::date`)}) f`
+      : sql``;
+    const tail = p.days.tailFrom;
+    const partial = tail
+      ? sql`union all select 1, 0, sessions, bounces, duration_s, pageviews from sessions_hourly
+          where site_id = ${siteId} and bucket >= ${tail} and bucket < ${r.to}`
+      : sql``;
+    return sql`select k, ${perVisitor ? sql`sum(v)::int8` : sql`null::int8`} as visitors, ${outer}
+      from (select ${k} as k, 0 as v, sessions, bounces, duration_s, pageviews
+            from dimension_days where ${dayRows(p, dim)}
+            ${visitors} ${partial}) x
+      group by 1`;
+  }
   if (p.rollups) {
     const k = key("r", sql`bucket`);
     if (!perVisitor) {
@@ -254,8 +346,40 @@ function revenueSums(
   p: Plan,
   key: (time: Fragment) => Fragment | null,
   dimension?: Dimension,
+  granularity?: Granularity,
 ): Fragment {
   const { sql, siteId, range: r } = p;
+  if (p.days) {
+    const k = dimension
+      ? sql`case when unmatched then null else value end`
+      : key(dayStart(p)) ?? sql`1`;
+    const tail = p.days.tailFrom;
+    const customer = (alias: string) =>
+      sql.unsafe(CUSTOMER.replaceAll("p.", `${alias}.`)) as unknown as Fragment;
+    // The partial last day: its sales, and its buyers who bought nothing earlier in the range.
+    const partial = tail
+      ? sql`union all
+        select 1, false, sum(amount_site_minor), count(*) filter (where kind <> 'refund'), 0
+        from purchases where site_id = ${siteId} and ts >= ${tail} and ts < ${r.to}
+        union all
+        select 1, false, 0, 0, count(distinct ${customer("n")}) from purchases n
+        where n.site_id = ${siteId} and n.ts >= ${tail} and n.ts < ${r.to}
+          and n.kind <> 'refund'
+          and not exists (select 1 from purchases o where o.site_id = ${siteId}
+            and o.ts >= ${r.from} and o.ts < ${tail} and o.kind <> 'refund'
+            and ${customer("o")} = ${customer("n")})`
+      : sql``;
+    const dim = dimension ?? "";
+    return sql`select k, bool_or(unmatched) as unmatched, sum(revenue)::int8 as revenue,
+        sum(orders)::int8 as orders, sum(customers)::int8 as customers
+      from (select ${k} as k, unmatched, 0 as revenue, 0 as orders, customers
+            from customer_firsts
+            where ${dayRows(p, dim)} and prev_day < ${since(p, granularity)}
+            union all
+            select ${k}, unmatched, revenue, orders, 0 from revenue_days where ${dayRows(p, dim)}
+            ${partial}) x
+      group by 1${dimension ? sql`, unmatched` : sql``}`;
+  }
   if (!dimension && p.filters.length === 0) {
     const k = key(sql`p.ts`);
     return sql`select ${k ?? sql`1`} as k, sum(p.amount_site_minor)::int8 as revenue,
@@ -308,16 +432,47 @@ function pick(row: Record<string, unknown>, metrics: readonly Metric[]): MetricV
   return out;
 }
 
-function plan(
+/**
+ * How a query is answered: raw tables, hourly rollups, or — when the range starts at a local
+ * midnight and the daily rollups were built in this zone — daily rollups. `partialDay` callers
+ * can add the hours of a last day the range ends inside of; others then read the hourly ones.
+ */
+async function plan(
   sql: Sql,
   site: StatsSite,
   tz: string,
   range: Range,
   filters: Filter[],
-  opts: StatsOptions,
-): Plan {
+  opts: StatsOptions & { partialDay?: boolean },
+): Promise<Plan> {
   const rollups = !opts.raw && filters.length === 0 && alignsWithHours(tz, range.from, range.to);
-  return { sql, siteId: site.id, range, filters, rollups, tz };
+  const p: Plan = { sql, siteId: site.id, range, filters, rollups, tz, days: null };
+  const first = dayOf(range.from, tz);
+  if (!rollups || opts.hourly || startOfDay(first, tz).getTime() !== range.from.getTime()) {
+    return p;
+  }
+  const lastDay = dayOf(new Date(range.to.getTime() - 1), tz);
+  const end = startOfDay(addDays(lastDay, 1), tz);
+  // A range ending inside a day (the current hour) is still whole days when nothing follows.
+  const inside = end.getTime() !== range.to.getTime();
+  const after = (table: Fragment) =>
+    sql`exists (select 1 from ${table} where site_id = ${site.id}
+      and bucket >= ${range.to} and bucket < ${end})`;
+  const [row] = await sql`select
+    (select timezone from day_rollup_zones where site_id = ${site.id}) as zone,
+    ${
+    inside
+      ? sql`${after(sql`visitors_hourly`)} or ${after(sql`sessions_hourly`)} or exists (
+          select 1 from purchases where site_id = ${site.id} and ts >= ${range.to}
+            and ts < ${end})`
+      : sql`false`
+  } as later`;
+  if (row.zone !== tz) return p;
+  if (!row.later) p.days = { first, last: lastDay, tailFrom: null };
+  else if (opts.partialDay) {
+    p.days = { first, last: addDays(lastDay, -1), tailFrom: startOfDay(lastDay, tz) };
+  }
+  return p;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -332,7 +487,7 @@ export async function totalsFor(
   filters: Filter[],
   opts: StatsOptions = {},
 ): Promise<MetricValues> {
-  const p = plan(sql, site, tz, range, filters, opts);
+  const p = await plan(sql, site, tz, range, filters, { ...opts, partialDay: true });
   const none = () => null;
   const [row] = await sql`
     with v as (${visitorSums(p, none)}),
@@ -376,14 +531,15 @@ export async function timeseries(
   const asked = timeGranularity(q);
   const granularity = !asked || asked === "auto" ? period.granularity : asked;
   checkGranularity(period, granularity);
-  const p = plan(sql, site, period.timezone, period, q.filters, opts);
+  const p = await plan(sql, site, period.timezone, period, q.filters, opts);
+  if (granularity === "hour") p.days = null;
   const bucket = (time: Fragment) =>
     sql`to_char(date_trunc(${granularity}, ${time} at time zone ${period.timezone}),
                 'YYYY-MM-DD"T"HH24:MI')`;
   const rows = await sql`
-    with v as (${visitorSums(p, bucket)}),
+    with v as (${visitorSums(p, bucket, granularity)}),
          s as (${sessionSums(p, (_row, t) => bucket(t), false)}),
-         r as (${revenueSums(p, bucket)})
+         r as (${revenueSums(p, bucket, undefined, granularity)})
     select k, ${metricColumns(sql)}
     from (select coalesce(v.k, s.k, r.k) as k, v.visitors, v.pageviews, s.sessions, s.bounces,
                  s.duration_s, null::int8 as events, r.revenue, r.orders, r.customers
@@ -424,7 +580,7 @@ export async function breakdown(
   if (!dimension) throw new Error("breakdown() needs a dimension");
   const period = queryPeriod(site, q, opts.now);
   const info = DIMENSION_INFO[dimension];
-  const p = plan(sql, site, period.timezone, period, q.filters, opts);
+  const p = await plan(sql, site, period.timezone, period, q.filters, opts);
   const metrics = queryMetrics(q);
   const sort = q.sort ??
     { metric: metrics.includes("visitors") ? "visitors" : metrics[0], direction: "desc" };
@@ -437,7 +593,13 @@ export async function breakdown(
     const isPage = info.scope === "page";
     const table = isPage ? sql`pages_hourly` : sql`goals_hourly`;
     const measure = isPage ? sql`pageviews` : sql`events`;
-    const sub = p.rollups
+    const sub = p.days
+      ? sql`select k, v, 0 as n from (${
+        dayVisitors(p, dimension, sql`value`, sql`${p.days.first}::date`)
+      }) f
+          union all
+          select value, 0, ${measure} from dimension_days where ${dayRows(p, dimension)}`
+      : p.rollups
       ? sql`select ${sql(info.column)} as k, visitor_key as who, sum(${measure}) as n
           from ${table} where site_id = ${site.id} and bucket >= ${from} and bucket < ${to}
           group by 1, 2`
@@ -447,7 +609,9 @@ export async function breakdown(
             and ${isPage ? sql`e.type = 'pageview'` : sql`e.type = 'event' and e.name <> ''`}
             ${eventConds(sql, site.id, period, q.filters)}
           group by 1, 2`;
-    base = sql`select k, false as unmatched, count(*)::int8 as visitors,
+    // Daily rows carry visitor counts (v); the others one row per visitor.
+    const visitors = p.days ? sql`sum(v)::int8` : sql`count(*)::int8`;
+    base = sql`select k, false as unmatched, ${visitors} as visitors,
         ${isPage ? sql`sum(n)::int8` : sql`null::int8`} as pageviews,
         null::int8 as sessions, null::int8 as bounces, null::int8 as duration_s,
         ${isPage ? sql`null::int8` : sql`sum(n)::int8`} as events,
@@ -457,7 +621,7 @@ export async function breakdown(
   } else {
     const key = (row: "s" | "r", _t: Fragment) =>
       col(sql, row === "s" ? "s" : "sessions_hourly", info.column);
-    const s = sessionSums(p, key, true);
+    const s = sessionSums(p, key, true, dimension);
     if (info.revenue) {
       base = sql`select coalesce(s.k, r.k) as k, coalesce(r.unmatched, false) as unmatched,
           s.visitors, s.pageviews, s.sessions, s.bounces, s.duration_s, null::int8 as events,

@@ -163,6 +163,16 @@ async function expectedRows(sql: Sql, siteId: number, r: { from: Date; to: Date 
   return out;
 }
 
+/** Site rows (in TZ) for sites whose events were inserted without one. */
+async function giveSitesRows(sql: Sql, ids: number[]) {
+  const [org] = await sql`insert into orgs (name) values ('Stats') returning id`;
+  for (const id of ids) {
+    await sql`insert into sites (id, org_id, public_id, domain, name, timezone)
+      overriding system value
+      values (${id}, ${org.id}, ${"stats" + id}, ${id + ".stats.example"}, 'Stats', ${TZ})`;
+  }
+}
+
 function q(input: Record<string, unknown>) {
   return checkQuery({ period: "7d", ...input });
 }
@@ -181,8 +191,18 @@ for (const mode of dbModes()) {
       const prev = await bounds(sql, "2026-03-07", 7);
       prev.to = new Date(prev.from.getTime() + (cur.to.getTime() - cur.from.getTime()));
 
-      for (const raw of [false, true]) {
-        const how = raw ? "raw tables" : "rollups";
+      for (const how of ["hourly rollups", "daily rollups", "raw tables"]) {
+        const raw = how === "raw tables";
+        if (how === "daily rollups") {
+          // Daily rollups are built in the zone of a site's row; until now there was none.
+          await giveSitesRows(sql, [11, 12]);
+          await refreshRollups(sql);
+          if (!db.timescale) {
+            const [built] = await sql`select count(*)::int as n from visitor_firsts
+              where site_id = 11`;
+            assert(built.n > 0, "daily rollups built");
+          }
+        }
         await t.step(`cards with change vs the previous period (${how})`, async () => {
           const got = await aggregate(sql, s, q({}), { now: NOW, raw });
           assert.deepEqual(got.period.from, cur.from);
@@ -204,6 +224,24 @@ for (const mode of dbModes()) {
           for (const p of got.points) {
             assert.equal(p.values.visitors, byDay.get(p.bucket)?.visitors ?? 0, p.bucket);
             assert.equal(p.values.pageviews, byDay.get(p.bucket)?.pageviews ?? 0, p.bucket);
+          }
+          // Weeks and months clipped by the range count each visitor once, from its start.
+          for (const g of ["week", "month"]) {
+            const custom = { period: "custom", from: "2026-03-06", to: "2026-03-18" };
+            const r = await bounds(sql, "2026-03-06", 13);
+            const series = await timeseries(sql, s, q({ ...custom, dimension: `time:${g}` }), {
+              now: NOW,
+              raw,
+            });
+            const rows = await sql`
+              select to_char(date_trunc(${g}, ts at time zone ${TZ}), 'YYYY-MM-DD"T"HH24:MI') as k,
+                     count(distinct visitor_id)::int as visitors
+              from events where site_id = 11 and ts >= ${r.from} and ts < ${r.to} group by 1`;
+            const byBucket = new Map(rows.map((x) => [x.k, x.visitors]));
+            assert.equal(series.points.length, g === "week" ? 3 : 1, `${g}: buckets`);
+            for (const p of series.points) {
+              assert.equal(p.values.visitors, byBucket.get(p.bucket) ?? 0, `${g} ${p.bucket}`);
+            }
           }
           const totals = await expectedTotals(sql, 11, cur);
           const sum = (m: "sessions" | "pageviews" | "revenue") =>
@@ -365,6 +403,72 @@ for (const mode of dbModes()) {
         const want = await expectedTotals(sql, 11, { from: kb.from, to: got.period.to });
         assert.deepEqual(got.totals, want);
       });
+    } finally {
+      await db.close();
+    }
+  });
+}
+
+for (const mode of dbModes()) {
+  Deno.test(`visitors and buyers who return on other days count once per range (${mode})`, async () => {
+    const db = await createTestDatabase(mode);
+    try {
+      const sql = db.sql;
+      // A small crowd that keeps coming back and buying, over three weeks, arriving in two
+      // parts: the second part's days are rebuilt on top of the first's.
+      const visits = [
+        ...synthesizeVisits({
+          siteId: 13,
+          from: new Date("2026-02-27T00:00:00Z"),
+          to: NOW,
+          visits: 400,
+          visitors: 25,
+          seed: 3,
+          buyRate: 0.3,
+        }),
+      ];
+      const cut = Date.parse("2026-03-12T00:00:00Z");
+      await giveSitesRows(sql, [13]);
+      await insertVisits(sql, visits.filter((v) => v.session.started_at.getTime() < cut));
+      await refreshRollups(sql);
+      await insertVisits(sql, visits.filter((v) => v.session.started_at.getTime() >= cut));
+      await refreshRollups(sql);
+      const s = site(13);
+      const cur = await bounds(sql, "2026-03-14", 7);
+      const prev = await bounds(sql, "2026-03-07", 7);
+      prev.to = new Date(prev.from.getTime() + (cur.to.getTime() - cur.from.getTime()));
+      const got = await aggregate(sql, s, q({}), { now: NOW });
+      assert.deepEqual(got.totals, await expectedTotals(sql, 13, cur));
+      assert.deepEqual(got.previous, await expectedTotals(sql, 13, prev));
+      const [repeat] = await sql`select count(*)::int as n from (
+          select customer_email from purchases where site_id = 13 and ts >= ${cur.from}
+            and ts < ${cur.to} and kind <> 'refund'
+          group by 1 having count(distinct (ts at time zone ${TZ})::date) > 1) x`;
+      assert(repeat.n > 0, "some buyers buy on several days");
+      for (const dim of ["source", "country"] as const) {
+        const want = await expectedRows(sql, 13, cur, dim);
+        const rows = await breakdown(sql, s, q({ dimension: dim, limit: 100 }), { now: NOW });
+        for (const row of rows.rows) {
+          const exp = want.get(row.value ?? "∅")!;
+          for (const m of ["visitors", "customers", "orders", "revenue"] as const) {
+            assert.equal(row.values[m], exp[m] ?? 0, `${dim}=${row.value} ${m}`);
+          }
+        }
+      }
+      const custom = { period: "custom", from: "2026-03-04", to: "2026-03-18" };
+      const r = await bounds(sql, "2026-03-04", 15);
+      const weeks = await timeseries(sql, s, q({ ...custom, dimension: "time:week" }), {
+        now: NOW,
+      });
+      const want = await sql`
+        select to_char(date_trunc('week', ts at time zone ${TZ}), 'YYYY-MM-DD"T"HH24:MI') as k,
+               count(distinct customer_email)::int as customers
+        from purchases where site_id = 13 and ts >= ${r.from} and ts < ${r.to}
+          and kind <> 'refund' group by 1`;
+      const byWeek = new Map(want.map((x) => [x.k, x.customers]));
+      for (const p of weeks.points) {
+        assert.equal(p.values.customers, byWeek.get(p.bucket) ?? 0, p.bucket);
+      }
     } finally {
       await db.close();
     }

@@ -1,7 +1,8 @@
 /**
  * Keeps the hourly rollups current. With TimescaleDB the continuous aggregates are refreshed
  * (needed where no background workers run, e.g. embedded, and for late data); on plain
- * PostgreSQL the dirty buckets recorded by triggers are recomputed.
+ * PostgreSQL the dirty buckets recorded by triggers are recomputed, and with them the daily
+ * rollups in each site's time zone.
  */
 import type { Sql } from "./connect.ts";
 import { usesTimescale } from "./migrate.ts";
@@ -17,6 +18,10 @@ export async function refreshRollups(sql: Sql): Promise<number> {
     }
     return views.length;
   }
-  const [row] = await sql<{ n: number }[]>`select refresh_rollups() as n`;
-  return row.n;
+  // One transaction: readers never see daily rows that disagree with the hourly ones.
+  return await sql.begin(async (tx) => {
+    const [row] = await tx<{ n: number }[]>`select refresh_rollups() as n`;
+    await tx`select refresh_day_rollups()`;
+    return row.n;
+  });
 }
