@@ -88,7 +88,9 @@ Deno.test("a revenue call stored by the writer wakes the purchase job instead of
       wake(job);
     };
     const owner = await createMember(app.db.sql, { domain: "wake.example.com" });
-    await collect(app.url, owner.site, [{ t: "pageview", path: "/" }], { visitorId: "reader-0001" });
+    await collect(app.url, owner.site, [{ t: "pageview", path: "/" }], {
+      visitorId: "reader-0001",
+    });
     await waitFor(async () =>
       (await app.db.sql`select 1 from events where site_id = ${owner.site.id}`).length > 0
     );
