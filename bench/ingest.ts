@@ -6,7 +6,8 @@
  * on time.
  *
  * Environment: BENCH_DATABASE_URL (default TEST_DATABASE_URL, else local PostgreSQL),
- * BENCH_SECONDS (15), BENCH_CONNECTIONS (50), BENCH_BUS (memory | redis, with TEST_REDIS_URL).
+ * BENCH_SECONDS (15), BENCH_CONNECTIONS (50), BENCH_BUS (memory | redis, at BENCH_REDIS_URL, default
+ * TEST_REDIS_URL, else local Redis).
  */
 import { startTestApp } from "../testing/app.ts";
 import { createTestDatabase } from "../testing/db.ts";
@@ -22,6 +23,9 @@ if (!Deno.env.get("TEST_DATABASE_URL")) {
     "TEST_DATABASE_URL",
     env("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
   );
+}
+if (!Deno.env.get("TEST_REDIS_URL")) {
+  Deno.env.set("TEST_REDIS_URL", env("BENCH_REDIS_URL", "redis://127.0.0.1:6379"));
 }
 const seconds = Number(env("BENCH_SECONDS", "15"));
 const connections = Number(env("BENCH_CONNECTIONS", "50"));

@@ -11,8 +11,8 @@
  * on the wire, as Chromium loads it at desktop width (globe) and at 375 px (flat map).
  * It prints; it never asserts on time.
  *
- * Environment: TEST_DATABASE_URL (default local PostgreSQL), TEST_REDIS_URL (redis mode is
- * skipped without it), BENCH_LIVE_EVENTS (300), BENCH_LIVE_RATE (events/s, 50).
+ * Environment: TEST_DATABASE_URL (default local PostgreSQL), TEST_REDIS_URL (default local Redis;
+ * set it to "off" to skip redis mode), BENCH_LIVE_EVENTS (300), BENCH_LIVE_RATE (events/s, 50).
  */
 import { startTestApp, type TestApp } from "../testing/app.ts";
 import { createTestDatabase } from "../testing/db.ts";
@@ -26,6 +26,8 @@ const env = (k: string, d: string) => Deno.env.get(k) || d;
 if (!Deno.env.get("TEST_DATABASE_URL")) {
   Deno.env.set("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres");
 }
+if (!Deno.env.get("TEST_REDIS_URL")) Deno.env.set("TEST_REDIS_URL", "redis://127.0.0.1:6379");
+if (Deno.env.get("TEST_REDIS_URL") === "off") Deno.env.delete("TEST_REDIS_URL");
 const COUNT = Number(env("BENCH_LIVE_EVENTS", "300"));
 const RATE = Number(env("BENCH_LIVE_RATE", "50"));
 const appEnv = { TRUST_PROXY: "1", COLLECT_RATE_LIMIT: "0", LOG_LEVEL: "error" };
@@ -113,7 +115,7 @@ async function memoryMode() {
 
 async function redisMode() {
   if (!testRedisUrl()) {
-    console.log("redis bus: skipped (set TEST_REDIS_URL)");
+    console.log("redis bus: skipped (TEST_REDIS_URL=off)");
     return;
   }
   const db = await createTestDatabase();
