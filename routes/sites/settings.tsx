@@ -220,6 +220,18 @@ checkout.example.org"
           )}
         </Form>
         {canEdit && (
+          <section class="card" aria-labelledby="share-title">
+            <h2 id="share-title">Public dashboard</h2>
+            <p>
+              Share a read-only dashboard with a link, with an optional password and expiry date.
+              Revoke it at any time.
+            </p>
+            <p>
+              <a href={`/sites/${site.id}/share`}>Manage the public link →</a>
+            </p>
+          </section>
+        )}
+        {canEdit && (
           <section class="card danger-zone" aria-labelledby="delete-title">
             <h2 id="delete-title">Delete this site</h2>
             <p>

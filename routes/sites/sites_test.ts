@@ -68,7 +68,8 @@ Deno.test("site settings validate every field with a sentence and save", async (
   const app = await startTestApp();
   try {
     const { client, siteId } = await ownerWithSite(app);
-    await client.page(`/sites/${siteId}/settings`);
+    const { html } = await client.page(`/sites/${siteId}/settings`);
+    assert(html.includes(`href="/sites/${siteId}/share"`), "settings lead to the public link");
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ attribution_window_days: "91" }, /whole number of days from 1 to 90/],
       [{ attribution_window_days: "0" }, /whole number of days from 1 to 90/],
