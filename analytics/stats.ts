@@ -238,6 +238,15 @@ function dayVisitors(p: Plan, dim: string, key: Fragment, since: Fragment): Frag
 }
 
 /**
+ * dayVisitors for a key computed from the day alone (a chart bucket, or one total): the rows are
+ * summed per day first, so the time zone arithmetic runs once per day rather than once per row.
+ */
+function dayVisitorsByDay(p: Plan, dim: string, key: Fragment, since: Fragment): Fragment {
+  return p.sql`select ${key} as k, v from (select day, sum(visitors) as v from visitor_firsts
+    where ${dayRows(p, dim)} and prev_day < ${since} group by day) f`;
+}
+
+/**
  * Visitors and pageviews from events, keyed by `key` (an expression on `ts`/`bucket`); with the
  * daily rollups, `granularity` says where a key's visitors start counting (its bucket's start).
  */
@@ -262,7 +271,7 @@ function visitorSums(
         where site_id = ${siteId} and bucket >= ${tail} and bucket < ${r.to}`
       : sql``;
     return sql`select k, sum(v)::int8 as visitors, sum(pv)::int8 as pageviews
-      from (select k, v, 0 as pv from (${dayVisitors(p, "", k, since(p, granularity))}) f
+      from (select k, v, 0 as pv from (${dayVisitorsByDay(p, "", k, since(p, granularity))}) f
             union all
             select ${k}, 0, pageviews from dimension_days where ${dayRows(p, "")}
             ${partial}) x
@@ -302,7 +311,9 @@ function sessionSums(
     const k = dimension ? sql`value` : key("r", dayStart(p));
     const visitors = perVisitor
       ? sql`union all select k, v, 0, 0, 0, 0
-          from (${dayVisitors(p, dim, k, sql`${p.days.first}::date`)}) f`
+          from (${
+        (dimension ? dayVisitors : dayVisitorsByDay)(p, dim, k, sql`${p.days.first}::date`)
+      }) f`
       : sql``;
     const tail = p.days.tailFrom;
     const partial = tail
