@@ -1,7 +1,8 @@
 -- Plain PostgreSQL: keeps the daily rollups of 0051 current. The triggers that mark changed
--- hours for the hourly rollups also mark them here; refresh_day_rollups() then rebuilds each
--- such site from its earliest changed local day, or entirely when it has none yet or its time
--- zone changed. The rollup job calls it right after refresh_rollups(), in the same transaction.
+-- hours for the hourly rollups also mark them here, and so do attribution credits (revenue by
+-- dimension follows them); refresh_day_rollups() then rebuilds each such site from its earliest
+-- changed local day, or entirely when it has none yet or its time zone changed. The rollup job
+-- calls it right after refresh_rollups(), in the same transaction.
 
 create table day_rollup_dirty (
   site_id bigint not null,
@@ -36,6 +37,32 @@ begin
   on conflict do nothing;
   return null;
 end $$;
+
+create or replace function rollup_mark_purchases() returns trigger language plpgsql as $$
+begin
+  insert into rollup_dirty (source, site_id, bucket)
+  select distinct 'purchases', site_id, rollup_hour(ts) from changed
+  on conflict do nothing;
+  insert into day_rollup_dirty (site_id, bucket)
+  select distinct site_id, rollup_hour(ts) from changed
+  on conflict do nothing;
+  return null;
+end $$;
+
+create function rollup_mark_credits() returns trigger language plpgsql as $$
+begin
+  insert into day_rollup_dirty (site_id, bucket)
+  select distinct site_id, rollup_hour(purchase_ts) from changed
+  on conflict do nothing;
+  return null;
+end $$;
+
+create trigger credits_rollup_insert after insert on attribution_credits
+  referencing new table as changed for each statement execute function rollup_mark_credits();
+create trigger credits_rollup_update after update on attribution_credits
+  referencing new table as changed for each statement execute function rollup_mark_credits();
+create trigger credits_rollup_delete after delete on attribution_credits
+  referencing old table as changed for each statement execute function rollup_mark_credits();
 
 -- Returns how many sites it rebuilt.
 create function refresh_day_rollups() returns int language plpgsql as $$
