@@ -13,6 +13,13 @@ export class Lru<K, V> {
     return v;
   }
 
+  /** The cached value, or `compute(key)` stored for next time (`undefined` is never cached). */
+  remember(key: K, compute: (key: K) => V): V {
+    let v = this.get(key);
+    if (v === undefined) this.set(key, v = compute(key));
+    return v;
+  }
+
   /** Stores a value, evicting the least recently used entry when full. */
   set(key: K, value: V): void {
     this.#map.delete(key);

@@ -55,17 +55,13 @@ export function storable(value: unknown): unknown {
     return out ?? value;
   }
   if (value && typeof value === "object") {
-    const entries = Object.entries(value);
-    let changed = false;
-    const cleaned = entries.map(([k, v]) => {
-      const c = storable(v);
-      // "__proto__" as a key sets the prototype when copied; keep what copying did.
-      if (c !== v || storable(k) !== k || k === "__proto__") changed = true;
-      return c;
-    });
-    if (!changed) return value;
+    const obj = value as Record<string, unknown>;
+    // "__proto__" as a key sets the prototype when copied; keep what copying did.
+    const clean = (k: string) =>
+      k !== "__proto__" && storable(k) === k && storable(obj[k]) === obj[k];
+    if (Object.keys(obj).every(clean)) return value;
     const out: Record<string, unknown> = {};
-    entries.forEach(([k], i) => out[storable(k) as string] = cleaned[i]);
+    for (const [k, v] of Object.entries(obj)) out[storable(k) as string] = storable(v);
     return out;
   }
   return value;
@@ -110,10 +106,20 @@ const referrers = new Lru<string, string>(20_000);
 const originHosts = new Lru<string, string>(1_000);
 const CACHED_URL_MAX = 500;
 
+/** `compute(raw)`, remembered in `cache` unless `raw` is too long to be worth keeping. */
+function cachedUrl<V>(cache: Lru<string, V>, raw: string, compute: (raw: string) => V): V {
+  return raw.length <= CACHED_URL_MAX ? cache.remember(raw, compute) : compute(raw);
+}
+
 function parsePage(raw: string, field: string, hashRouting: boolean): Page {
-  const key = hashRouting ? `#${raw}` : raw;
-  const hit = pages.get(key);
-  if (hit) return hit;
+  return cachedUrl(
+    pages,
+    hashRouting ? `#${raw}` : raw,
+    () => parsePageUncached(raw, field, hashRouting),
+  );
+}
+
+function parsePageUncached(raw: string, field: string, hashRouting: boolean): Page {
   let url: URL;
   try {
     url = new URL(raw);
@@ -128,24 +134,12 @@ function parsePage(raw: string, field: string, hashRouting: boolean): Page {
   }
   let pathname = url.pathname;
   if (hashRouting && url.hash.length > 1) pathname += url.hash;
-  const page = {
-    hostname: url.hostname,
-    pathname: pathname.slice(0, 2000),
-    params: url.searchParams,
-  };
-  if (raw.length <= CACHED_URL_MAX) pages.set(key, page);
-  return page;
+  return { hostname: url.hostname, pathname: pathname.slice(0, 2000), params: url.searchParams };
 }
 
 /** A referrer without its query string and fragment: those often carry personal data. */
 function cleanReferrer(raw: string | undefined): string {
-  if (!raw) return "";
-  let clean = referrers.get(raw);
-  if (clean === undefined) {
-    clean = cleanReferrerUncached(raw);
-    if (raw.length <= CACHED_URL_MAX) referrers.set(raw, clean);
-  }
-  return clean;
+  return raw ? cachedUrl(referrers, raw, cleanReferrerUncached) : "";
 }
 
 function cleanReferrerUncached(raw: string): string {
@@ -162,16 +156,13 @@ function cleanReferrerUncached(raw: string): string {
 /** The host of a request's Origin header; "" when absent, "null" or not a URL. */
 function originHost(origin: string | null): string {
   if (!origin || origin === "null") return "";
-  let host = originHosts.get(origin);
-  if (host === undefined) {
+  return cachedUrl(originHosts, origin, (o) => {
     try {
-      host = new URL(origin).hostname;
+      return new URL(o).hostname;
     } catch {
-      host = "";
+      return "";
     }
-    if (origin.length <= CACHED_URL_MAX) originHosts.set(origin, host);
-  }
-  return host;
+  });
 }
 
 const digitsCache = new Map<string, number>();
