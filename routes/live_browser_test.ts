@@ -124,10 +124,10 @@ Deno.test({
             (window as unknown as { opened: Element | null }).opened = document.activeElement;
           });
           await page.keyboard.press("Enter");
-          await page.waitForSelector(".journey");
-          assert.equal(
-            await page.evaluate(() => document.activeElement?.textContent?.trim()),
-            "Close",
+          // The journey takes focus in an effect, just after it first paints.
+          await page.waitForFunction(
+            () => document.activeElement?.textContent?.trim() === "Close",
+            { timeout: 5_000 },
           );
           await page.keyboard.press("Escape");
           await page.waitForFunction(() => !document.querySelector(".journey"));
