@@ -3,6 +3,8 @@
  * embedded PGlite+TimescaleDB. Everything above db/ sees the same `Database`.
  */
 import postgres from "postgres";
+import { Socket } from "node:net";
+import { allowCopy } from "./copy.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded.ts";
 
 // deno-lint-ignore ban-types
@@ -27,10 +29,43 @@ export interface OpenOptions {
   max?: number;
 }
 
+/**
+ * A TCP connection with Nagle's algorithm off. postgres.js leaves it on, which is harmless for
+ * one-message queries but stalls COPY: its data and its end go out as two writes, and the
+ * second waits for PostgreSQL's delayed ACK (40 ms) — per batch the ingest writer stores.
+ */
+export async function noDelaySocket(
+  opts: { host: string[]; port: number[]; path?: string; connect_timeout?: number },
+): Promise<Socket> {
+  const socket = new Socket();
+  await new Promise<void>((resolve, reject) => {
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(error);
+    };
+    const timer = setTimeout(
+      () => fail(new Error(`could not connect to PostgreSQL within ${opts.connect_timeout} s`)),
+      (opts.connect_timeout ?? 30) * 1000,
+    );
+    socket.once("error", fail);
+    const ready = () => {
+      clearTimeout(timer);
+      socket.off("error", fail);
+      resolve();
+    };
+    if (opts.path) socket.connect(opts.path, ready);
+    else socket.connect(opts.port[0], opts.host[0], ready);
+  });
+  if (!opts.path) socket.setNoDelay(true);
+  return socket;
+}
+
 /** Connection options shared by both modes. */
 function clientOptions(max: number) {
   return {
     max,
+    socket: noDelaySocket,
     onnotice: () => {},
     connect_timeout: 5,
     idle_timeout: 60,
@@ -68,6 +103,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   }
   // PGlite is one backend; more than one client connection would only queue at the socket.
   const sql = postgres(url, clientOptions(embedded ? 1 : opts.max ?? 10)) as unknown as Sql;
+  if (!embedded) allowCopy(sql);
   return {
     sql,
     mode: embedded ? "embedded" : "server",

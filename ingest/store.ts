@@ -1,8 +1,10 @@
 /**
- * The ingest write path's SQL. Rows travel as one JSON parameter expanded by
- * json_populate_recordset: one round trip and one short statement per batch, whatever its size.
+ * The ingest write path's SQL: one short statement per batch, whatever its size. The hot pair
+ * (events and sessions) reads its rows from a staging table filled by COPY on a PostgreSQL
+ * server and from one JSON parameter on embedded PGlite; the rest always use JSON.
  */
 import type { Sql } from "../db/connect.ts";
+import { copyRows } from "../db/copy.ts";
 import type { QueuedEvent } from "./types.ts";
 
 /** The session attributes copied from its first event. */
@@ -66,30 +68,94 @@ export interface ClickRow {
 
 const json = (rows: unknown[]) => JSON.stringify(rows);
 
+/** Where a visit came from and where its visitor was: on every event, copied onto its session. */
+const VISIT_COLUMNS = [
+  "referrer_host",
+  "source",
+  "medium",
+  "campaign",
+  "content",
+  "term",
+  "channel",
+  "click_id_type",
+  "country",
+  "region",
+  "city",
+] as const;
+
+const EVENT_COLUMNS = [
+  ...["ts", "event_id", "site_id", "visitor_id", "session_id", "type", "name"] as const,
+  ...["hostname", "pathname", "title", "referrer"] as const,
+  ...VISIT_COLUMNS,
+  ...["lat", "lon", "browser", "browser_version", "os", "os_version", "device"] as const,
+  ...["screen", "language", "timezone", "scroll_depth", "engaged_ms", "props"] as const,
+] as const satisfies readonly (keyof QueuedEvent)[];
+
+const SESSION_COLUMNS = [
+  ...["started_at", "session_id", "site_id", "visitor_id", "ended_at"] as const,
+  ...[
+    "entry_page",
+    "entry_at",
+    "exit_page",
+    "exit_at",
+    "pageviews",
+    "events",
+    "engaged_ms",
+  ] as const,
+  ...VISIT_COLUMNS,
+  ...["device", "browser", "os"] as const,
+] as const satisfies readonly (keyof SessionDelta)[];
+
+/** Our own constant column names as SQL (sql(names) would mean rows right after an insert). */
+const columnList = (sql: Sql, columns: readonly string[]) => sql.unsafe(columns.join(", "));
+
+/**
+ * The FROM item a batch statement reads `rows` from (wrapped: a query fragment is thenable, and
+ * returning it from an async function would run it). With `copy`, they are copied into this
+ * connection's temporary staging table for `table` (created on first use, emptied at commit):
+ * PostgreSQL parses COPY text several times faster than JSON. Otherwise one JSON parameter.
+ */
+async function batchRows<T>(
+  sql: Sql,
+  copy: boolean,
+  table: "events" | "sessions",
+  columns: readonly (keyof T & string)[],
+  rows: readonly T[],
+) {
+  if (!copy) {
+    return {
+      from: sql`json_populate_recordset(null::${sql(table)}, ${json([...rows])}::text::json)`,
+    };
+  }
+  const stage = `ingest_${table}_stage`;
+  await sql.unsafe(
+    `create temp table if not exists ${stage} on commit delete rows as
+       select ${columns.join(", ")} from ${table} with no data`,
+  );
+  await copyRows(sql, stage, columns, rows);
+  return { from: sql(stage) };
+}
+
 /** What insertEvents stored: how many rows, and which (null when it stored every row). */
 export interface InsertedEvents {
   count: number;
   ids: Set<string> | null;
 }
 
-/** Inserts events, skipping ones already stored. */
-export async function insertEvents(sql: Sql, rows: QueuedEvent[]): Promise<InsertedEvents> {
+/** Inserts events, skipping ones already stored; `copy` as for batchRows. */
+export async function insertEvents(
+  sql: Sql,
+  rows: QueuedEvent[],
+  copy = false,
+): Promise<InsertedEvents> {
   if (rows.length === 0) return { count: 0, ids: null };
+  const { from } = await batchRows(sql, copy, "events", EVENT_COLUMNS, rows);
   // Nearly every batch is stored whole; the ids come back only when some were replays, so the
   // usual answer is one short row rather than one row per event.
   const [r] = await sql<{ count: number; ids: string[] | null }[]>`
     with inserted as (
-      insert into events (
-        ts, event_id, site_id, visitor_id, session_id, type, name, hostname, pathname, title,
-        referrer, referrer_host, source, medium, campaign, content, term, channel,
-        click_id_type, country, region, city, lat, lon, browser, browser_version, os,
-        os_version, device, screen, language, timezone, scroll_depth, engaged_ms, props)
-      select
-        ts, event_id, site_id, visitor_id, session_id, type, name, hostname, pathname, title,
-        referrer, referrer_host, source, medium, campaign, content, term, channel,
-        click_id_type, country, region, city, lat, lon, browser, browser_version, os,
-        os_version, device, screen, language, timezone, scroll_depth, engaged_ms, props
-      from json_populate_recordset(null::events, ${json(rows)}::text::json)
+      insert into events (${columnList(sql, EVENT_COLUMNS)})
+      select ${columnList(sql, EVENT_COLUMNS)} from ${from}
       on conflict (event_id, ts) do nothing
       returning event_id)
     select count(*)::int as count,
@@ -98,19 +164,13 @@ export async function insertEvents(sql: Sql, rows: QueuedEvent[]): Promise<Inser
   return { count: r.count, ids: r.count === rows.length ? null : new Set(r.ids ?? []) };
 }
 
-/** Adds batch deltas to their sessions (creating them on first sight). */
-export async function upsertSessions(sql: Sql, rows: SessionDelta[]): Promise<void> {
+/** Adds batch deltas to their sessions (creating them on first sight); `copy` as for batchRows. */
+export async function upsertSessions(sql: Sql, rows: SessionDelta[], copy = false): Promise<void> {
   if (rows.length === 0) return;
+  const { from } = await batchRows(sql, copy, "sessions", SESSION_COLUMNS, rows);
   await sql`
-    insert into sessions as s (
-      started_at, session_id, site_id, visitor_id, ended_at, entry_page, entry_at, exit_page,
-      exit_at, pageviews, events, engaged_ms, referrer_host, source, medium, campaign, content,
-      term, channel, click_id_type, country, region, city, device, browser, os)
-    select
-      started_at, session_id, site_id, visitor_id, ended_at, entry_page, entry_at, exit_page,
-      exit_at, pageviews, events, engaged_ms, referrer_host, source, medium, campaign, content,
-      term, channel, click_id_type, country, region, city, device, browser, os
-    from json_populate_recordset(null::sessions, ${json(rows)}::text::json)
+    insert into sessions as s (${columnList(sql, SESSION_COLUMNS)})
+    select ${columnList(sql, SESSION_COLUMNS)} from ${from}
     on conflict (session_id, started_at) do update set
       ended_at = greatest(s.ended_at, excluded.ended_at),
       entry_page = case when excluded.entry_at < s.entry_at or s.entry_at is null

@@ -5,6 +5,7 @@
  * nothing twice.
  */
 import type { Sql } from "../db/connect.ts";
+import { canCopy } from "../db/copy.ts";
 import {
   type ClickRow,
   type IdentityRow,
@@ -126,12 +127,13 @@ export async function writeBatches(sql: Sql, batches: QueuedBatch[]): Promise<Wr
     for (const e of b.events) (e.type === "click" ? clicks : events).push(e);
   }
   let inserted = 0;
+  const copy = canCopy(sql);
   await sql.begin(async (tx) => {
     const t = tx as unknown as Sql;
-    const { count, ids } = await insertEvents(t, events);
+    const { count, ids } = await insertEvents(t, events, copy);
     inserted = count;
     const fresh = ids ? events.filter((e) => ids.has(e.event_id)) : events;
-    await upsertSessions(t, sessionDeltas(fresh));
+    await upsertSessions(t, sessionDeltas(fresh), copy);
     await upsertIdentities(t, identityRows(fresh));
     await insertClicks(t, clickRows(clicks));
   });
