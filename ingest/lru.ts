@@ -1,16 +1,26 @@
-/** A small least-recently-used cache: hot-path lookups (user agents, sites, IPs) repeat a lot. */
+/**
+ * A least-recently-used cache for hot-path lookups that repeat a lot (user agents, sites, IPs,
+ * URLs). Two generations instead of exact recency order: a hit in the young one is a plain Map
+ * read, where reordering on every hit (delete + set) cost more than the lookups it saved. When
+ * the young generation fills, it becomes the old one and the old one is dropped; an old entry
+ * that is used again moves back into the young one. So the `capacity` most recently used
+ * entries are always kept, and never more than twice that many.
+ */
 export class Lru<K, V> {
-  #map = new Map<K, V>();
+  #young = new Map<K, V>();
+  #old = new Map<K, V>();
   constructor(readonly capacity: number) {}
 
   /** The cached value (refreshing its recency), or undefined. */
   get(key: K): V | undefined {
-    const v = this.#map.get(key);
-    if (v !== undefined) {
-      this.#map.delete(key);
-      this.#map.set(key, v);
+    const v = this.#young.get(key);
+    if (v !== undefined) return v;
+    const old = this.#old.get(key);
+    if (old !== undefined) {
+      this.#old.delete(key);
+      this.#keep(key, old);
     }
-    return v;
+    return old;
   }
 
   /** The cached value, or `compute(key)` stored for next time (`undefined` is never cached). */
@@ -20,22 +30,35 @@ export class Lru<K, V> {
     return v;
   }
 
-  /** Stores a value, evicting the least recently used entry when full. */
+  /** Stores a value as the most recently used. */
   set(key: K, value: V): void {
-    this.#map.delete(key);
-    this.#map.set(key, value);
-    if (this.#map.size > this.capacity) this.#map.delete(this.#map.keys().next().value as K);
+    if (this.#young.has(key)) {
+      this.#young.set(key, value);
+      return;
+    }
+    this.#old.delete(key);
+    this.#keep(key, value);
+  }
+
+  #keep(key: K, value: V): void {
+    this.#young.set(key, value);
+    if (this.#young.size >= this.capacity) {
+      this.#old = this.#young;
+      this.#young = new Map();
+    }
   }
 
   delete(key: K): void {
-    this.#map.delete(key);
+    this.#young.delete(key);
+    this.#old.delete(key);
   }
 
   clear(): void {
-    this.#map.clear();
+    this.#young.clear();
+    this.#old.clear();
   }
 
   get size(): number {
-    return this.#map.size;
+    return this.#young.size + this.#old.size;
   }
 }
