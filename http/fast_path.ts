@@ -39,20 +39,22 @@ export function fastPathForRawUrl(url: string): FastHandler | undefined {
   return handlers.get(url.slice(start, end));
 }
 
-/** A JSON response with the headers every API answer carries. */
+const JSON_HEADERS = {
+  "content-type": "application/json; charset=UTF-8",
+  "x-content-type-options": "nosniff",
+};
+// Callers pass the same few header objects every time; merge each once, not per response.
+const merged = new WeakMap<Record<string, string>, Record<string, string>>();
+
+/** A JSON response with the headers every API answer carries, plus `headers`. */
 export function jsonResponse(
   body: unknown,
   status: number,
   headers: Record<string, string> = {},
 ): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: {
-      "content-type": "application/json; charset=UTF-8",
-      "x-content-type-options": "nosniff",
-      ...headers,
-    },
-  });
+  let all = merged.get(headers);
+  if (!all) merged.set(headers, all = { ...JSON_HEADERS, ...headers });
+  return new Response(JSON.stringify(body), { status, headers: all });
 }
 
 /** The same JSON the app's error handler gives for API paths: a sentence, a code, details. */

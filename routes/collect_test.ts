@@ -74,6 +74,8 @@ Deno.test("bad requests get the documented 4xx with a sentence", async () => {
     const preflight = await app.fetch("/api/collect", { method: "OPTIONS" });
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers.get("access-control-allow-origin"), "*");
+    assert.equal(preflight.headers.get("access-control-allow-headers"), "Content-Type");
+    assert.match(preflight.headers.get("access-control-allow-methods") ?? "", /POST/);
     await preflight.body?.cancel();
     // The eight-per-minute budget is spent by now (the preflight is free).
     for (let i = 0; i < 3; i++) await (await post(app, pageviewBody(site))).body?.cancel();
