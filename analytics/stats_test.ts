@@ -474,3 +474,78 @@ for (const mode of dbModes()) {
     }
   });
 }
+
+if (dbModes().includes("server")) {
+  Deno.test("a visit stored while the rollups refresh still reaches the daily numbers (server)", async () => {
+    const db = await createTestDatabase("server");
+    const holder = await db.sql.reserve();
+    try {
+      const sql = db.sql;
+      await giveSitesRows(sql, [14]);
+      const synth = (seed: number, from: string, to: Date) => [
+        ...synthesizeVisits({
+          siteId: 14,
+          from: new Date(from),
+          to,
+          visits: 80,
+          visitors: 60,
+          seed,
+        }),
+      ];
+      await insertVisits(sql, synth(5, "2026-03-14T00:00:00Z", new Date("2026-03-20T14:00:00Z")));
+      await refreshRollups(sql);
+
+      // Hold the daily refresh's lock, so a refresh stops between its hourly and daily halves.
+      await holder`begin`;
+      await holder`select pg_advisory_xact_lock(7295013)`;
+      const refreshing = refreshRollups(sql);
+      for (let i = 0;; i++) {
+        const [w] = await sql`select count(*)::int as n from pg_locks
+          where locktype = 'advisory' and objid = 7295013 and not granted`;
+        if (w.n > 0) break;
+        if (i > 200) throw new Error("the refresh never reached the daily half");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // Meanwhile visits arrive in an hour the hourly half has not seen.
+      await insertVisits(sql, synth(6, "2026-03-20T15:00:00Z", NOW));
+      await holder`commit`;
+      await refreshing;
+      await refreshRollups(sql); // the job's next tick
+
+      const cur = await bounds(sql, "2026-03-14", 7);
+      const got = await aggregate(sql, site(14), q({}), { now: NOW });
+      assert.deepEqual(got.totals, await expectedTotals(sql, 14, cur));
+    } finally {
+      holder.release();
+      await db.close();
+    }
+  });
+}
+
+if (dbModes().includes("server")) {
+  Deno.test("refreshes that overlap (two instances, or the demo and the job) both succeed (server)", async () => {
+    const db = await createTestDatabase("server");
+    try {
+      const sql = db.sql;
+      await giveSitesRows(sql, [15]);
+      for (let round = 0; round < 4; round++) {
+        const from = new Date(Date.parse("2026-03-14T00:00:00Z") + round * 86_400_000);
+        const visits = synthesizeVisits({
+          siteId: 15,
+          from,
+          to: new Date(from.getTime() + 86_400_000),
+          visits: 60,
+          visitors: 40,
+          seed: 20 + round,
+        });
+        await insertVisits(sql, [...visits]);
+        await Promise.all([refreshRollups(sql), refreshRollups(sql), refreshRollups(sql)]);
+      }
+      const cur = await bounds(sql, "2026-03-14", 7);
+      const got = await aggregate(sql, site(15), q({}), { now: NOW });
+      assert.deepEqual(got.totals, await expectedTotals(sql, 15, cur));
+    } finally {
+      await db.close();
+    }
+  });
+}

@@ -7,6 +7,9 @@
 import type { Sql } from "./connect.ts";
 import { usesTimescale } from "./migrate.ts";
 
+/** The session-level advisory lock refreshes on plain PostgreSQL take turns on. */
+const REFRESH_LOCK = 7295014;
+
 /** Brings every rollup up to date with the raw tables; returns buckets or views refreshed. */
 export async function refreshRollups(sql: Sql): Promise<number> {
   if (await usesTimescale(sql)) {
@@ -18,10 +21,31 @@ export async function refreshRollups(sql: Sql): Promise<number> {
     }
     return views.length;
   }
-  // One transaction: readers never see daily rows that disagree with the hourly ones.
-  return await sql.begin(async (tx) => {
-    const [row] = await tx<{ n: number }[]>`select refresh_rollups() as n`;
-    await tx`select refresh_day_rollups()`;
-    return row.n;
-  });
+  // Refreshes queue on a session lock taken before their transaction starts: at repeatable read
+  // (below), one that waited inside would work from a snapshot older than the rows the other
+  // just changed, and fail to serialize.
+  const conn = await sql.reserve();
+  try {
+    await conn`select pg_advisory_lock(${REFRESH_LOCK})`;
+    try {
+      // One transaction: readers never see daily rows that disagree with the hourly ones.
+      // Repeatable read gives both halves one snapshot: at read committed, a visit stored between
+      // them marked its day for the daily half, which then rebuilt that day from hourly rows
+      // without it and consumed the mark, so the day stayed short until something else touched it.
+      await conn`begin isolation level repeatable read`;
+      try {
+        const [row] = await conn<{ n: number }[]>`select refresh_rollups() as n`;
+        await conn`select refresh_day_rollups()`;
+        await conn`commit`;
+        return row.n;
+      } catch (e) {
+        await conn`rollback`.catch(() => {});
+        throw e;
+      }
+    } finally {
+      await conn`select pg_advisory_unlock(${REFRESH_LOCK})`.catch(() => {});
+    }
+  } finally {
+    conn.release();
+  }
 }
