@@ -21,8 +21,9 @@ export interface RedisBusOptions {
 
 type StreamEntries = Array<[string, string[]]>;
 
-function connect(url: string, lazy = false): Redis {
+function connect(url: string, lazy = false, autoPipeline = false): Redis {
   return new Redis(url, {
+    enableAutoPipelining: autoPipeline,
     // Fail fast while Redis is away so /healthz and collect can say so instead of hanging.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
@@ -55,7 +56,9 @@ function decode(fields: string[]): unknown {
 /** Connects to Redis and returns a bus; rejects when Redis cannot be reached at start. */
 export async function createRedisBus(busOpts: RedisBusOptions): Promise<Bus> {
   const prefix = busOpts.prefix ?? "sextant:";
-  const main = connect(busOpts.url);
+  // Commands issued in the same tick by concurrent requests (session reads and writes, queue
+  // appends, publishes) go to Redis in one write: far fewer syscalls under load.
+  const main = connect(busOpts.url, false, true);
   const sub = connect(busOpts.url);
   // ioredis reports connection drops as 'error' events; the bus reports them through ping().
   main.on("error", () => {});
