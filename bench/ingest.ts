@@ -130,7 +130,9 @@ try {
     JSON.parse(await req.text());
     return Response.json({ accepted: 1 }, { status: 202 });
   });
+  const bareCpu0 = process.cpuUsage();
   const floor = await load(`http://127.0.0.1:${bare.addr.port}`);
+  const bareCpu = process.cpuUsage(bareCpu0);
   await bare.shutdown();
 
   const profile = await startProfile();
@@ -199,9 +201,9 @@ try {
     } (1/5/15 min) on ${navigator.hardwareConcurrency} cores`,
   );
   console.log(
-    `bare handler        ${
-      fmt(floor.rps)
-    } req/s, p99 ${floor.p99} ms (JSON parse + 202, same load) ` +
+    `bare handler        ${fmt(floor.rps)} req/s, p99 ${floor.p99} ms, ${
+      ((bareCpu.user + bareCpu.system) / floor.requests).toFixed(0)
+    } µs CPU per request (JSON parse + 202, same load) ` +
       `→ collect runs at ${(r.rps / floor.rps * 100).toFixed(0)}% of it`,
   );
   console.log(
