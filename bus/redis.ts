@@ -89,15 +89,13 @@ export async function createRedisBus(busOpts: RedisBusOptions): Promise<Bus> {
       else await main.set(k(key), value);
     },
     async setMany(entries, ttlMs) {
-      if (entries.length === 0) return;
-      const p = main.pipeline();
-      for (const [key, value] of entries) {
-        if (ttlMs) p.set(k(key), value, "PX", ttlMs);
-        else p.set(k(key), value);
-      }
-      const results = await p.exec();
-      const failed = results?.find(([err]) => err);
-      if (failed) throw failed[0];
+      // Plain commands, not a pipeline of our own: auto-pipelining sends them in the same write
+      // as every other request's commands from this tick.
+      await Promise.all(
+        entries.map(([key, value]) =>
+          ttlMs ? main.set(k(key), value, "PX", ttlMs) : main.set(k(key), value)
+        ),
+      );
     },
     async setIfAbsent(key, value, ttlMs) {
       const r = ttlMs
@@ -138,12 +136,10 @@ export async function createRedisBus(busOpts: RedisBusOptions): Promise<Bus> {
       };
     },
     async enqueue(queue, items) {
-      if (items.length === 0) return;
-      const p = main.pipeline();
-      for (const item of items) p.xadd(k(queue), "*", "d", JSON.stringify(item ?? null));
-      const results = await p.exec();
-      const failed = results?.find(([err]) => err);
-      if (failed) throw failed[0];
+      // In the order given: auto-pipelined commands go out in the order they were issued.
+      await Promise.all(
+        items.map((item) => main.xadd(k(queue), "*", "d", JSON.stringify(item ?? null))),
+      );
     },
     depth: (queue) => main.xlen(k(queue)),
     consume<T>(queue: string, opts: ConsumeOptions, handler: BatchHandler<T>): QueueConsumer {
