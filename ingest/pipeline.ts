@@ -10,6 +10,7 @@ import { dropBots } from "./bots.ts";
 import { classifySource, geolocate, parseUserAgent } from "./enrich.ts";
 import { identifyVisitor, type SaltSource } from "./visitor.ts";
 import { assignSession } from "./session.ts";
+import { isoTime } from "../lib/iso_time.ts";
 import type { Accepted, Batch, IngestRequest, QueuedEvent, WorkingEvent } from "./types.ts";
 
 export interface PipelineDeps {
@@ -40,7 +41,7 @@ export function toQueued(siteId: number, e: WorkingEvent): QueuedEvent {
   const g = e.geo!;
   const u = e.ua!;
   const row: QueuedEvent = {
-    ts: new Date(e.ts).toISOString(),
+    ts: isoTime(e.ts),
     event_id: e.eventId,
     site_id: siteId,
     visitor_id: e.visitorId!,
@@ -75,7 +76,7 @@ export function toQueued(siteId: number, e: WorkingEvent): QueuedEvent {
     scroll_depth: e.scrollDepth,
     engaged_ms: e.engagedMs,
     props: e.props,
-    session_started_at: new Date(e.sessionStart!).toISOString(),
+    session_started_at: isoTime(e.sessionStart!),
   };
   if (e.identify) row.identify = e.identify;
   if (e.click) row.click = e.click;

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import type { Sql } from "../db/connect.ts";
 import { randomToken } from "../lib/crypto.ts";
 import type { Batch } from "./types.ts";
+import { isoTime } from "../lib/iso_time.ts";
 
 export interface DailySalts {
   today: string;
@@ -20,7 +21,7 @@ export interface SaltSource {
 }
 
 const DAY = 86_400_000;
-const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const isoDay = (ms: number) => isoTime(ms).slice(0, 10);
 
 /** Salts kept in `ingest_salts`; each day's is created once, older ones deleted. */
 export class DatabaseSalts implements SaltSource {
