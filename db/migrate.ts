@@ -7,6 +7,7 @@
  */
 import type { Sql } from "./connect.ts";
 import { splitSqlStatements } from "./sql_split.ts";
+import { inTransaction, withSessionLock } from "./session_lock.ts";
 import { sha256Hex } from "../lib/crypto.ts";
 
 const LOCK_ID = 7_295_011;
@@ -61,71 +62,59 @@ export async function migrate(
 ): Promise<MigrateResult> {
   const log = opts.log ?? (() => {});
   const files = await listMigrations(opts.dir);
-  const conn = await sql.reserve();
-  try {
-    await conn`select pg_advisory_lock(${LOCK_ID})`;
-    try {
-      await conn`create table if not exists schema_migrations (
+  return await withSessionLock(sql, LOCK_ID, async (conn) => {
+    await conn`create table if not exists schema_migrations (
         version int primary key,
         name text not null,
         variant text not null,
         checksum text not null,
         applied_at timestamptz not null default now()
       )`;
-      await conn`create table if not exists sextant_meta (key text primary key, value text not null)`;
-      const timescale = await decideTimescale(conn as unknown as Sql, log);
-      const mode = timescale ? "timescale" : "plain";
-      const done = new Map<number, { checksum: string; name: string }>();
-      for (const r of await conn`select version, name, checksum from schema_migrations`) {
-        done.set(r.version as number, { checksum: r.checksum as string, name: r.name as string });
+    await conn`create table if not exists sextant_meta (key text primary key, value text not null)`;
+    const timescale = await decideTimescale(conn as unknown as Sql, log);
+    const mode = timescale ? "timescale" : "plain";
+    const done = new Map<number, { checksum: string; name: string }>();
+    for (const r of await conn`select version, name, checksum from schema_migrations`) {
+      done.set(r.version as number, { checksum: r.checksum as string, name: r.name as string });
+    }
+    const applied: string[] = [];
+    const versions = [...new Set(files.map((f) => f.version))];
+    for (const version of versions) {
+      const group = files.filter((f) => f.version === version);
+      const file = group.find((f) => f.variant === "any" || f.variant === mode);
+      const text = file ? await Deno.readTextFile(file.path) : "";
+      const checksum = file ? await sha256Hex(text) : "skipped";
+      const label = `${String(version).padStart(4, "0")}_${group[0].name}`;
+      const prior = done.get(version);
+      if (prior) {
+        if (prior.checksum !== checksum) {
+          throw new Error(
+            `Migration ${label} changed after it was applied; add a new migration instead.`,
+          );
+        }
+        continue;
       }
-      const applied: string[] = [];
-      const versions = [...new Set(files.map((f) => f.version))];
-      for (const version of versions) {
-        const group = files.filter((f) => f.version === version);
-        const file = group.find((f) => f.variant === "any" || f.variant === mode);
-        const text = file ? await Deno.readTextFile(file.path) : "";
-        const checksum = file ? await sha256Hex(text) : "skipped";
-        const label = `${String(version).padStart(4, "0")}_${group[0].name}`;
-        const prior = done.get(version);
-        if (prior) {
-          if (prior.checksum !== checksum) {
+      const statements = file ? splitSqlStatements(text) : [];
+      const apply = async () => {
+        for (const stmt of statements) {
+          try {
+            await conn.unsafe(stmt);
+          } catch (e) {
             throw new Error(
-              `Migration ${label} changed after it was applied; add a new migration instead.`,
+              `Migration ${label} failed at: ${stmt.slice(0, 160)} — ${(e as Error).message}`,
             );
           }
-          continue;
         }
-        const statements = file ? splitSqlStatements(text) : [];
-        const useTx = !NO_TX.test(text);
-        if (useTx) await conn`begin`;
-        try {
-          for (const stmt of statements) {
-            try {
-              await conn.unsafe(stmt);
-            } catch (e) {
-              throw new Error(
-                `Migration ${label} failed at: ${stmt.slice(0, 160)} — ${(e as Error).message}`,
-              );
-            }
-          }
-          await conn`insert into schema_migrations (version, name, variant, checksum)
+        await conn`insert into schema_migrations (version, name, variant, checksum)
             values (${version}, ${group[0].name}, ${file?.variant ?? "skipped"}, ${checksum})`;
-          if (useTx) await conn`commit`;
-        } catch (e) {
-          if (useTx) await conn`rollback`.catch(() => {});
-          throw e;
-        }
-        applied.push(label);
-        log(`applied migration ${label}${file ? "" : " (not needed in " + mode + " mode)"}`);
-      }
-      return { applied, timescale };
-    } finally {
-      await conn`select pg_advisory_unlock(${LOCK_ID})`.catch(() => {});
+      };
+      if (NO_TX.test(text)) await apply();
+      else await inTransaction(conn, apply);
+      applied.push(label);
+      log(`applied migration ${label}${file ? "" : " (not needed in " + mode + " mode)"}`);
     }
-  } finally {
-    conn.release();
-  }
+    return { applied, timescale };
+  });
 }
 
 /**

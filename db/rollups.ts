@@ -6,6 +6,7 @@
  */
 import type { Sql } from "./connect.ts";
 import { usesTimescale } from "./migrate.ts";
+import { inTransaction, withSessionLock } from "./session_lock.ts";
 
 /** The session-level advisory lock refreshes on plain PostgreSQL take turns on. */
 const REFRESH_LOCK = 7295014;
@@ -24,28 +25,14 @@ export async function refreshRollups(sql: Sql): Promise<number> {
   // Refreshes queue on a session lock taken before their transaction starts: at repeatable read
   // (below), one that waited inside would work from a snapshot older than the rows the other
   // just changed, and fail to serialize.
-  const conn = await sql.reserve();
-  try {
-    await conn`select pg_advisory_lock(${REFRESH_LOCK})`;
-    try {
-      // One transaction: readers never see daily rows that disagree with the hourly ones.
-      // Repeatable read gives both halves one snapshot: at read committed, a visit stored between
-      // them marked its day for the daily half, which then rebuilt that day from hourly rows
-      // without it and consumed the mark, so the day stayed short until something else touched it.
-      await conn`begin isolation level repeatable read`;
-      try {
-        const [row] = await conn<{ n: number }[]>`select refresh_rollups() as n`;
-        await conn`select refresh_day_rollups()`;
-        await conn`commit`;
-        return row.n;
-      } catch (e) {
-        await conn`rollback`.catch(() => {});
-        throw e;
-      }
-    } finally {
-      await conn`select pg_advisory_unlock(${REFRESH_LOCK})`.catch(() => {});
-    }
-  } finally {
-    conn.release();
-  }
+  return await withSessionLock(sql, REFRESH_LOCK, (conn) =>
+    // One transaction: readers never see daily rows that disagree with the hourly ones.
+    // Repeatable read gives both halves one snapshot: at read committed, a visit stored between
+    // them marked its day for the daily half, which then rebuilt that day from hourly rows
+    // without it and consumed the mark, so the day stayed short until something else touched it.
+    inTransaction(conn, async () => {
+      const [row] = await conn<{ n: number }[]>`select refresh_rollups() as n`;
+      await conn`select refresh_day_rollups()`;
+      return row.n;
+    }, "begin isolation level repeatable read"));
 }
