@@ -109,16 +109,32 @@ const SESSION_COLUMNS = [
 /** Our own constant column names as SQL (sql(names) would mean rows right after an insert). */
 const columnList = (sql: Sql, columns: readonly string[]) => sql.unsafe(columns.join(", "));
 
+const STAGES = { events: EVENT_COLUMNS, sessions: SESSION_COLUMNS } as const;
+const stageOf = (table: keyof typeof STAGES) => `ingest_${table}_stage`;
+const CREATE_STAGES = Object.entries(STAGES).map(([table, columns]) =>
+  `create temp table if not exists ${stageOf(table as keyof typeof STAGES)}
+     on commit delete rows as select ${columns.join(", ")} from ${table} with no data`
+).join(";\n");
+
+/**
+ * Makes sure this connection has the staging tables insertEvents and upsertSessions COPY into
+ * (created on first use, emptied at commit), in one round trip; call it once in the
+ * transaction before them when they copy.
+ */
+export async function prepareStaging(sql: Sql): Promise<void> {
+  await sql.unsafe(CREATE_STAGES);
+}
+
 /**
  * The FROM item a batch statement reads `rows` from (wrapped: a query fragment is thenable, and
  * returning it from an async function would run it). With `copy`, they are copied into this
- * connection's temporary staging table for `table` (created on first use, emptied at commit):
- * PostgreSQL parses COPY text several times faster than JSON. Otherwise one JSON parameter.
+ * connection's staging table for `table` (see prepareStaging): PostgreSQL parses COPY text
+ * several times faster than JSON. Otherwise one JSON parameter.
  */
 async function batchRows<T>(
   sql: Sql,
   copy: boolean,
-  table: "events" | "sessions",
+  table: keyof typeof STAGES,
   columns: readonly (keyof T & string)[],
   rows: readonly T[],
 ) {
@@ -127,13 +143,8 @@ async function batchRows<T>(
       from: sql`json_populate_recordset(null::${sql(table)}, ${json([...rows])}::text::json)`,
     };
   }
-  const stage = `ingest_${table}_stage`;
-  await sql.unsafe(
-    `create temp table if not exists ${stage} on commit delete rows as
-       select ${columns.join(", ")} from ${table} with no data`,
-  );
-  await copyRows(sql, stage, columns, rows);
-  return { from: sql(stage) };
+  await copyRows(sql, stageOf(table), columns, rows);
+  return { from: sql(stageOf(table)) };
 }
 
 /** What insertEvents stored: how many rows, and which (null when it stored every row). */

@@ -12,6 +12,7 @@ import {
   insertClicks,
   insertEvents,
   insertReject,
+  prepareStaging,
   type SessionDelta,
   upsertIdentities,
   upsertSessions,
@@ -130,6 +131,7 @@ export async function writeBatches(sql: Sql, batches: QueuedBatch[]): Promise<Wr
   const copy = canCopy(sql);
   await sql.begin(async (tx) => {
     const t = tx as unknown as Sql;
+    if (copy) await prepareStaging(t);
     const { count, ids } = await insertEvents(t, events, copy);
     inserted = count;
     const fresh = ids ? events.filter((e) => ids.has(e.event_id)) : events;
