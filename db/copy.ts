@@ -36,7 +36,7 @@ function escaped(s: string): string {
  * One value as a COPY text field: NULL is `\N`; objects are JSON (for json and jsonb columns);
  * numbers that JSON could not carry either (NaN, ±Infinity) are NULL, as they would be in JSON.
  */
-export function copyField(value: unknown): string {
+function copyField(value: unknown): string {
   if (typeof value === "string") return escaped(value);
   if (value === null || value === undefined) return "\\N";
   if (typeof value === "number") return Number.isFinite(value) ? String(value) : "\\N";
