@@ -16,6 +16,14 @@ export function busKinds(): BusKind[] {
   return testRedisUrl() ? ["memory", "redis"] : ["memory"];
 }
 
+/** Every bus kind Sextant runs with; tests register on each so a missing one is counted. */
+export const ALL_BUS_KINDS: readonly BusKind[] = ["memory", "redis"];
+
+/** Options for a test that needs `kind`: ignored (reported as skipped) where it is missing. */
+export function onBus(kind: BusKind): { ignore: boolean } {
+  return { ignore: !busKinds().includes(kind) };
+}
+
 /** A unique key prefix so concurrent tests sharing one Redis never see each other. */
 export function testPrefix(): string {
   return `sextant-test:${crypto.randomUUID().slice(0, 8)}:`;

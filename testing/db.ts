@@ -161,3 +161,14 @@ export async function createTestDatabase(mode: DbMode = defaultDbMode()): Promis
     },
   };
 }
+
+/** Every database mode Sextant runs in; tests register in each so a missing one is counted. */
+export const ALL_DB_MODES: readonly DbMode[] = ["embedded", "server"];
+
+/**
+ * Options for a test that needs `mode`: ignored — and so reported as skipped — where this machine
+ * has no such database, never silently left out.
+ */
+export function inDbMode(mode: DbMode): { ignore: boolean } {
+  return { ignore: !dbModes().includes(mode) };
+}
