@@ -67,7 +67,10 @@ Deno.test({
       }
       assert.equal(status.code, 0);
       const msgs = lines.filter(Boolean).map((l) => JSON.parse(l).msg);
-      assert.ok(msgs.indexOf("shutting down") < msgs.indexOf("stopped"), msgs.join(", "));
+      const shuttingDown = msgs.indexOf("shutting down");
+      const stopped = msgs.indexOf("stopped");
+      assert.ok(shuttingDown >= 0 && stopped >= 0, `both steps are logged: ${msgs.join(", ")}`);
+      assert.ok(shuttingDown < stopped, msgs.join(", "));
       await fetch(`http://127.0.0.1:${port}/healthz`).then(
         () => assert.fail("the port still answers after shutdown"),
         () => {},

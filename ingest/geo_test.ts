@@ -11,8 +11,10 @@ Deno.test("public addresses resolve to country, region, city and coarse coordina
   assert.equal(Math.round(gb.lat! * 10) / 10, gb.lat);
   const us = geolocate("8.8.8.8");
   assert.equal(us.country, "US");
-  const v6 = geolocate("2a02:ff0::1");
-  assert.equal(typeof v6.country, "string");
+  const v6 = geolocate("2a00:1450:4001:82b::200e");
+  assert.equal(v6.country, "DE", "IPv6 addresses are looked up too");
+  assert.equal(v6.city, "Frankfurt am Main");
+  assert.ok(v6.lat !== null && Math.abs(v6.lat - 50.1) < 1);
 });
 
 Deno.test("private, loopback and malformed addresses are unknown, not errors", () => {

@@ -58,15 +58,7 @@ export function pageviewBody(
     }],
   };
 }
-
-/** Polls `fn` until it returns true or `timeoutMs` passes. */
-export async function waitFor(fn: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > until) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { waitFor } from "../testing/wait.ts";
 
 /** A site as the database would return it, for tests of pure steps. */
 export function siteFixture(overrides: Partial<Site> = {}): Site {

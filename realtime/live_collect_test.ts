@@ -9,7 +9,6 @@ import { createTestDatabase } from "../testing/db.ts";
 import { collect, connectViewer, createMember, IP_IN, testWithApp } from "../testing/live.ts";
 import type { LiveEvent } from "./messages.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
 const env = { TRUST_PROXY: "1", COLLECT_RATE_LIMIT: "0" };
 
 const events = (messages: unknown[]) => messages as LiveEvent[];
@@ -17,7 +16,6 @@ const events = (messages: unknown[]) => messages as LiveEvent[];
 if (busKinds().includes("redis")) {
   Deno.test({
     name: "events posted to instance A reach a viewer on instance B; other sites' viewers get none",
-    ...opts,
     async fn() {
       const db = await createTestDatabase();
       const busPrefix = testPrefix();

@@ -55,8 +55,6 @@ const countText = (page: Page) =>
 Deno.test({
   name: "the live view shows three countries' visitors and the purchase as they happen",
   ignore: !hasChromium(),
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     await Deno.mkdir(SHOTS, { recursive: true });
     // Jobs on: tracker revenue becomes a purchase through the revenue job, as in production.

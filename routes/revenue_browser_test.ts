@@ -18,8 +18,6 @@ const shot = (name: string) => `${SHOTS}/${name}`;
 Deno.test({
   name: "connecting Stripe in the browser backfills with live progress and shows the right report",
   ignore: !hasChromium(),
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     const fake = await FakeStripe.start();
     const app = await startTestApp({ env: { STRIPE_API_URL: fake.url } });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { startTestApp } from "../testing/app.ts";
 import { hasChromium, launchBrowser } from "../testing/browser.ts";
+import type { Page } from "puppeteer-core";
 import { CHROME_UA, createTestSite, waitFor } from "../ingest/test_support.ts";
 
 /** A page on another origin (localhost) that embeds the snippet from the app (127.0.0.1). */
@@ -19,6 +20,15 @@ function servePage(appUrl: string, publicId: string, attrs = "") {
     () => new Response(html, { headers: { "content-type": "text/html" } }),
   );
   return { port: server.addr.port, close: () => server.shutdown() };
+}
+
+/**
+ * Keeps the current page in view until the page's own clock — the one the tracker measures
+ * engagement with — has moved 600 ms on, so a busy test machine can't make the visit shorter.
+ */
+async function stayInView(tab: Page) {
+  const since = await tab.evaluate(() => performance.now());
+  await tab.waitForFunction((t: number) => performance.now() - t > 600, { polling: 50 }, since);
 }
 
 Deno.test({
@@ -45,9 +55,9 @@ Deno.test({
       await tab.waitForFunction(() =>
         typeof (window as never as { sextant: { v?: number } }).sextant.v === "number"
       );
-      await new Promise((r) => setTimeout(r, 700));
+      await stayInView(tab);
       await tab.evaluate(() => history.pushState({}, "", "/pricing"));
-      await new Promise((r) => setTimeout(r, 700));
+      await stayInView(tab);
       await tab.evaluate(() => history.pushState({}, "", "/checkout"));
       await tab.click("#out");
       await tab.click("#signup");
@@ -58,7 +68,7 @@ Deno.test({
         sx("identify", "Buyer@Example.com", { plan: "pro" });
         return sx.visitorId();
       });
-      await new Promise((r) => setTimeout(r, 700));
+      await stayInView(tab);
       await tab.close({ runBeforeUnload: true });
 
       type Row = {
