@@ -37,6 +37,13 @@ export function isCurrencyCode(code: string): boolean {
   return /^[A-Za-z]{3}$/.test(code);
 }
 
+/**
+ * The largest amount, in minor units of any currency, a purchase may carry ($1 trillion,
+ * ¥100 trillion): far above any real payment, far below where sums of them could overflow or
+ * lose precision as JavaScript numbers.
+ */
+export const MAX_AMOUNT_MINOR = 10 ** 14;
+
 const RATE_SCALE = 10n ** 10n;
 
 /** Parses a positive decimal rate ("1.085", "0.0091") to an integer scaled by 10^10. */
