@@ -51,8 +51,8 @@ export interface PurchaseInput {
   paymentRef?: string;
   /** For refunds: what identifies the sale refunded. */
   refundOf?: { key?: string; paymentRef?: string; orderId?: string };
-  /** webhook | backfill | tracker */
-  origin: "webhook" | "backfill" | "tracker";
+  /** browser: reported through collect, unverified; api: the server-side events API. */
+  origin: "webhook" | "backfill" | "browser" | "api";
 }
 
 export interface RecordOutcome {

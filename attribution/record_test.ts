@@ -327,7 +327,7 @@ Deno.test("the tracker's report and the platform's record of one purchase are on
         key: "cs_123",
         orderId: "cs_123",
         visitorId: "tv",
-        origin: "tracker",
+        origin: "browser",
       }),
     );
     assert.equal(tracked.purchase.match_method, "tracker");
@@ -346,7 +346,7 @@ Deno.test("the tracker's report and the platform's record of one purchase are on
         key: "cs_123",
         orderId: "cs_123",
         visitorId: "tv",
-        origin: "tracker",
+        origin: "browser",
       }),
     );
     assert.equal(again.created, false);
