@@ -1,7 +1,8 @@
 /** Validating and saving a site's settings; every rule has a sentence for the person typing. */
 import type { Sql } from "../db/connect.ts";
 import { Conflict, Invalid } from "../lib/errors.ts";
-import { normalizeDomain, type Site, SITE_COLUMNS } from "./sites.ts";
+import { type BrowserRevenue, normalizeDomain, type Site, SITE_COLUMNS } from "./sites.ts";
+import { isCurrencyCode } from "../attribution/currency.ts";
 
 export interface SiteSettingsInput {
   name: string;
@@ -16,6 +17,10 @@ export interface SiteSettingsInput {
   cookieless: boolean;
   respect_dnt: boolean;
   heatmaps_enabled: boolean;
+  /** auto | on | off; the site's current choice when absent. */
+  browser_revenue?: string;
+  /** Major units; the site's current limit when absent. */
+  revenue_max_major?: string | number;
 }
 
 /** Every IANA time zone the runtime knows, for pickers. */
@@ -60,7 +65,7 @@ export function assertTimeZone(tz: string): string {
 /** Throws unless `code` is an ISO 4217 currency. */
 export function assertCurrency(code: string): string {
   const value = code.trim().toUpperCase();
-  if (!/^[A-Z]{3}$/.test(value) || !Intl.supportedValuesOf("currency").includes(value)) {
+  if (!isCurrencyCode(value)) {
     throw new Invalid(
       "currency",
       `"${code}" isn't a currency code we know. Use one like USD or EUR.`,
@@ -157,6 +162,34 @@ export function parseRetention(value: string | number | null): number | null {
   return n;
 }
 
+/**
+ * Whether collect takes purchases the browser reports: "auto" means only until a payment
+ * platform is connected (its verified records are better); "on" and "off" are the owner's word.
+ */
+export function browserRevenueOn(
+  site: { browser_revenue: BrowserRevenue; platform_connected: boolean },
+): boolean {
+  return site.browser_revenue === "auto" ? !site.platform_connected : site.browser_revenue === "on";
+}
+
+/** Parses the browser revenue choice. */
+export function parseBrowserRevenue(value: string): BrowserRevenue {
+  if (value === "auto" || value === "on" || value === "off") return value;
+  throw new Invalid("browser_revenue", "Choose automatic, always or never for browser revenue.");
+}
+
+/** Parses the most one reported purchase may be (whole units, 1 to 1,000,000,000). */
+export function parseRevenueMax(value: string | number): number {
+  const n = Number(String(value).replaceAll(",", "").trim());
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000_000) {
+    throw new Invalid(
+      "revenue_max_major",
+      "The largest reported purchase must be a whole amount from 1 to 1,000,000,000.",
+    );
+  }
+  return n;
+}
+
 /** Validates everything, then saves; answers the updated site. */
 export async function updateSiteSettings(
   sql: Sql,
@@ -178,6 +211,8 @@ export async function updateSiteSettings(
     cookieless: input.cookieless,
     respect_dnt: input.respect_dnt,
     heatmaps_enabled: input.heatmaps_enabled,
+    browser_revenue: parseBrowserRevenue(input.browser_revenue ?? site.browser_revenue),
+    revenue_max_major: parseRevenueMax(input.revenue_max_major ?? site.revenue_max_major),
   };
   if (values.domain !== site.domain) {
     const [taken] = await sql`

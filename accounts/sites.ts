@@ -16,11 +16,22 @@ export interface Site {
   cookieless: boolean;
   respect_dnt: boolean;
   heatmaps_enabled: boolean;
+  /** Whether purchases the browser reports are taken: auto = only while no platform is connected. */
+  browser_revenue: BrowserRevenue;
+  /** The most one purchase reported by the browser or the events API may be, in major units. */
+  revenue_max_major: number;
   excluded_ips: string[];
   excluded_paths: string[];
   retention_days: number | null;
   first_event_at: Date | null;
   created_at: Date;
+}
+
+export type BrowserRevenue = "auto" | "on" | "off";
+
+/** A site as collect sees it: with whether a payment platform is connected to it. */
+export interface CollectSite extends Site {
+  platform_connected: boolean;
 }
 
 export const SITE_COLUMNS = [
@@ -36,6 +47,8 @@ export const SITE_COLUMNS = [
   "cookieless",
   "respect_dnt",
   "heatmaps_enabled",
+  "browser_revenue",
+  "revenue_max_major",
   "excluded_ips",
   "excluded_paths",
   "retention_days",
@@ -93,9 +106,14 @@ export async function createSite(
 }
 
 /** The site with this public tracking id, or null. */
-export async function findSiteByPublicId(sql: Sql, publicId: string): Promise<Site | null> {
-  const [row] = await sql<Site[]>`
-    select ${sql(SITE_COLUMNS as unknown as string[])} from sites where public_id = ${publicId}`;
+export async function findSiteByPublicId(
+  sql: Sql,
+  publicId: string,
+): Promise<CollectSite | null> {
+  const [row] = await sql<CollectSite[]>`
+    select ${sql(SITE_COLUMNS as unknown as string[])},
+      sextant_platform_connected(id) as platform_connected
+    from sites where public_id = ${publicId}`;
   return row ?? null;
 }
 
@@ -137,4 +155,10 @@ export async function findSiteById(sql: Sql, siteId: number): Promise<Site | nul
   const [row] = await sql<Site[]>`
     select ${sql(SITE_COLUMNS as unknown as string[])} from sites where id = ${siteId}`;
   return row ?? null;
+}
+
+/** Whether a payment platform is connected to the site. */
+export async function platformConnected(sql: Sql, siteId: number): Promise<boolean> {
+  const [row] = await sql<{ on: boolean }[]>`select sextant_platform_connected(${siteId}) as on`;
+  return row.on;
 }

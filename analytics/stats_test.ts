@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createTestDatabase, dbModes } from "../testing/db.ts";
-import { insertVisits, synthesizeVisits } from "../testing/analytics_data.ts";
+import { insertSiteRows, insertVisits, synthesizeVisits } from "../testing/analytics_data.ts";
 import { refreshRollups } from "../db/rollups.ts";
 import type { Sql } from "../db/connect.ts";
 import { aggregate, breakdown, type StatsSite, timeseries } from "./stats.ts";
@@ -164,13 +164,8 @@ async function expectedRows(sql: Sql, siteId: number, r: { from: Date; to: Date 
 }
 
 /** Site rows (in TZ) for sites whose events were inserted without one. */
-async function giveSitesRows(sql: Sql, ids: number[]) {
-  const [org] = await sql`insert into orgs (name) values ('Stats') returning id`;
-  for (const id of ids) {
-    await sql`insert into sites (id, org_id, public_id, domain, name, timezone)
-      overriding system value
-      values (${id}, ${org.id}, ${"stats" + id}, ${id + ".stats.example"}, 'Stats', ${TZ})`;
-  }
+function giveSitesRows(sql: Sql, ids: number[]) {
+  return insertSiteRows(sql, ids, TZ);
 }
 
 function q(input: Record<string, unknown>) {

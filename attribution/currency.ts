@@ -32,10 +32,19 @@ export function minorDigits(currency: string): number {
   return 2;
 }
 
-/** Whether `code` looks like an ISO 4217 currency code. */
+const ISO_4217 = new Set(Intl.supportedValuesOf("currency"));
+
+/** Whether `code` (any case) is an ISO 4217 currency code in use. */
 export function isCurrencyCode(code: string): boolean {
-  return /^[A-Za-z]{3}$/.test(code);
+  return /^[A-Za-z]{3}$/.test(code) && ISO_4217.has(code.toUpperCase());
 }
+
+/**
+ * The largest amount, in minor units of any currency, a purchase may carry ($1 trillion,
+ * ¥100 trillion): far above any real payment, far below where sums of them could overflow or
+ * lose precision as JavaScript numbers.
+ */
+export const MAX_AMOUNT_MINOR = 10 ** 14;
 
 const RATE_SCALE = 10n ** 10n;
 
@@ -92,6 +101,20 @@ export function formatMoney(minor: number, currency: string, opts: { compact?: b
   } catch {
     return `${value.toFixed(digits)} ${currency.toUpperCase()}`;
   }
+}
+
+/**
+ * `major` whole units of `siteCurrency` as minor units of `currency`: the limit a site's
+ * "at most" setting puts on a purchase in another currency, through the reference rates (or unit
+ * for unit when there is none — a sanity bound, not an exchange).
+ */
+export function limitInCurrency(major: number, siteCurrency: string, currency: string): number {
+  const inSite = major * 10 ** minorDigits(siteCurrency);
+  if (siteCurrency === currency) return inSite;
+  const rate = referenceRate(siteCurrency, currency);
+  return rate === null
+    ? major * 10 ** minorDigits(currency)
+    : convertMinor(inSite, siteCurrency, currency, rate);
 }
 
 /** Plain decimal text of minor units ("1234.50"), for CSV and inputs. */

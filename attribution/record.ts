@@ -7,7 +7,7 @@ import type { Sql } from "../db/connect.ts";
 import type { Bus } from "../bus/mod.ts";
 import type { Logger } from "../lib/log.ts";
 import { Invalid } from "../lib/errors.ts";
-import { isCurrencyCode, scaleMinor } from "./currency.ts";
+import { formatMoney, isCurrencyCode, MAX_AMOUNT_MINOR, scaleMinor } from "./currency.ts";
 import { attribute, loadSiteMoney, type SiteMoney } from "./attribute.ts";
 import { toSiteCurrency } from "./rates.ts";
 import {
@@ -51,8 +51,8 @@ export interface PurchaseInput {
   paymentRef?: string;
   /** For refunds: what identifies the sale refunded. */
   refundOf?: { key?: string; paymentRef?: string; orderId?: string };
-  /** webhook | backfill | tracker */
-  origin: "webhook" | "backfill" | "tracker";
+  /** browser: reported through collect, unverified; api: the server-side events API. */
+  origin: "webhook" | "backfill" | "browser" | "api";
 }
 
 export interface RecordOutcome {
@@ -76,6 +76,12 @@ const cleanEmail = (s: string | undefined) => {
   return e.includes("@") ? e : "";
 };
 
+/** The sentence for an amount past MAX_AMOUNT_MINOR. */
+function tooLarge(what: string, minor: number, currency: string): string {
+  return `${what} ${formatMoney(minor, currency)} is larger than any purchase Sextant records ` +
+    `(at most ${formatMoney(MAX_AMOUNT_MINOR, currency)}); it was not stored.`;
+}
+
 /** Checks and tidies an input; throws Invalid with a sentence when it cannot be stored. */
 export function normalizeInput(input: PurchaseInput): PurchaseInput {
   if (!input.key) throw new Invalid("key", "A purchase needs the platform's id.");
@@ -87,6 +93,9 @@ export function normalizeInput(input: PurchaseInput): PurchaseInput {
   }
   if (!isCurrencyCode(input.currency)) {
     throw new Invalid("currency", `"${input.currency}" is not a currency code like USD or EUR.`);
+  }
+  if (Math.abs(input.amountMinor) > MAX_AMOUNT_MINOR) {
+    throw new Invalid("amount", tooLarge("The amount", input.amountMinor, input.currency));
   }
   if (!(input.ts instanceof Date) || Number.isNaN(input.ts.getTime())) {
     throw new Invalid("ts", "The purchase time is missing or not a date.");
@@ -143,6 +152,10 @@ export async function recordPurchase(
 
     const parent = await findParent(tx, site, input);
     const money = await siteAmount(tx, site, input, parent);
+    if (Math.abs(money.amount) > MAX_AMOUNT_MINOR) {
+      const what = "The amount in the site's currency";
+      throw new Invalid("amount", tooLarge(what, money.amount, site.currency));
+    }
     const inserted = await insertPurchase(tx, {
       ts: input.ts,
       siteId: site.id,

@@ -327,7 +327,7 @@ Deno.test("the tracker's report and the platform's record of one purchase are on
         key: "cs_123",
         orderId: "cs_123",
         visitorId: "tv",
-        origin: "tracker",
+        origin: "browser",
       }),
     );
     assert.equal(tracked.purchase.match_method, "tracker");
@@ -346,7 +346,7 @@ Deno.test("the tracker's report and the platform's record of one purchase are on
         key: "cs_123",
         orderId: "cs_123",
         visitorId: "tv",
-        origin: "tracker",
+        origin: "browser",
       }),
     );
     assert.equal(again.created, false);
@@ -462,4 +462,30 @@ Deno.test("a buyer who later signs in on another device gets that device's visit
       "Instagram",
     ]);
   });
+});
+
+Deno.test("amounts beyond any real purchase are refused with a sentence, converted or not", async () => {
+  await withSite(
+    async ({ db, siteId, input }) => {
+      const deps = { db };
+      await assert.rejects(
+        recordPurchase(deps, input({ amountMinor: 10 ** 15 })),
+        /amount .* is larger than any purchase Sextant records/,
+      );
+      await assert.rejects(
+        recordPurchase(deps, input({ kind: "refund", amountMinor: -(10 ** 15) })),
+        /amount .* is larger than any purchase Sextant records/,
+      );
+      // Fine in dollars, too large once converted into the site's yen.
+      await assert.rejects(
+        recordPurchase(deps, input({ amountMinor: 9 * 10 ** 13 })),
+        /in the site's currency .* is larger than any purchase Sextant records/,
+      );
+      await recordPurchase(deps, input({ amountMinor: 4900 }));
+      const [n] = await db.sql`select count(*)::int as n from purchases where site_id = ${siteId}`;
+      assert.equal(n.n, 1);
+    },
+    undefined,
+    "JPY",
+  );
 });

@@ -186,6 +186,8 @@ export interface PurchaseListItem {
   match_method: string;
   match_confidence: number;
   provider: string;
+  /** webhook | backfill | browser (reported through collect, unverified) | api */
+  origin: string;
   /** Sources credited under the model, largest share first ("YouTube", "Google + 2"). */
   sources: string[];
 }
@@ -198,7 +200,7 @@ export function listPurchases(
   return sql<PurchaseListItem[]>`
     select p.id, p.ts, p.kind, p.amount_minor, p.currency::text as currency, p.amount_site_minor,
       p.converted, p.product, p.customer_email, p.gift_recipient_email, p.match_method,
-      p.match_confidence, p.provider,
+      p.match_confidence, p.provider, p.origin,
       coalesce((select array_agg(case when c.touch < 0 then '(unmatched)'
                   when c.source = '' then '(direct)' else c.source end
                   order by abs(c.amount_site_minor) desc, c.touch)

@@ -1,12 +1,15 @@
 /**
  * Purchases reported by the tracker: `sextant('revenue', {amount, currency, product,
  * transaction_id})` is stored by ingest as an event of type `revenue` whose props carry the
- * amount already in integer minor units (ingest converts 49.99 USD to 4999); this hands each
- * event to recordPurchase once.
+ * amount already in integer minor units (ingest converts 49.99 USD to 4999) and `via`: browser
+ * (collect, which anyone with the site's public id can call) or api (a secret key). This hands
+ * each event to recordPurchase once, unless the site no longer takes browser revenue.
  */
 import type { Sql } from "../db/connect.ts";
 import { Invalid } from "../lib/errors.ts";
 import { isCurrencyCode } from "./currency.ts";
+import { browserRevenueOn } from "../accounts/site_settings.ts";
+import type { BrowserRevenue } from "../accounts/sites.ts";
 import { type PurchaseInput, recordPurchase, type RevenueDeps } from "./record.ts";
 
 export interface RevenueEvent {
@@ -30,6 +33,9 @@ export function purchaseFromEvent(
   if (!isCurrencyCode(currency)) return { skip: `"${currency}" is not a currency code` };
   const amount = typeof p.amount === "number" && Number.isSafeInteger(p.amount) ? p.amount : null;
   if (amount === null) return { skip: "the amount is missing or not whole minor units" };
+  // Events stored before `via` existed came through collect as far as anyone can tell.
+  const origin = p.via === "api" ? "api" : "browser";
+  if (origin === "browser" && amount <= 0) return { skip: "the browser cannot report refunds" };
   const transaction = text(p.transaction_id).trim();
   return {
     siteId: e.site_id,
@@ -43,15 +49,22 @@ export function purchaseFromEvent(
     product: text(p.product),
     visitorId: e.visitor_id,
     country: e.country,
-    origin: "tracker",
+    origin,
   };
 }
 
 /** Revenue events of the last two days not handed to attribution yet, oldest first. */
 function pendingEvents(sql: Sql, limit: number) {
-  return sql<(RevenueEvent & { currency: string })[]>`
+  return sql<
+    (RevenueEvent & {
+      currency: string;
+      browser_revenue: BrowserRevenue;
+      platform_connected: boolean;
+    })[]
+  >`
     select e.ts, e.event_id, e.site_id, e.visitor_id, e.country, e.props,
-      s.currency::text as currency
+      s.currency::text as currency, s.browser_revenue,
+      sextant_platform_connected(s.id) as platform_connected
     from events e join sites s on s.id = e.site_id
     where e.type = 'revenue' and e.ts > now() - interval '2 days'
       and not exists (select 1 from revenue_events_seen r where r.event_id = e.event_id)
@@ -63,7 +76,11 @@ export async function recordTrackerRevenue(deps: RevenueDeps, limit = 200): Prom
   const sql = deps.db.sql;
   const events = await pendingEvents(sql, limit);
   for (const e of events) {
-    const input = purchaseFromEvent(e, e.currency.trim());
+    let input = purchaseFromEvent(e, e.currency.trim());
+    // Collect drops them once the site stops taking them; this catches what its cache let by.
+    if (!("skip" in input) && input.origin === "browser" && !browserRevenueOn(e)) {
+      input = { skip: "the site does not take revenue reported by the browser" };
+    }
     if ("skip" in input) {
       deps.log?.info("tracker revenue ignored", { event: e.event_id, reason: input.skip });
     } else {

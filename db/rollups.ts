@@ -3,36 +3,83 @@
  * (needed where no background workers run, e.g. embedded, and for late data); on plain
  * PostgreSQL the dirty buckets recorded by triggers are recomputed, and with them the daily
  * rollups in each site's time zone.
+ *
+ * One refresh serves every tenant, so a failure is kept to what caused it: a continuous
+ * aggregate that fails does not stop the others, and on plain PostgreSQL a site whose rollups
+ * fail is logged by id and refreshed on its own from then on, while every other site goes on.
  */
 import type { Sql } from "./connect.ts";
+import type { Logger } from "../lib/log.ts";
 import { usesTimescale } from "./migrate.ts";
-import { inTransaction, withSessionLock } from "./session_lock.ts";
+import { inTransaction, type ReservedSql, withSessionLock } from "./session_lock.ts";
 
 /** The session-level advisory lock refreshes on plain PostgreSQL take turns on. */
 const REFRESH_LOCK = 7295014;
 
+/** Per database: sites whose last refresh failed, kept out of the shared transaction. */
+const failing = new WeakMap<Sql, Set<number>>();
+
 /** Brings every rollup up to date with the raw tables; returns buckets or views refreshed. */
-export async function refreshRollups(sql: Sql): Promise<number> {
-  if (await usesTimescale(sql)) {
-    const views = await sql<{ name: string }[]>`
-      select view_name as name from timescaledb_information.continuous_aggregates
-      where view_schema = current_schema() order by view_name`;
-    for (const { name } of views) {
-      await sql`call refresh_continuous_aggregate(${name}::regclass, null, null)`;
+export async function refreshRollups(sql: Sql, log?: Logger): Promise<number> {
+  if (await usesTimescale(sql)) return await refreshAggregates(sql, log);
+  let skip = failing.get(sql);
+  if (!skip) failing.set(sql, skip = new Set());
+  const quarantined = skip;
+  // Refreshes queue on a session lock taken before their transactions start: at repeatable
+  // read (below), one that waited inside would work from a snapshot older than the rows the
+  // other just changed, and fail to serialize.
+  return await withSessionLock(sql, REFRESH_LOCK, async (conn) => {
+    let n = 0;
+    try {
+      n += await refreshSites(conn, null, [...quarantined]);
+    } catch (error) {
+      // Something in one site's rows fails the shared refresh: find it by going site by site.
+      log?.warn("rollup refresh failed; refreshing site by site", { error });
+      const rows = await conn<{ id: number }[]>`
+        select s as id from rollup_pending_sites(${[...quarantined]}::bigint[]) s order by 1`;
+      for (const { id } of rows) quarantined.add(id);
     }
-    return views.length;
+    for (const siteId of [...quarantined].sort((a, b) => a - b)) {
+      try {
+        n += await refreshSites(conn, siteId, []);
+        quarantined.delete(siteId);
+      } catch (error) {
+        log?.error("rollup refresh failed for a site", { siteId, error });
+      }
+    }
+    return n;
+  });
+}
+
+/**
+ * One transaction over the hourly then the daily rollups of one site (`only`), or of every site
+ * but `skip`: readers never see daily rows that disagree with the hourly ones. Repeatable read
+ * gives both halves one snapshot: at read committed, a visit stored between them marked its
+ * day for the daily half, which then rebuilt that day from hourly rows without it and consumed
+ * the mark, so the day stayed short until something else touched it.
+ */
+function refreshSites(conn: ReservedSql, only: number | null, skip: number[]): Promise<number> {
+  return inTransaction(conn, async () => {
+    const [row] = await conn<{ n: number }[]>`
+      select refresh_rollups(${only}::bigint, ${skip}::bigint[]) as n`;
+    await conn`select refresh_day_rollups(${only}::bigint, ${skip}::bigint[])`;
+    return row.n;
+  }, "begin isolation level repeatable read");
+}
+
+/** Refreshes each continuous aggregate on its own, so one that fails holds back no other. */
+async function refreshAggregates(sql: Sql, log?: Logger): Promise<number> {
+  const views = await sql<{ name: string }[]>`
+    select view_name as name from timescaledb_information.continuous_aggregates
+    where view_schema = current_schema() order by view_name`;
+  let n = 0;
+  for (const { name } of views) {
+    try {
+      await sql`call refresh_continuous_aggregate(${name}::regclass, null, null)`;
+      n++;
+    } catch (error) {
+      log?.error("continuous aggregate refresh failed", { view: name, error });
+    }
   }
-  // Refreshes queue on a session lock taken before their transaction starts: at repeatable read
-  // (below), one that waited inside would work from a snapshot older than the rows the other
-  // just changed, and fail to serialize.
-  return await withSessionLock(sql, REFRESH_LOCK, (conn) =>
-    // One transaction: readers never see daily rows that disagree with the hourly ones.
-    // Repeatable read gives both halves one snapshot: at read committed, a visit stored between
-    // them marked its day for the daily half, which then rebuilt that day from hourly rows
-    // without it and consumed the mark, so the day stayed short until something else touched it.
-    inTransaction(conn, async () => {
-      const [row] = await conn<{ n: number }[]>`select refresh_rollups() as n`;
-      await conn`select refresh_day_rollups()`;
-      return row.n;
-    }, "begin isolation level repeatable read"));
+  return n;
 }

@@ -1,11 +1,13 @@
 /**
  * Step: drop what the site or the visitor asked us not to count — Do-Not-Track/GPC when the
- * site honours it, the site's excluded IPs and paths, heatmap clicks when heatmaps are off.
+ * site honours it, the site's excluded IPs and paths, heatmap clicks when heatmaps are off,
+ * revenue from the browser when the site does not take it.
  * (The tracker itself stops for visitors who opted out with localStorage.sextant_ignore.)
  */
 import type { Batch, DropReason } from "./types.ts";
 import { dropWhere } from "./types.ts";
 import { ipv4ToNumber } from "./ip.ts";
+import { browserRevenueOn } from "../accounts/site_settings.ts";
 
 /** Parses "203.0.113.7" or "203.0.113.0/24" into a matcher; IPv6 is matched exactly. */
 export function ipMatcher(rule: string): (ip: string) => boolean {
@@ -49,11 +51,15 @@ export function dropExcluded(batch: Batch): void {
   const { site } = batch;
   const ips = site.excluded_ips.map((r) => cached("ip", r, ipMatcher));
   const paths = site.excluded_paths.map((r) => cached("path", r, pathMatcher));
+  const browserOn = browserRevenueOn(site);
   dropWhere(batch, (e): DropReason | null => {
     if (e.dnt && site.respect_dnt) return "dnt";
     if (e.ip && ips.some((m) => m(e.ip))) return "excluded_ip";
     if (paths.length && paths.some((m) => m(e.pathname))) return "excluded_path";
     if (e.type === "click" && !site.heatmaps_enabled) return "heatmaps_off";
+    if (e.type === "revenue" && batch.req.via === "tracker" && !browserOn) {
+      return "browser_revenue_off";
+    }
     return null;
   });
 }

@@ -4,19 +4,19 @@
  * changes reach ingest within the TTL.
  */
 import type { Sql } from "../db/connect.ts";
-import { findSiteByPublicId, type Site } from "../accounts/sites.ts";
+import { type CollectSite, findSiteByPublicId, type Site } from "../accounts/sites.ts";
 import { Lru } from "./lru.ts";
 import { markFirstEvent } from "./store.ts";
 import type { SiteLookup } from "./validate.ts";
 
 interface Entry {
-  site: Site | null;
+  site: CollectSite | null;
   expires: number;
 }
 
 export class SiteCache implements SiteLookup {
   #entries = new Lru<string, Entry>(10_000);
-  #loading = new Map<string, Promise<Site | null>>();
+  #loading = new Map<string, Promise<CollectSite | null>>();
   #marking = new Set<number>();
 
   constructor(
@@ -26,7 +26,7 @@ export class SiteCache implements SiteLookup {
   ) {}
 
   /** The site with this public id, from cache when fresh. */
-  byPublicId(publicId: string): Promise<Site | null> {
+  byPublicId(publicId: string): Promise<CollectSite | null> {
     const hit = this.#entries.get(publicId);
     if (hit && hit.expires > Date.now()) return Promise.resolve(hit.site);
     let p = this.#loading.get(publicId);

@@ -1,6 +1,6 @@
 /** Helpers for ingest tests: a site to send to, bodies the tracker would send, a wait. */
 import type { Sql } from "../db/connect.ts";
-import { createSite, type Site } from "../accounts/sites.ts";
+import { type CollectSite, createSite, type Site } from "../accounts/sites.ts";
 import { createMemoryBus } from "../bus/memory.ts";
 import type { PipelineDeps } from "./pipeline.ts";
 import type { DailySalts } from "./visitor.ts";
@@ -61,7 +61,7 @@ export function pageviewBody(
 export { waitFor } from "../testing/wait.ts";
 
 /** A site as the database would return it, for tests of pure steps. */
-export function siteFixture(overrides: Partial<Site> = {}): Site {
+export function siteFixture(overrides: Partial<CollectSite> = {}): CollectSite {
   return {
     id: 1,
     org_id: 1,
@@ -75,6 +75,9 @@ export function siteFixture(overrides: Partial<Site> = {}): Site {
     cookieless: false,
     respect_dnt: false,
     heatmaps_enabled: false,
+    browser_revenue: "auto",
+    revenue_max_major: 100_000,
+    platform_connected: false,
     excluded_ips: [],
     excluded_paths: [],
     retention_days: null,
@@ -103,11 +106,11 @@ export function trackerRequest(
 
 /** Pipeline dependencies for one site: an in-process session store and fixed salts. */
 export function pipelineDeps(
-  site: Site,
+  site: Site | CollectSite,
   salts: DailySalts = { today: "s", yesterday: null },
 ): PipelineDeps {
   return {
-    sites: { byPublicId: () => Promise.resolve(site) },
+    sites: { byPublicId: () => Promise.resolve({ platform_connected: false, ...site }) },
     kv: createMemoryBus().kv,
     salts: { current: () => Promise.resolve(salts) },
   };

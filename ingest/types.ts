@@ -1,5 +1,5 @@
 /** The shapes flowing through the ingest pipeline, from a request body to a queued row. */
-import type { Site } from "../accounts/sites.ts";
+import type { CollectSite, Site } from "../accounts/sites.ts";
 import type { ApiKeyPrincipal } from "../accounts/api_keys.ts";
 import type { UserAgentInfo } from "./user_agent.ts";
 import type { GeoInfo } from "./geo.ts";
@@ -26,7 +26,8 @@ export type DropReason =
   | "dnt"
   | "excluded_ip"
   | "excluded_path"
-  | "heatmaps_off";
+  | "heatmaps_off"
+  | "browser_revenue_off";
 
 /** One HTTP request's worth of input, before anything is trusted. */
 export interface IngestRequest {
@@ -88,7 +89,7 @@ export interface WorkingEvent {
 /** A request's events on their way through the pipeline. */
 export interface Batch {
   req: IngestRequest;
-  site: Site;
+  site: CollectSite;
   events: WorkingEvent[];
   drops: Partial<Record<DropReason, number>>;
 }

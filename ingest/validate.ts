@@ -4,7 +4,14 @@
  * turns each entry into a WorkingEvent. Anything wrong is a 4xx naming the field.
  */
 import type { z } from "zod";
-import type { Site } from "../accounts/sites.ts";
+import type { CollectSite, Site } from "../accounts/sites.ts";
+import { browserRevenueOn } from "../accounts/site_settings.ts";
+import {
+  formatMoney,
+  isCurrencyCode,
+  limitInCurrency,
+  minorDigits,
+} from "../attribution/currency.ts";
 import { Forbidden, Invalid, NotFound } from "../lib/errors.ts";
 import {
   type ApiBody,
@@ -21,7 +28,7 @@ import type { Batch, IngestRequest, WorkingEvent } from "./types.ts";
 
 /** How the validate step finds sites (a cache in production). */
 export interface SiteLookup {
-  byPublicId(publicId: string): Promise<Site | null>;
+  byPublicId(publicId: string): Promise<CollectSite | null>;
 }
 
 const MAX_AGE_MS = 7 * 86_400_000;
@@ -165,45 +172,56 @@ function originHost(origin: string | null): string {
   });
 }
 
-const digitsCache = new Map<string, number>();
-
-/** Decimal places of a currency's minor unit (USD 2, JPY 0, KWD 3). */
-export function currencyDigits(currency: string): number | null {
-  let d = digitsCache.get(currency);
-  if (d === undefined) {
-    try {
-      d = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions()
-        .maximumFractionDigits ?? 2;
-    } catch {
-      return null;
-    }
-    digitsCache.set(currency, d);
-  }
-  return d;
-}
-
-/** Revenue details: amount in major units in, integer minor units out. */
-function revenueProps(p: Record<string, unknown> | undefined, field: string) {
+/**
+ * Revenue details: amount in major units in, integer minor units out, with where it came from.
+ * Anyone with a site's public id can post to collect, so the browser may report only positive
+ * amounts in a real currency up to the site's limit; the events API (a secret key) may also
+ * report refunds.
+ */
+function revenueProps(
+  p: Record<string, unknown> | undefined,
+  field: string,
+  via: IngestRequest["via"],
+  site: Site,
+) {
   const amount = p?.amount;
   if (typeof amount !== "number" || !Number.isFinite(amount)) {
     throw new Invalid(`${field}.amount`, `Field ${field}.amount: must be a number, like 49.99.`);
   }
   const currency = typeof p?.currency === "string" ? p.currency.toUpperCase() : "";
-  const digits = /^[A-Z]{3}$/.test(currency) ? currencyDigits(currency) : null;
-  if (digits === null) {
+  if (!isCurrencyCode(currency)) {
     throw new Invalid(
       `${field}.currency`,
-      `Field ${field}.currency: must be a three-letter currency code, like USD.`,
+      `Field ${field}.currency: must be an ISO 4217 currency code, like USD` +
+        (currency ? `; "${currency}" is not one.` : "."),
     );
   }
-  const out: Record<string, unknown> = {
-    amount: Math.round(amount * 10 ** digits),
-    currency,
-  };
+  const minor = Math.round(amount * 10 ** minorDigits(currency));
+  if (via === "tracker" && amount < 0) {
+    throw new Invalid(
+      `${field}.amount`,
+      `Field ${field}.amount: the browser cannot report a refund; refunds come from your payment platform.`,
+    );
+  }
+  if (via === "tracker" && minor <= 0) {
+    throw new Invalid(`${field}.amount`, `Field ${field}.amount: must be more than zero.`);
+  }
+  const site$ = site.currency.trim().toUpperCase();
+  const limit = limitInCurrency(site.revenue_max_major, site$, currency);
+  if (Math.abs(minor) > limit) {
+    throw new Invalid(
+      `${field}.amount`,
+      `Field ${field}.amount: one purchase may be at most ` +
+        `${formatMoney(site.revenue_max_major * 10 ** minorDigits(site$), site$)} ` +
+        `for this site; an owner can raise the limit in the site's settings.`,
+    );
+  }
+  const out: Record<string, unknown> = { amount: minor, currency };
   if (typeof p?.product === "string" && p.product) out.product = p.product.slice(0, 200);
   if (typeof p?.transaction_id === "string" && p.transaction_id) {
     out.transaction_id = p.transaction_id.slice(0, 200);
   }
+  out.via = via === "tracker" ? "browser" : "api";
   return out;
 }
 
@@ -229,6 +247,7 @@ function fromTracker(
   ev: TrackerEvent,
   i: number,
   req: IngestRequest,
+  site: CollectSite,
 ): WorkingEvent {
   const page = parsePage(ev.u, `e[${i}].u`, body.hm === 1);
   const w: WorkingEvent = {
@@ -251,11 +270,11 @@ function fromTracker(
     dnt: body.d === 1,
     automated: body.b === 1,
   };
-  finishTyped(w, ev.id, `e[${i}]`, ev);
+  finishTyped(w, ev.id, `e[${i}]`, ev, req, site);
   return w;
 }
 
-function fromApi(ev: ApiEvent, i: number, req: IngestRequest): WorkingEvent {
+function fromApi(ev: ApiEvent, i: number, req: IngestRequest, site: CollectSite): WorkingEvent {
   let ts = req.now;
   if (ev.timestamp) {
     ts = Date.parse(ev.timestamp);
@@ -287,7 +306,7 @@ function fromApi(ev: ApiEvent, i: number, req: IngestRequest): WorkingEvent {
     dnt: false,
     automated: false,
   };
-  finishTyped(w, ev.identifier, `events[${i}]`, undefined);
+  finishTyped(w, ev.identifier, `events[${i}]`, undefined, req, site);
   return w;
 }
 
@@ -297,11 +316,21 @@ function finishTyped(
   identifier: string | undefined,
   field: string,
   click: TrackerEvent | undefined,
+  req: IngestRequest,
+  site: CollectSite,
 ): void {
   if ((w.type === "event") && !w.name) {
     throw new Invalid(`${field}.name`, `Field ${field}: a custom event needs a name.`);
   }
-  if (w.type === "revenue") w.props = revenueProps(w.props ?? undefined, `${field}.p`);
+  if (w.type === "revenue") {
+    // Not taken from this site's browsers at all: dropped (and counted) by dropExcluded.
+    w.props = req.via === "tracker" && !browserRevenueOn(site) ? null : revenueProps(
+      w.props ?? undefined,
+      `${field}.${req.via === "tracker" ? "p" : "props"}`,
+      req.via,
+      site,
+    );
+  }
   if (w.type === "identify") {
     w.identify = identifyOf(identifier, w.props ?? undefined, field);
     w.props = w.identify!.traits;
@@ -334,7 +363,7 @@ export async function validate(req: IngestRequest, sites: SiteLookup): Promise<B
     if (req.apiKey.siteId !== null && req.apiKey.siteId !== site.id) {
       throw new Forbidden("This API key is limited to another site.");
     }
-    return { req, site, events: body.events.map((e, i) => fromApi(e, i, req)), drops: {} };
+    return { req, site, events: body.events.map((e, i) => fromApi(e, i, req, site)), drops: {} };
   }
   const body = parseWith(trackerBodySchema, req.body, isPlainTrackerBody);
   const site = await sites.byPublicId(body.s);
@@ -345,7 +374,7 @@ export async function validate(req: IngestRequest, sites: SiteLookup): Promise<B
   }
   const hosts = siteHosts(site);
   const origin = originHost(req.origin);
-  const events = body.e.map((e, i) => fromTracker(body, e, i, req));
+  const events = body.e.map((e, i) => fromTracker(body, e, i, req, site));
   const checked = origin ? [origin] : events.map((e) => e.hostname);
   for (const host of checked) {
     if (!isInternalHost(host, hosts)) {

@@ -87,9 +87,9 @@ Deno.test("revenue amounts become minor units of their currency", async () => {
     sites,
   );
   assert.deepEqual(b.events.map((e) => e.props), [
-    { amount: 4999, currency: "USD", product: "Course", transaction_id: "tx_1" },
-    { amount: 1200, currency: "JPY", product: "Course", transaction_id: "tx_1" },
-    { amount: 1234, currency: "KWD", product: "Course", transaction_id: "tx_1" },
+    { amount: 4999, currency: "USD", product: "Course", transaction_id: "tx_1", via: "browser" },
+    { amount: 1200, currency: "JPY", product: "Course", transaction_id: "tx_1", via: "browser" },
+    { amount: 1234, currency: "KWD", product: "Course", transaction_id: "tx_1", via: "browser" },
   ]);
 });
 
@@ -118,4 +118,61 @@ Deno.test("query strings are kept off stored referrers; hash routing keeps the h
   );
   assert.equal(b.events[0].referrer, "https://mail.example.net/inbox");
   assert.equal(b.events[0].pathname, "/app#/settings");
+});
+
+const revenue = (amount: unknown, currency: unknown = "USD") => ({
+  t: "revenue",
+  u: "https://example.com/thanks",
+  p: { amount, currency },
+});
+
+function apiRequest(events: Array<Record<string, unknown>>) {
+  return {
+    via: "api" as const,
+    body: { site: site.public_id, events },
+    ip: "",
+    userAgent: "",
+    origin: null,
+    now: Date.now(),
+    apiKey: { keyId: 1, orgId: site.org_id, siteId: null },
+  };
+}
+
+Deno.test("the browser may report only real currencies and positive amounts within the site's limit", async () => {
+  await rejects(trackerRequest(site, [revenue(10, "XYZ")]), 400, /ISO 4217.*"XYZ" is not one/);
+  await rejects(trackerRequest(site, [revenue(-20)]), 400, /refund.*payment platform/);
+  await rejects(trackerRequest(site, [revenue(0)]), 400, /more than zero/);
+  await rejects(trackerRequest(site, [revenue(1e300)]), 400, /at most \$100,000\.00/);
+  await rejects(trackerRequest(site, [revenue(100_000.01)]), 400, /at most \$100,000\.00/);
+  await validate(trackerRequest(site, [revenue(100_000)]), sites);
+
+  // The limit is the site's, in its own currency; other currencies are compared roughly.
+  const small = siteFixture({ revenue_max_major: 500, currency: "EUR" });
+  const smallSites = { byPublicId: () => Promise.resolve(small) };
+  await validate(trackerRequest(small, [revenue(499, "EUR"), revenue(50_000, "JPY")]), smallSites);
+  for (const [amount, currency] of [[501, "EUR"], [200_000, "JPY"]] as const) {
+    try {
+      await validate(trackerRequest(small, [revenue(amount, currency)]), smallSites);
+      assert.fail(`${amount} ${currency} should be refused`);
+    } catch (e) {
+      assert.ok(e instanceof AppError && e.status === 400, String(e));
+      assert.match(e.message, /at most €500\.00/);
+    }
+  }
+});
+
+Deno.test("server-side revenue is bounded the same way but may report refunds", async () => {
+  const ev = (amount: number, currency = "USD") => ({
+    type: "revenue",
+    visitor_id: "v-1",
+    props: { amount, currency },
+  });
+  const b = await validate(apiRequest([ev(-20), ev(30)]), sites);
+  assert.deepEqual(b.events.map((e) => e.props), [
+    { amount: -2000, currency: "USD", via: "api" },
+    { amount: 3000, currency: "USD", via: "api" },
+  ]);
+  await rejects(apiRequest([ev(1e12)]), 400, /events\[0\]\.props\.amount.*at most/);
+  await rejects(apiRequest([ev(-1e12)]), 400, /at most/);
+  await rejects(apiRequest([ev(5, "ABC")]), 400, /ISO 4217/);
 });

@@ -156,6 +156,24 @@ Deno.test("repeated bad signatures alert the site's owner once", async () => {
   });
 });
 
+Deno.test("an absurd amount is stored as a failed delivery with the reason, not retried", async () => {
+  await withStripe(async ({ app, fake, owner, url }) => {
+    const siteId = owner.site.id;
+    const session = fake.checkoutSession({ amount: 10 ** 15, email: "rich@example.com" });
+    const payload = JSON.stringify(fake.event("checkout.session.completed", session));
+    const res = await post(url, payload, await fake.sign(payload, fake.endpoints[0].secret));
+    assert.equal(res.status, 200, "the delivery is stored and acknowledged");
+    await res.body?.cancel();
+    const [d] = await app.ctx.db.sql`select status, attempts, next_attempt_at, last_error
+      from webhook_deliveries where site_id = ${siteId}`;
+    assert.equal(d.status, "failed");
+    assert.equal(d.attempts, 1, "retrying cannot make the amount sane");
+    assert.equal(d.next_attempt_at, null);
+    assert.match(d.last_error, /amount .* is larger than any purchase Sextant records/);
+    assert.equal(await count(app, "purchases", siteId), 0);
+  });
+});
+
 Deno.test("processing failures are retried with backoff, then kept for a replay", async () => {
   await withStripe(async ({ app, fake, owner, url, integration }) => {
     const siteId = owner.site.id;

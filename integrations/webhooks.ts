@@ -20,6 +20,7 @@ import {
   setStatus,
 } from "./store.ts";
 import { alertOwners } from "./alerts.ts";
+import { Invalid } from "../lib/errors.ts";
 
 /** Attempts in all, and the waits between them. */
 export const MAX_ATTEMPTS = 3;
@@ -122,7 +123,9 @@ export async function processDelivery(
     return status;
   } catch (e) {
     const message = e instanceof PlatformError || e instanceof Error ? e.message : String(e);
-    const last = attempts >= MAX_ATTEMPTS;
+    // A purchase Sextant refuses (an absurd amount…) is refused again on every retry.
+    const refused = e instanceof Invalid;
+    const last = refused || attempts >= MAX_ATTEMPTS;
     const delay = RETRY_DELAYS_MS[Math.min(attempts - 1, RETRY_DELAYS_MS.length - 1)];
     await saveAttempt(ctx.db.sql, delivery.id, {
       status: last ? "failed" : "retrying",
@@ -130,7 +133,7 @@ export async function processDelivery(
       error: message,
       nextAttemptAt: last ? null : new Date(Date.now() + delay),
     });
-    if (last) {
+    if (last && !refused) {
       await setStatus(
         ctx.db.sql,
         integration.id,

@@ -8,7 +8,7 @@ import { registerRevenueJobs } from "../integrations/jobs.ts";
 export function registerJobs(ctx: AppContext, scheduler: Scheduler): void {
   // Plain PostgreSQL needs this for fresh numbers; TimescaleDB without background workers
   // (embedded) needs it to materialize, and it folds in late data everywhere.
-  scheduler.every("rollups", 10_000, () => refreshRollups(ctx.db.sql));
+  scheduler.every("rollups", 10_000, () => refreshRollups(ctx.db.sql, ctx.log));
   // Deleted sites vanish at once; their analytics rows are removed here, in the background.
   scheduler.every("purge-deleted-sites", 60_000, () => purgeDeletedSites(ctx.db.sql));
   scheduler.every("retention", 6 * 3_600_000, () => applyRetention(ctx.db.sql));

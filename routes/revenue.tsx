@@ -569,6 +569,14 @@ function PurchasesSection(props: {
                       <span class="small muted">{KIND_LABELS[p.kind] ?? p.kind}</span>{" "}
                       {p.product || "—"}
                       {p.gift_recipient_email && <span class="badge">gift</span>}
+                      {p.origin === "browser" && (
+                        <span
+                          class="badge"
+                          title="Sent by the tracker on your page; no payment platform confirmed it"
+                        >
+                          reported by the browser
+                        </span>
+                      )}
                     </td>
                     <td class="num">
                       {props.money(p.amount_site_minor)}

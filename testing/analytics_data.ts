@@ -494,3 +494,14 @@ export async function insertVisits(
   await flush();
   return counts;
 }
+
+/** Site rows with fixed ids (the synthesized data's site ids), in one new org. */
+// deno-lint-ignore no-explicit-any
+export async function insertSiteRows(sql: any, ids: number[], timezone: string): Promise<void> {
+  const [org] = await sql`insert into orgs (name) values ('Stats') returning id`;
+  for (const id of ids) {
+    await sql`insert into sites (id, org_id, public_id, domain, name, timezone)
+      overriding system value
+      values (${id}, ${org.id}, ${"stats" + id}, ${id + ".stats.example"}, 'Stats', ${timezone})`;
+  }
+}

@@ -8,8 +8,13 @@ import { AppShell } from "../../components/AppShell.tsx";
 import { Notice } from "../../components/AuthCard.tsx";
 import { Field, Form } from "../../components/Form.tsx";
 import { roleAtLeast } from "../../accounts/orgs.ts";
-import type { Site } from "../../accounts/sites.ts";
-import { currencies, timeZones, updateSiteSettings } from "../../accounts/site_settings.ts";
+import { platformConnected, type Site } from "../../accounts/sites.ts";
+import {
+  browserRevenueOn,
+  currencies,
+  timeZones,
+  updateSiteSettings,
+} from "../../accounts/site_settings.ts";
 import { deleteSite } from "../../accounts/site_deletion.ts";
 import { checked, type FormProblem, readForm, tryForm } from "../forms.ts";
 import { Options } from "./list.tsx";
@@ -76,6 +81,8 @@ async function settingsPage(
   const p = opts.problem;
   const text = (name: keyof Site, fallback: string) => v?.[name as string] ?? fallback;
   const done = DONE[c.req.query("done") ?? ""];
+  const platform = await platformConnected(c.get("app").db.sql, site.id);
+  const browserRevenue = v?.browser_revenue ?? site.browser_revenue;
   return renderPage(
     c,
     <AppShell {...shell}>
@@ -188,6 +195,39 @@ checkout.example.org"
               error={p?.field === "attribution_window_days" ? p.message : undefined}
             />
             <div class="field">
+              <label for="f-browser_revenue">Revenue reported by the browser</label>
+              <select id="f-browser_revenue" name="browser_revenue">
+                {[
+                  ["auto", "Automatic: only until a payment platform is connected"],
+                  ["on", "Always take it"],
+                  ["off", "Never take it"],
+                ].map(([val, label]) => (
+                  <option value={val} selected={browserRevenue === val}>{label}</option>
+                ))}
+              </select>
+              <div class="hint">
+                Purchases your pages send with sextant('revenue', …). Anyone who knows the site's id
+                can send them, so the revenue report marks them "reported by the browser"; a
+                connected payment platform's records are verified. {browserRevenueOn({
+                    browser_revenue: site.browser_revenue,
+                    platform_connected: platform,
+                  })
+                  ? "On now: no payment platform is connected, or you turned it on."
+                  : platform && site.browser_revenue === "auto"
+                  ? "Off now: a payment platform is connected."
+                  : "Off now."}
+              </div>
+              <FieldError problem={p} field="browser_revenue" />
+            </div>
+            <Field
+              label={`Largest purchase reported by the browser or the events API (${site.currency})`}
+              name="revenue_max_major"
+              type="number"
+              value={text("revenue_max_major", String(site.revenue_max_major))}
+              hint="Reports above this, in whole units of the site's currency, are refused. 100,000 by default."
+              error={p?.field === "revenue_max_major" ? p.message : undefined}
+            />
+            <div class="field">
               <label for="f-retention_days">Keep visitor data</label>
               <select id="f-retention_days" name="retention_days">
                 {[
@@ -280,6 +320,8 @@ export function registerSiteSettings(app: Hono<AppEnv>): void {
         cookieless: checked(form, "cookieless"),
         respect_dnt: checked(form, "respect_dnt"),
         heatmaps_enabled: checked(form, "heatmaps_enabled"),
+        browser_revenue: form.browser_revenue,
+        revenue_max_major: form.revenue_max_major,
       })
     );
     if (!result.ok) {
