@@ -50,9 +50,17 @@ if (busKinds().includes("redis")) {
         assert.equal(goal.sessionId, view.sessionId);
         assert.ok(!JSON.stringify(viewer.messages).includes(IP_IN.DE), "no address on the wire");
 
-        await new Promise((r) => setTimeout(r, 300));
-        assert.equal(viewer.messages.length, 2, "each event once, though both instances follow");
-        assert.equal(stranger.messages.length, 0, "another site's viewer receives nothing");
+        // Markers after them: once these land, a duplicate or a stray would have landed too.
+        await collect(a.url, owner.site, [{ t: "pageview", path: "/marker" }], { ip: IP_IN.DE });
+        await collect(a.url, other.site, [{ t: "pageview", path: "/marker" }], { ip: IP_IN.DE });
+        await viewer.waitFor((m) => events(m).some((e) => e.pathname === "/marker"));
+        await stranger.waitFor((m) => m.length >= 1);
+        assert.equal(viewer.messages.length, 3, "each event once, though both instances follow");
+        assert.deepEqual(
+          events(stranger.messages).map((e) => e.pathname),
+          ["/marker"],
+          "another site's viewer receives only its own site's events",
+        );
         viewer.close();
         stranger.close();
       } finally {
@@ -74,8 +82,10 @@ testWithApp("without Redis, events posted to an instance reach its viewers", asy
   await collect(app.url, owner.site, [{ t: "pageview", path: "/" }], { ip: IP_IN.FR });
   await viewer.waitFor((m) => m.length === 1);
   assert.equal(events(viewer.messages)[0].country, "FR");
-  await new Promise((r) => setTimeout(r, 300));
-  assert.equal(stranger.messages.length, 0);
+  await collect(app.url, other.site, [{ t: "pageview", path: "/marker" }], { ip: IP_IN.FR });
+  await stranger.waitFor((m) => m.length >= 1);
+  assert.deepEqual(events(stranger.messages).map((e) => e.pathname), ["/marker"]);
+  assert.equal(viewer.messages.length, 1, "the viewer sees nothing of the other site");
   viewer.close();
   stranger.close();
 }, { bus: "memory", env });
