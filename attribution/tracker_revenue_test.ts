@@ -66,7 +66,7 @@ Deno.test("the tracker's revenue calls become purchases once each, linked to the
       join purchases p on p.id = c.purchase_id
       where p.site_id = ${site.id} and p.product = 'Ebook' and c.model = 'last_touch'`;
     assert.equal(credit.source, "Newsletter");
-    await waitFor(async () => got.length >= 2);
+    await waitFor(() => got.length >= 2);
     assert.deepEqual(got.map((m) => [m.product, m.source]).sort(), [["Ebook", "Newsletter"], [
       "Tip",
       "Newsletter",
