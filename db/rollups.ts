@@ -13,7 +13,11 @@ import type { Logger } from "../lib/log.ts";
 import { usesTimescale } from "./migrate.ts";
 import { inTransaction, type ReservedSql, withSessionLock } from "./session_lock.ts";
 
-/** The session-level advisory lock refreshes on plain PostgreSQL take turns on. */
+/**
+ * The session-level advisory lock refreshes take turns on, in both modes: several instances on
+ * one database refresh on the same schedule, and TimescaleDB refuses a second refresh of a
+ * continuous aggregate while one runs ("due to a concurrent refresh").
+ */
 const REFRESH_LOCK = 7295014;
 
 /** Per database: sites whose last refresh failed, kept out of the shared transaction. */
@@ -67,19 +71,25 @@ function refreshSites(conn: ReservedSql, only: number | null, skip: number[]): P
   }, "begin isolation level repeatable read");
 }
 
-/** Refreshes each continuous aggregate on its own, so one that fails holds back no other. */
-async function refreshAggregates(sql: Sql, log?: Logger): Promise<number> {
-  const views = await sql<{ name: string }[]>`
-    select view_name as name from timescaledb_information.continuous_aggregates
-    where view_schema = current_schema() order by view_name`;
-  let n = 0;
-  for (const { name } of views) {
-    try {
-      await sql`call refresh_continuous_aggregate(${name}::regclass, null, null)`;
-      n++;
-    } catch (error) {
-      log?.error("continuous aggregate refresh failed", { view: name, error });
+/**
+ * Refreshes each continuous aggregate on its own, so one that fails holds back no other, under
+ * the session lock (a session lock, not a transaction: refresh_continuous_aggregate cannot run
+ * inside one).
+ */
+function refreshAggregates(sql: Sql, log?: Logger): Promise<number> {
+  return withSessionLock(sql, REFRESH_LOCK, async (conn) => {
+    const views = await conn<{ name: string }[]>`
+      select view_name as name from timescaledb_information.continuous_aggregates
+      where view_schema = current_schema() order by view_name`;
+    let n = 0;
+    for (const { name } of views) {
+      try {
+        await conn`call refresh_continuous_aggregate(${name}::regclass, null, null)`;
+        n++;
+      } catch (error) {
+        log?.error("continuous aggregate refresh failed", { view: name, error });
+      }
     }
-  }
-  return n;
+    return n;
+  });
 }
