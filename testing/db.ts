@@ -89,14 +89,23 @@ async function embeddedTemplate(): Promise<string> {
   });
 }
 
+/**
+ * The migrated template on the server, built once per migrations hash. A template is complete
+ * only once it stops taking connections — the last step after its migrations — so one left
+ * half-built by an interrupted run is rebuilt, and TimescaleDB's background workers (which
+ * connect to every database with the extension) can't hold it open, which would make
+ * `create database … template` fail with "being accessed by other users".
+ */
 async function serverTemplate(url: string): Promise<string> {
   const name = `sextant_tpl_${await migrationsHash()}`;
   const admin = postgres(url, { max: 1, onnotice: () => {} });
   try {
     await admin`select pg_advisory_lock(7295099)`;
     try {
-      const [exists] = await admin`select 1 from pg_database where datname = ${name}`;
-      if (!exists) {
+      const [found] = await admin<{ open: boolean }[]>`
+        select datallowconn as open from pg_database where datname = ${name}`;
+      if (found?.open) await admin.unsafe(`drop database "${name}" with (force)`);
+      if (!found || found.open) {
         await admin.unsafe(`create database "${name}"`);
         const u = new URL(url);
         u.pathname = `/${name}`;
@@ -105,10 +114,13 @@ async function serverTemplate(url: string): Promise<string> {
           await migrate(tpl as never);
         } catch (e) {
           await tpl.end();
-          await admin.unsafe(`drop database if exists "${name}"`);
+          await admin.unsafe(`drop database if exists "${name}" with (force)`);
           throw e;
         }
         await tpl.end();
+        await admin.unsafe(`alter database "${name}" with allow_connections false`);
+        await admin`select pg_terminate_backend(pid) from pg_stat_activity
+                    where datname = ${name} and pid <> pg_backend_pid()`;
       }
     } finally {
       await admin`select pg_advisory_unlock(7295099)`;
