@@ -31,7 +31,8 @@ export async function markSitesDeleted(sql: Sql, siteIds: number[]): Promise<voi
 
 /**
  * Deletes every row of deleted sites from every table with a `site_id` column — found from the
- * catalog, so tables added by later features are covered without changes here. Idempotent.
+ * catalog, so tables added by later features are covered without changes here. The audit log
+ * stays: it holds no personal data and records what was done. Idempotent.
  */
 export async function purgeDeletedSites(sql: Sql): Promise<number> {
   const pending = await sql<{ site_id: number }[]>`
@@ -42,7 +43,8 @@ export async function purgeDeletedSites(sql: Sql): Promise<number> {
     join information_schema.tables t
       on t.table_schema = c.table_schema and t.table_name = c.table_name
     where c.table_schema = current_schema() and c.column_name = 'site_id'
-      and t.table_type = 'BASE TABLE' and c.table_name not in ('deleted_sites', 'sites')
+      and t.table_type = 'BASE TABLE'
+      and c.table_name not in ('deleted_sites', 'sites', 'audit_log')
     order by c.table_name`;
   const ids = pending.map((p) => p.site_id);
   for (const { table_name } of tables) {
@@ -50,18 +52,4 @@ export async function purgeDeletedSites(sql: Sql): Promise<number> {
   }
   await sql`update deleted_sites set purged_at = now() where site_id = any(${ids}::bigint[])`;
   return ids.length;
-}
-
-/** Applies each site's data retention: events and sessions older than it are deleted. */
-export async function applyRetention(sql: Sql): Promise<number> {
-  const sites = await sql<{ id: number; retention_days: number }[]>`
-    select id, retention_days from sites where retention_days is not null`;
-  let removed = 0;
-  for (const s of sites) {
-    const cutoff = sql`now() - make_interval(days => ${s.retention_days})`;
-    const e = await sql`delete from events where site_id = ${s.id} and ts < ${cutoff}`;
-    const x = await sql`delete from sessions where site_id = ${s.id} and started_at < ${cutoff}`;
-    removed += e.count + x.count;
-  }
-  return removed;
 }

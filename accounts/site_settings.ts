@@ -152,12 +152,15 @@ export function parseAttributionWindow(value: string | number): number {
   return n;
 }
 
-/** Parses data retention: empty keeps data forever, else 30–1825 days. */
+/** Parses data retention: empty keeps the default (two years), else 30–1825 days. */
 export function parseRetention(value: string | number | null): number | null {
-  if (value === null || value === "" || value === "forever") return null;
+  if (value === null || value === "") return null;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 30 || n > 1825) {
-    throw new Invalid("retention_days", "Keep data for 30 to 1825 days, or forever.");
+    throw new Invalid(
+      "retention_days",
+      "Keep data for 30 to 1825 days, or leave it at the default of two years.",
+    );
   }
   return n;
 }

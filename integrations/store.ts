@@ -134,7 +134,9 @@ export interface Delivery {
   provider: string;
   event_id: string;
   event_type: string;
-  body: string;
+  /** Null once removed (erasure, or the 30-day retention of raw bodies). */
+  body: string | null;
+  body_removed_at: Date | null;
   received_at: Date;
   status: DeliveryStatus;
   attempts: number;
@@ -198,8 +200,8 @@ export function listDeliveries(
   sql: Sql,
   integrationId: number,
   limit = 20,
-): Promise<Omit<Delivery, "body">[]> {
-  return sql<Omit<Delivery, "body">[]>`
+): Promise<Omit<Delivery, "body" | "body_removed_at">[]> {
+  return sql<Omit<Delivery, "body" | "body_removed_at">[]>`
     select id, integration_id, site_id, provider, event_id, event_type, received_at, status,
       attempts, next_attempt_at, last_error, processed_at
     from webhook_deliveries where integration_id = ${integrationId}

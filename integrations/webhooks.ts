@@ -110,6 +110,9 @@ export async function processDelivery(
   const attempts = delivery.attempts + 1;
   const platform = platformFor(ctx.config, integration.provider);
   try {
+    if (delivery.body === null) {
+      throw new Error("The delivery's body was removed (privacy request).");
+    }
     const creds = await credentialsOf(ctx, integration);
     const changes = await platform.normalize(creds, {
       id: delivery.event_id,

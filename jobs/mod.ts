@@ -2,7 +2,8 @@
 import type { AppContext } from "../http/context.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { refreshRollups } from "../db/rollups.ts";
-import { applyRetention, purgeDeletedSites } from "../accounts/site_deletion.ts";
+import { purgeDeletedSites } from "../accounts/site_deletion.ts";
+import { RETENTION_INTERVAL_MS, runRetention } from "./retention.ts";
 import { registerRevenueJobs } from "../integrations/jobs.ts";
 
 export function registerJobs(ctx: AppContext, scheduler: Scheduler): void {
@@ -11,6 +12,6 @@ export function registerJobs(ctx: AppContext, scheduler: Scheduler): void {
   scheduler.every("rollups", 10_000, () => refreshRollups(ctx.db.sql, ctx.log));
   // Deleted sites vanish at once; their analytics rows are removed here, in the background.
   scheduler.every("purge-deleted-sites", 60_000, () => purgeDeletedSites(ctx.db.sql));
-  scheduler.every("retention", 6 * 3_600_000, () => applyRetention(ctx.db.sql));
+  scheduler.every("retention", RETENTION_INTERVAL_MS, () => runRetention(ctx.db.sql, ctx.log));
   registerRevenueJobs(ctx, scheduler);
 }

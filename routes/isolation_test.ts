@@ -29,6 +29,16 @@ Deno.test("a user of another organization gets 404 on every route that takes an 
       "The owner got 404 from these GET routes, so the fixture ids prove nothing",
     );
     assert.ok(report.checked >= 20, `only ${report.checked} route × method pairs were checked`);
+    // Routes that erase or export a person's data must be among those proven.
+    for (
+      const route of [
+        "POST /sites/:siteId/privacy",
+        "POST /api/v1/sites/:siteId/erasure",
+        "GET /api/v1/sites/:siteId/export",
+      ]
+    ) {
+      assert.ok(report.covered.includes(route), `${route} was not checked`);
+    }
   } finally {
     await app.stop();
   }

@@ -9,6 +9,7 @@ import { registerLive } from "./live.tsx";
 import { registerDashboard } from "./dashboard.tsx";
 import { registerShare } from "./share.tsx";
 import { registerStatsApi } from "./stats_api.ts";
+import { registerPrivacyApi } from "./privacy_api.ts";
 import { registerAccounts } from "./accounts.ts";
 import { registerCollect } from "./collect.ts";
 import { registerTracker } from "./tracker.ts";
@@ -23,6 +24,7 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   registerDashboard(app);
   registerShare(app);
   registerStatsApi(app);
+  registerPrivacyApi(app);
   registerAccounts(app);
   registerCollect(app);
   registerTracker(app);

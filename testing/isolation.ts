@@ -33,6 +33,8 @@ export interface IsolationReport {
   ownerBlind: string[];
   /** Route × method pairs checked. */
   checked: number;
+  /** Those pairs, as "METHOD /path". */
+  covered: string[];
 }
 
 /** Runs the check against a started app and its Hono instance (from `extraRoutes`). */
@@ -85,6 +87,7 @@ export async function checkIsolation(app: TestApp, hono: Hono<AppEnv>): Promise<
   const leaks: string[] = [];
   const ownerBlind: string[] = [];
   let checked = 0;
+  const covered: string[] = [];
   for (const route of routes) {
     if (EXEMPT_ROUTES.some((e) => e.pattern.test(route.path))) continue;
     const params = [...route.path.matchAll(PARAM)].map((m) => m[1]);
@@ -110,6 +113,7 @@ export async function checkIsolation(app: TestApp, hono: Hono<AppEnv>): Promise<
     const methods = route.method === "ALL" ? ["GET", "POST"] : [route.method];
     for (const method of methods) {
       checked++;
+      covered.push(`${method} ${route.path}`);
       const api = path.startsWith("/api/v1/");
       const res = await request(api ? intruderKey : intruder, method, path);
       if (res.status !== 404) leaks.push(`${method} ${route.path} → ${res.status}`);
@@ -119,7 +123,7 @@ export async function checkIsolation(app: TestApp, hono: Hono<AppEnv>): Promise<
       }
     }
   }
-  return { missing, leaks, ownerBlind, checked };
+  return { missing, leaks, ownerBlind, checked, covered };
 }
 
 /** A request as a signed-in browser (TestClient) or with a Bearer key (string). */

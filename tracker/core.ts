@@ -19,23 +19,18 @@ type Ev = Record<string, unknown>;
       | HTMLScriptElement
       | null;
     if (!script || w.sextant?.v) return;
-    const ls = (() => {
-      try {
-        return w.localStorage as Storage;
-      } catch {
-        return null;
-      }
-    })();
+    // Reading localStorage throws where storage is blocked.
+    const ls = safe(() => w.localStorage) as Storage | undefined;
     const attr = (n: string) => script.getAttribute("data-" + n);
     const site = attr("site");
     const queued: IArguments[] = (w.sextant && w.sextant.q) || [];
     const nav = navigator as any;
     const loc = location;
     const now = Date.now;
-    const noop = () => {};
     const api = ((...a: unknown[]) => safe(() => handle(a))) as any;
     api.v = 1;
-    api.visitorId = noop;
+    let vid = "";
+    api.visitorId = () => vid || undefined;
     w.sextant = api;
     if (!site || (ls && ls.sextant_ignore === "1")) return;
 
@@ -55,29 +50,40 @@ type Ev = Record<string, unknown>;
     }
 
     // Visitor id: cookie on the registrable domain (shared by subdomains), mirrored in
-    // localStorage; a link from one of the site's other domains may carry it in `_sx`.
-    let vid = "";
+    // localStorage; a link from one of the site's other domains may carry it in `_sx`. With
+    // data-consent="required" nothing is stored until sextant('consent', true): until then the
+    // server counts the visitor with its cookieless daily hash. An id stored earlier (after
+    // consent) is used again; sextant('consent', false) deletes it.
     const valid = (x: unknown) => /^[\w-]{8,64}$/.test((x as string) || "");
     const on = (t: EventTarget, n: string, f: (e: any) => void, o?: unknown) =>
       t.addEventListener(n, (e) => safe(() => f(e)), o as boolean);
-    if (!cookieless) {
+    const parts = loc.hostname.split(".");
+    // Writes (or with v = "" deletes) the cookie from the shortest domain suffix — the
+    // registrable domain is the first that accepts it — down to the host alone, stopping once
+    // it is set (or gone).
+    function setCookie(v: string) {
+      for (
+        let i = parts.length - 2;
+        i >= -1 && (d.cookie.indexOf("sx_id=" + v) < 0) == !!v;
+        i--
+      ) {
+        d.cookie = "sx_id=" + v + ";path=/;samesite=lax;max-age=" + (v ? 4e7 : 0) +
+          (i < 0 ? "" : ";domain=" + parts.slice(i).join("."));
+      }
+    }
+    function keep(given?: unknown) {
+      if (cookieless) return;
       const params = new URLSearchParams(loc.search);
       const carried = params.get("_sx");
       const fromCookie = (/(?:^|; )sx_id=([\w-]+)/.exec(d.cookie) || [])[1];
-      vid = valid(carried) ? carried! : valid(fromCookie) ? fromCookie : (ls && ls.sx_id) || "";
+      vid = valid(carried) ? carried! : valid(fromCookie) ? fromCookie : (ls && ls.sx_id) as string;
       if (!valid(vid)) {
+        if (attr("consent") && !given) return (vid = "");
         vid = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => (b % 36).toString(36))
           .join("");
       }
       safe(() => ls && (ls.sx_id = vid));
-      const parts = loc.hostname.split(".");
-      const cookie = "sx_id=" + vid + ";path=/;max-age=34560000;samesite=lax";
-      const stuck = () => d.cookie.indexOf("sx_id=" + vid) >= 0;
-      // The shortest suffix that accepts a cookie is the registrable domain.
-      for (let i = parts.length - 2; i >= 0 && !stuck(); i--) {
-        d.cookie = cookie + ";domain=" + parts.slice(i).join(".");
-      }
-      if (!stuck()) d.cookie = cookie;
+      setCookie(vid);
       if (carried) {
         params.delete("_sx");
         const q = params.toString();
@@ -85,8 +91,13 @@ type Ev = Record<string, unknown>;
           history.replaceState(history.state, "", loc.pathname + (q ? "?" + q : "") + loc.hash)
         );
       }
-      api.visitorId = () => vid;
     }
+    function forget() {
+      vid = "";
+      if (ls) delete ls.sx_id;
+      setCookie("");
+    }
+    keep();
 
     function send() {
       clearTimeout(timer);
@@ -101,13 +112,13 @@ type Ev = Record<string, unknown>;
         z: safe(() => Intl.DateTimeFormat().resolvedOptions().timeZone),
         d: nav.doNotTrack === "1" || nav.globalPrivacyControl ? 1 : 0,
         b: nav.webdriver ? 1 : 0,
-        hm: hashMode ? 1 : 0,
+        hm: +hashMode,
         e: queue.map((e) => ({ ...e, a: t - (e.a as number) })),
       });
       queue = [];
       safe(() => {
         if (!(nav.sendBeacon && nav.sendBeacon(endpoint, body))) {
-          fetch(endpoint, { method: "POST", body, keepalive: true }).catch(noop);
+          fetch(endpoint, { method: "POST", body, keepalive: true }).catch(() => {});
         }
       });
     }
@@ -131,6 +142,7 @@ type Ev = Record<string, unknown>;
       if (cmd === "event") push({ t: "event", n: x, p: y });
       else if (cmd === "identify") push({ t: "identify", id: x, p: y }, 0);
       else if (cmd === "revenue") push({ t: "revenue", p: x }, 0);
+      else if (cmd === "consent") x ? keep(1) : forget();
     }
 
     // Engagement on the current page: visible time and the deepest scroll reached.

@@ -143,3 +143,72 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "tracker: with data-consent=required nothing is stored until consent, and withdrawing it deletes the id",
+  ignore: !hasChromium(),
+  async fn() {
+    const app = await startTestApp();
+    const sql = app.ctx.db.sql;
+    const site = await createTestSite(sql, {}, "localhost");
+    const pages = servePages(app.url, {
+      localhost: `data-site="${site.public_id}" data-consent="required"`,
+    });
+    const browser = await launchBrowser();
+    const pageviews = () =>
+      sql<{ visitor_id: string }[]>`
+        select visitor_id from events where site_id = ${site.id} and type = 'pageview'
+        order by ts`;
+    try {
+      const tab = await openTab(browser);
+      const stored = () =>
+        tab.evaluate(() => [
+          (/(?:^|; )sx_id=([\w-]+)/.exec(document.cookie) || [])[1] ?? null,
+          localStorage.getItem("sx_id"),
+          (window as never as { sextant: Sextant }).sextant.visitorId() ?? null,
+        ]);
+      await tab.goto(`http://localhost:${pages.port}/`, { waitUntil: "load" });
+      await ready(tab);
+      assert.deepEqual(await stored(), [null, null, null]);
+      await waitFor(async () => (await pageviews()).length === 1);
+      // Before consent the server's cookieless daily id counts the visit.
+      assert.match((await pageviews())[0].visitor_id, /^[\w-]{22}$/);
+
+      const id = await tab.evaluate(() => {
+        const sx = (window as never as { sextant: Sextant }).sextant;
+        sx("consent", true);
+        sx("event", "signup");
+        return sx.visitorId();
+      });
+      assert.ok(id && /^[\w-]{16}$/.test(id), String(id));
+      assert.deepEqual(await stored(), [id, id, id]);
+      await waitFor(async () =>
+        (await sql`
+          select 1 from events where site_id = ${site.id} and name = 'signup'
+            and visitor_id = ${id}`).length === 1
+      );
+
+      // Consent given once: the stored id is used again on the next page.
+      await tab.reload({ waitUntil: "load" });
+      await ready(tab);
+      assert.deepEqual(await stored(), [id, id, id]);
+      await waitFor(async () => (await pageviews()).length === 2);
+      assert.equal((await pageviews())[1].visitor_id, id);
+
+      // Withdrawn: the ids are deleted and the tracker is cookieless again.
+      await tab.evaluate(() => (window as never as { sextant: Sextant }).sextant("consent", false));
+      assert.deepEqual(await stored(), [null, null, null]);
+      await tab.reload({ waitUntil: "load" });
+      await ready(tab);
+      assert.deepEqual(await stored(), [null, null, null]);
+      await waitFor(async () => (await pageviews()).length === 3);
+      assert.match((await pageviews())[2].visitor_id, /^[\w-]{22}$/);
+      await tab.close();
+    } finally {
+      await browser.close();
+      await pages.close();
+      await app.stop();
+    }
+  },
+});

@@ -16,6 +16,20 @@ import {
   updateSiteSettings,
 } from "../../accounts/site_settings.ts";
 import { deleteSite } from "../../accounts/site_deletion.ts";
+import {
+  DEFAULT_RETENTION_DAYS,
+  RETENTION_CHOICES,
+  WEBHOOK_BODY_RETENTION_DAYS,
+} from "../../privacy/retention.ts";
+import {
+  eraseVisitor,
+  type Erasure,
+  exportVisitor,
+  parseSubject,
+  privacyLog,
+} from "../../privacy/mod.ts";
+import type { AuditRow } from "../../privacy/store.ts";
+import { exportDownload } from "../privacy_api.ts";
 import { checked, type FormProblem, readForm, tryForm } from "../forms.ts";
 import { Options } from "./list.tsx";
 
@@ -69,12 +83,101 @@ function Check(
   );
 }
 
-async function settingsPage(
-  c: Context<AppEnv>,
-  site: Site,
-  opts: { problem?: FormProblem; values?: Record<string, string>; deleteProblem?: FormProblem } =
-    {},
-) {
+/** "12 events, 3 visits and 1 identity" — what an erasure changed, in words. */
+function erasedSummary(e: Erasure): string {
+  const c = e.counts;
+  const parts = [
+    [c.events, "event", "events"],
+    [c.sessions, "visit", "visits"],
+    [c.identities, "identity", "identities"],
+    [c.purchases, "purchase", "purchases"],
+    [c.webhook_deliveries, "webhook body", "webhook bodies"],
+  ].filter(([n]) => Number(n) > 0).map(([n, one, many]) => `${n} ${n === 1 ? one : many}`);
+  if (parts.length === 0) return "Nothing was stored about that person on this site.";
+  const list = parts.length > 1
+    ? `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}`
+    : parts[0];
+  return `Erased ${list}. Purchases keep their amounts, without the person's details.`;
+}
+
+function PrivacySection(props: {
+  site: Site;
+  csrf: string;
+  problem?: FormProblem;
+  values?: Record<string, string>;
+  erased?: Erasure;
+  log: AuditRow[];
+}) {
+  const { site, problem: p, values: v } = props;
+  return (
+    <section class="card" aria-labelledby="privacy-title">
+      <h2 id="privacy-title">Privacy</h2>
+      <p>
+        Export or erase everything stored about one person — their visits, events, identify calls,
+        and the personal details on their purchases (amounts stay, so revenue totals are kept).
+        Devices linked to the same email are included. Each request is logged without the person's
+        details.
+      </p>
+      {props.erased && <Notice kind="success">{erasedSummary(props.erased)}</Notice>}
+      {p && !p.field && <Notice kind="error">{p.message}</Notice>}
+      <Form action={`/sites/${site.id}/privacy`} csrf={props.csrf} class="stack">
+        <div class="grid two">
+          <Field
+            label="Visitor id"
+            name="visitor_id"
+            value={v?.visitor_id ?? ""}
+            autocomplete="off"
+            hint="From sextant.visitorId() or the sx_id cookie."
+            error={p?.field === "visitor_id" ? p.message : undefined}
+          />
+          <Field
+            label="or email"
+            name="email"
+            type="email"
+            value={v?.email ?? ""}
+            autocomplete="off"
+            error={p?.field === "email" ? p.message : undefined}
+          />
+        </div>
+        <p class="row">
+          <button type="submit" name="action" value="export" class="secondary">
+            Download their data (JSON)
+          </button>{" "}
+          <button type="submit" name="action" value="erase" class="danger">
+            Erase their data
+          </button>
+        </p>
+      </Form>
+      {props.log.length > 0 && (
+        <details>
+          <summary>Recent requests</summary>
+          <ul>
+            {props.log.map((e) => (
+              <li>
+                {e.action === "privacy.erasure" ? "Erasure" : "Export"} by{" "}
+                {e.actor ?? "a removed user"} on{" "}
+                <time datetime={e.created_at.toISOString()}>
+                  {e.created_at.toISOString().slice(0, 16).replace("T", " ")} UTC
+                </time>
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </section>
+  );
+}
+
+interface PageOptions {
+  problem?: FormProblem;
+  values?: Record<string, string>;
+  deleteProblem?: FormProblem;
+  privacyProblem?: FormProblem;
+  privacyValues?: Record<string, string>;
+  erased?: Erasure;
+}
+
+async function settingsPage(c: Context<AppEnv>, site: Site, opts: PageOptions = {}) {
   const shell = await shellProps(c, { active: "settings" });
   const canEdit = roleAtLeast(c.get("role"), "admin");
   const v = opts.values;
@@ -83,6 +186,7 @@ async function settingsPage(
   const done = DONE[c.req.query("done") ?? ""];
   const platform = await platformConnected(c.get("app").db.sql, site.id);
   const browserRevenue = v?.browser_revenue ?? site.browser_revenue;
+  const log = canEdit ? await privacyLog(c.get("app").db.sql, site) : [];
   return renderPage(
     c,
     <AppShell {...shell}>
@@ -230,15 +334,7 @@ checkout.example.org"
             <div class="field">
               <label for="f-retention_days">Keep visitor data</label>
               <select id="f-retention_days" name="retention_days">
-                {[
-                  ["", "Forever"],
-                  ["30", "30 days"],
-                  ["90", "90 days"],
-                  ["180", "6 months"],
-                  ["365", "1 year"],
-                  ["730", "2 years"],
-                  ["1825", "5 years"],
-                ].map(([val, label]) => (
+                {RETENTION_CHOICES.map(([val, label]) => (
                   <option
                     value={val}
                     selected={(v?.retention_days ?? String(site.retention_days ?? "")) === val}
@@ -248,7 +344,10 @@ checkout.example.org"
                 ))}
               </select>
               <div class="hint">
-                Older events and sessions are deleted automatically, a few times a day.
+                Visits, events, identify calls and heatmap clicks older than this are deleted a few
+                times a day, and older purchases lose the buyer's email and visitor id (their
+                amounts stay). Raw webhook bodies are kept {WEBHOOK_BODY_RETENTION_DAYS}{" "}
+                days. The default is {DEFAULT_RETENTION_DAYS / 365} years.
               </div>
               <FieldError problem={p} field="retention_days" />
             </div>
@@ -270,6 +369,16 @@ checkout.example.org"
               <a href={`/sites/${site.id}/share`}>Manage the public link →</a>
             </p>
           </section>
+        )}
+        {canEdit && (
+          <PrivacySection
+            site={site}
+            csrf={shell.csrf}
+            problem={opts.privacyProblem}
+            values={opts.privacyValues}
+            erased={opts.erased}
+            log={log}
+          />
         )}
         {canEdit && (
           <section class="card danger-zone" aria-labelledby="delete-title">
@@ -295,7 +404,7 @@ checkout.example.org"
     </AppShell>,
     {
       title: `Settings · ${site.name}`,
-      status: opts.problem?.status ?? opts.deleteProblem?.status,
+      status: opts.problem?.status ?? opts.deleteProblem?.status ?? opts.privacyProblem?.status,
     },
   );
 }
@@ -331,6 +440,24 @@ export function registerSiteSettings(app: Hono<AppEnv>): void {
       return settingsPage(c, site, { problem, values: form });
     }
     return c.redirect(`/sites/${site.id}/settings?done=saved`, 303);
+  });
+
+  // Export answers with the file; erasure shows what it removed. Owners and admins only.
+  app.post("/sites/:siteId/privacy", requireSite("admin"), async (c) => {
+    const form = await readForm(c);
+    const site = c.get("site");
+    const sql = c.get("app").db.sql;
+    const actor = { userId: c.get("user")!.id };
+    const result = await tryForm(async () => {
+      const subject = parseSubject(form);
+      if (form.action === "export") return { data: await exportVisitor(sql, site, subject, actor) };
+      return { erased: await eraseVisitor(sql, site, subject, actor) };
+    });
+    if (!result.ok) {
+      return settingsPage(c, site, { privacyProblem: result.problem, privacyValues: form });
+    }
+    if ("data" in result.value) return exportDownload(c, site, result.value.data);
+    return settingsPage(c, site, { erased: result.value.erased });
   });
 
   app.post("/sites/:siteId/delete", requireSite("admin"), async (c) => {

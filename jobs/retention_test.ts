@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+import { createTestDatabase } from "../testing/db.ts";
+import { silentLogger } from "../lib/log.ts";
+import { createSiteWithOwner, daysBefore, insertSession } from "../testing/journeys.ts";
+import { runRetention } from "./retention.ts";
+
+Deno.test("the retention job runs on one instance at a time and deletes what is past retention", async () => {
+  const db = await createTestDatabase();
+  const sql = db.sql;
+  try {
+    const { site } = await createSiteWithOwner(sql);
+    await insertSession(sql, site.id, {
+      visitorId: "gone",
+      startedAt: daysBefore(new Date(), 731),
+    });
+    await insertSession(sql, site.id, {
+      visitorId: "kept",
+      startedAt: daysBefore(new Date(), 729),
+    });
+
+    // Another instance in the middle of a run holds the lock: this one skips its turn.
+    const other = await sql.reserve();
+    try {
+      await other`select pg_advisory_lock(7295075)`;
+      assert.equal(await runRetention(sql, silentLogger), null);
+      await other`select pg_advisory_unlock(7295075)`;
+    } finally {
+      other.release();
+    }
+
+    const counts = await runRetention(sql, silentLogger);
+    assert.equal(counts?.sessions, 1);
+    assert.equal(counts?.events, 1);
+    const left = await sql`select visitor_id from sessions where site_id = ${site.id}`;
+    assert.deepEqual(left.map((r) => r.visitor_id), ["kept"]);
+  } finally {
+    await db.close();
+  }
+});

@@ -1,0 +1,269 @@
+/**
+ * The SQL behind the GDPR tools: finding everything stored about one person on one site,
+ * erasing it, and the audit log. Every statement is scoped by site.
+ */
+import type { Sql, TransactionSql } from "../db/connect.ts";
+import type { ReservedSql } from "../db/session_lock.ts";
+
+/** The identifiers one person is known by on a site. */
+export interface SubjectKeys {
+  visitorIds: string[];
+  /** Lower-case emails, and identify() user ids (they sit in the same column). */
+  emails: string[];
+}
+
+/**
+ * Grows the given ids and emails by what links them (identify calls and purchases): an email
+ * brings every device that identified with it, a visitor id the emails it gave.
+ */
+export async function linkedKeys(
+  sql: Sql,
+  siteId: number,
+  start: SubjectKeys,
+): Promise<SubjectKeys> {
+  const ids = new Set(start.visitorIds);
+  const emails = new Set(start.emails);
+  // Three rounds reach device → email → other devices → their emails; people stop there.
+  for (let round = 0; round < 3; round++) {
+    const before = ids.size + emails.size;
+    const rows = await sql<{ visitor_id: string | null; email: string | null }[]>`
+      select visitor_id, coalesce(email, identifier) as email from identities
+      where site_id = ${siteId}
+        and (visitor_id = any(${[...ids]}::text[]) or email = any(${[...emails]}::text[])
+          or identifier = any(${[...emails]}::text[]))
+      union
+      select coalesce(visitor_id, checkout_visitor_id), nullif(customer_email, '') from purchases
+      where site_id = ${siteId}
+        and (visitor_id = any(${[...ids]}::text[])
+          or checkout_visitor_id = any(${[...ids]}::text[])
+          or customer_email = any(${[...emails]}::text[]))`;
+    for (const r of rows) {
+      if (r.visitor_id) ids.add(r.visitor_id);
+      if (r.email) emails.add(r.email.toLowerCase());
+    }
+    if (ids.size + emails.size === before) break;
+  }
+  return { visitorIds: [...ids], emails: [...emails] };
+}
+
+/** Customer keys the attribution engine may have given this person (see customerKey()). */
+function customerKeys(k: SubjectKeys): string[] {
+  return [...k.emails, ...k.visitorIds.map((v) => `visitor:${v}`)];
+}
+
+/** Everything stored about the person, table by table (for the export). */
+export async function subjectRows(sql: Sql, siteId: number, k: SubjectKeys) {
+  const ids = k.visitorIds;
+  const emails = k.emails;
+  const keys = customerKeys(k);
+  const [events, sessions, identities, purchases, subscriptions, credits, deliveries] =
+    await Promise.all([
+      sql`select * from events where site_id = ${siteId} and visitor_id = any(${ids}::text[])
+        order by ts`,
+      sql`select * from sessions where site_id = ${siteId} and visitor_id = any(${ids}::text[])
+        order by started_at`,
+      sql`select * from identities where site_id = ${siteId}
+        and (visitor_id = any(${ids}::text[]) or email = any(${emails}::text[])
+          or identifier = any(${emails}::text[]))
+        order by first_seen_at`,
+      sql`select * from purchases where site_id = ${siteId}
+        and (visitor_id = any(${ids}::text[]) or checkout_visitor_id = any(${ids}::text[])
+          or customer_email = any(${emails}::text[])
+          or gift_recipient_email = any(${emails}::text[]) or customer_key = any(${keys}::text[]))
+        order by ts`,
+      sql`select * from subscriptions where site_id = ${siteId}
+        and (customer_key = any(${keys}::text[]) or customer_email = any(${emails}::text[]))
+        order by started_at`,
+      sql`select * from attribution_credits where site_id = ${siteId}
+        and visitor_id = any(${ids}::text[]) order by purchase_ts, model, touch`,
+      sql`select id, provider, event_id, event_type, received_at, status, body
+        from webhook_deliveries where site_id = ${siteId} and body is not null
+          and ${mentions(sql, [...ids, ...emails])}
+        order by received_at`,
+    ]);
+  return {
+    events,
+    sessions,
+    identities,
+    purchases,
+    subscriptions,
+    attribution_credits: credits,
+    webhook_deliveries: deliveries,
+  };
+}
+
+/** A condition: the delivery's body contains one of `needles` (case-insensitively). */
+function mentions(sql: Sql | TransactionSql, needles: string[]) {
+  const lower = needles.map((n) => n.toLowerCase()).filter((n) => n.length >= 4);
+  return sql`exists (select 1 from unnest(${lower}::text[]) n
+    where strpos(lower(webhook_deliveries.body), n) > 0)`;
+}
+
+/** Rows changed per table by an erasure. */
+export type ErasureCounts = Record<string, number>;
+
+/**
+ * Removes the person from one site in one transaction: their events, visits and identities go;
+ * purchases, subscriptions and credits keep their amounts but lose the email and visitor ids
+ * (their customer key becomes a random token, so customer counts stay right); webhook bodies
+ * that mention them are dropped, and deliveries still waiting to be processed are given up.
+ */
+export function eraseSubject(sql: Sql, siteId: number, k: SubjectKeys): Promise<ErasureCounts> {
+  const ids = k.visitorIds;
+  const emails = k.emails;
+  const keys = customerKeys(k);
+  const token = `erased:${crypto.randomUUID()}`;
+  return sql.begin(async (tx) => {
+    const events = await tx`
+      delete from events where site_id = ${siteId} and visitor_id = any(${ids}::text[])`;
+    const sessions = await tx`
+      delete from sessions where site_id = ${siteId} and visitor_id = any(${ids}::text[])`;
+    const identities = await tx`
+      delete from identities where site_id = ${siteId}
+        and (visitor_id = any(${ids}::text[]) or email = any(${emails}::text[])
+          or identifier = any(${emails}::text[]))`;
+    const purchases = await tx`
+      update purchases set
+        customer_email = case when customer_email = any(${emails}::text[])
+          or customer_key = any(${keys}::text[]) then '' else customer_email end,
+        gift_recipient_email = case when gift_recipient_email = any(${emails}::text[])
+          then '' else gift_recipient_email end,
+        visitor_id = case when visitor_id = any(${ids}::text[]) then null else visitor_id end,
+        checkout_visitor_id = case when checkout_visitor_id = any(${ids}::text[])
+          then null else checkout_visitor_id end,
+        customer_key = case when customer_key = any(${keys}::text[]) then ${token}
+          else customer_key end
+      where site_id = ${siteId}
+        and (visitor_id = any(${ids}::text[]) or checkout_visitor_id = any(${ids}::text[])
+          or customer_email = any(${emails}::text[])
+          or gift_recipient_email = any(${emails}::text[]) or customer_key = any(${keys}::text[]))`;
+    const subscriptions = await tx`
+      update subscriptions set customer_email = '', customer_key = ${token}
+      where site_id = ${siteId}
+        and (customer_key = any(${keys}::text[]) or customer_email = any(${emails}::text[]))`;
+    await tx`
+      update mrr_movements set customer_key = ${token}
+      where site_id = ${siteId} and customer_key = any(${keys}::text[])`;
+    const credits = await tx`
+      update attribution_credits set visitor_id = null
+      where site_id = ${siteId} and visitor_id = any(${ids}::text[])`;
+    const deliveries = await tx`
+      update webhook_deliveries set body = null, body_removed_at = now(),
+        status = case when status in ('received', 'retrying') then 'ignored' else status end,
+        next_attempt_at = null
+      where site_id = ${siteId} and body is not null and ${mentions(tx, [...ids, ...emails])}`;
+    return {
+      events: events.count,
+      sessions: sessions.count,
+      identities: identities.count,
+      purchases: purchases.count,
+      subscriptions: subscriptions.count,
+      attribution_credits: credits.count,
+      webhook_deliveries: deliveries.count,
+    };
+  });
+}
+
+/** One entry of the audit log; `details` must hold no personal data. */
+export interface AuditEntry {
+  orgId: number;
+  siteId: number | null;
+  action: string;
+  actorUserId?: number | null;
+  actorApiKeyId?: number | null;
+  details: Record<string, unknown>;
+}
+
+/** Appends to the audit log. */
+export async function insertAudit(sql: Sql, e: AuditEntry): Promise<void> {
+  await sql`
+    insert into audit_log (org_id, site_id, action, actor_user_id, actor_api_key_id, details)
+    values (${e.orgId}, ${e.siteId}, ${e.action}, ${e.actorUserId ?? null},
+      ${e.actorApiKeyId ?? null}, ${sql.json(e.details as never)})`;
+}
+
+/** An audit entry as listed, with who did it in words. */
+export interface AuditRow {
+  id: number;
+  action: string;
+  actor_user_id: number | null;
+  actor_api_key_id: number | null;
+  /** The user's email or "API key <name>"; null once the user or key is gone. */
+  actor: string | null;
+  details: Record<string, unknown>;
+  created_at: Date;
+}
+
+/** The newest audit entries of a site. */
+export async function siteAudit(sql: Sql, siteId: number, limit = 10): Promise<AuditRow[]> {
+  return await sql<AuditRow[]>`
+    select a.id, a.action, a.actor_user_id, a.actor_api_key_id, a.details, a.created_at,
+      coalesce(u.email, 'API key ' || k.name) as actor
+    from audit_log a
+    left join users u on u.id = a.actor_user_id
+    left join api_keys k on k.id = a.actor_api_key_id
+    where a.site_id = ${siteId}
+    order by a.created_at desc, a.id desc limit ${limit}`;
+}
+
+/** A connection the retention job holds its lock on (or the pool, in tests). */
+type Conn = Sql | ReservedSql;
+
+/** Every site with the number of days its visitor data is kept (`fallback` when unset). */
+export function siteRetentions(conn: Conn, fallback: number) {
+  return conn<{ id: number; days: number }[]>`
+    select id, coalesce(retention_days, ${fallback})::int as days from sites order by id`;
+}
+
+/**
+ * Applies one site's retention: raw rows older than `days` go, older purchases keep their
+ * amounts but lose the buyer's email and visitor ids. Customer keys become tokens salted with
+ * `salt` (never stored), so one buyer's old purchases still count as one customer.
+ */
+export async function trimSite(conn: Conn, siteId: number, days: number, salt: string) {
+  const cutoff = conn`now() - make_interval(days => ${days})`;
+  const events = await conn`delete from events where site_id = ${siteId} and ts < ${cutoff}`;
+  const sessions = await conn`
+    delete from sessions where site_id = ${siteId} and started_at < ${cutoff}`;
+  const heatmap = await conn`
+    delete from heatmap_clicks where site_id = ${siteId} and ts < ${cutoff}`;
+  const identities = await conn`
+    delete from identities where site_id = ${siteId} and last_seen_at < ${cutoff}`;
+  const personalKey = conn`customer_key <> '' and customer_key not like 'order:%'
+    and customer_key not like 'erased:%'`;
+  const token = conn`'erased:' || md5(${salt} || customer_key)`;
+  const purchases = await conn`
+    update purchases set customer_email = '', gift_recipient_email = '', visitor_id = null,
+      checkout_visitor_id = null,
+      customer_key = case when ${personalKey} then ${token} else customer_key end
+    where site_id = ${siteId} and ts < ${cutoff}
+      and (customer_email <> '' or gift_recipient_email <> '' or visitor_id is not null
+        or checkout_visitor_id is not null or (${personalKey}))`;
+  await conn`
+    update mrr_movements set customer_key = ${token}
+    where site_id = ${siteId} and ts < ${cutoff} and ${personalKey}`;
+  const credits = await conn`
+    update attribution_credits set visitor_id = null
+    where site_id = ${siteId} and purchase_ts < ${cutoff} and visitor_id is not null`;
+  return {
+    events: events.count,
+    sessions: sessions.count,
+    heatmap_clicks: heatmap.count,
+    identities: identities.count,
+    purchases: purchases.count,
+    attribution_credits: credits.count,
+  };
+}
+
+/**
+ * Drops the raw bodies of one site's webhook deliveries older than `days`; the delivery rows
+ * (event type, status, times) stay. Deliveries still waiting to be processed keep theirs.
+ */
+export async function dropOldWebhookBodies(conn: Conn, siteId: number, days: number) {
+  const rows = await conn`
+    update webhook_deliveries set body = null, body_removed_at = now()
+    where site_id = ${siteId} and body is not null
+      and received_at < now() - make_interval(days => ${days})
+      and status not in ('received', 'retrying')`;
+  return rows.count;
+}
