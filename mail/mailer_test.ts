@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { SMTPServer } from "smtp-server";
 import { createTestDatabase } from "../testing/db.ts";
 import { silentLogger } from "../lib/log.ts";
+import type { Sql } from "../db/connect.ts";
 import { SECURITY_MAIL_KINDS, sendMail, startMailDelivery } from "./mailer.ts";
 import { verifyEmailMessage } from "./messages.ts";
 
@@ -32,15 +33,20 @@ async function smtpSink() {
   };
 }
 
-Deno.test("outbox mail is delivered over SMTP, retried after a failure, and sent once", async () => {
-  const db = await createTestDatabase();
-  const smtp = await smtpSink();
-  const delivery = startMailDelivery(db.sql, {
+/** Delivery to the sink, polled only when a test asks. */
+function deliverTo(db: { sql: Sql }, smtp: { url: string }) {
+  return startMailDelivery(db.sql, {
     smtpUrl: smtp.url,
     from: "Sextant <no-reply@sextant.test>",
     log: silentLogger,
     intervalMs: 60_000,
   });
+}
+
+Deno.test("outbox mail is delivered over SMTP, retried after a failure, and sent once", async () => {
+  const db = await createTestDatabase();
+  const smtp = await smtpSink();
+  const delivery = deliverTo(db, smtp);
   try {
     const id = await sendMail(db.sql, {
       to: "reader@example.com",
@@ -76,12 +82,7 @@ Deno.test("once delivered, security mail keeps who, what kind and when, but not 
   const db = await createTestDatabase();
   const smtp = await smtpSink();
   smtp.accept();
-  const delivery = startMailDelivery(db.sql, {
-    smtpUrl: smtp.url,
-    from: "Sextant <no-reply@sextant.test>",
-    log: silentLogger,
-    intervalMs: 60_000,
-  });
+  const delivery = deliverTo(db, smtp);
   try {
     const link = "https://sextant.test/password/reset?token=secret-token-123";
     const ids: Record<string, number> = {};
