@@ -5,10 +5,12 @@
  * (a version with only one variant is skipped in the other mode). Each applied file is recorded
  * with its checksum; a file changed after it was applied stops start-up.
  */
+import postgres from "postgres";
 import type { Sql } from "./connect.ts";
 import { splitSqlStatements } from "./sql_split.ts";
 import { inTransaction, withSessionLock } from "./session_lock.ts";
 import { sha256Hex } from "../lib/crypto.ts";
+import { preloadsTimescale, timescaleChoice, type TimescaleFacts } from "./timescale_choice.ts";
 
 const LOCK_ID = 7_295_011;
 const NO_TX = /^--\s*migrate:\s*no-transaction/m;
@@ -62,6 +64,7 @@ export async function migrate(
 ): Promise<MigrateResult> {
   const log = opts.log ?? (() => {});
   const files = await listMigrations(opts.dir);
+  const createFailure = await tryCreateTimescale(sql);
   return await withSessionLock(sql, LOCK_ID, async (conn) => {
     await conn`create table if not exists schema_migrations (
         version int primary key,
@@ -71,7 +74,7 @@ export async function migrate(
         applied_at timestamptz not null default now()
       )`;
     await conn`create table if not exists sextant_meta (key text primary key, value text not null)`;
-    const timescale = await decideTimescale(conn as unknown as Sql, log);
+    const timescale = await decideTimescale(conn as unknown as Sql, createFailure, log);
     const mode = timescale ? "timescale" : "plain";
     const done = new Map<number, { checksum: string; name: string }>();
     for (const r of await conn`select version, name, checksum from schema_migrations`) {
@@ -117,29 +120,82 @@ export async function migrate(
   });
 }
 
+/** The stored mode, when a previous start decided it. */
+async function storedTimescale(sql: Sql): Promise<boolean | null> {
+  const [meta] = await sql`select to_regclass('sextant_meta') is not null as ok`;
+  if (!meta.ok) return null;
+  const [stored] = await sql`select value from sextant_meta where key = 'timescale'`;
+  return stored ? stored.value === "on" : null;
+}
+
+async function timescaleFacts(sql: Sql): Promise<TimescaleFacts & { inSession: boolean }> {
+  const [f] = await sql`select
+      exists (select 1 from pg_available_extensions where name = 'timescaledb') as available,
+      exists (select 1 from pg_extension where extname = 'timescaledb') as installed,
+      current_setting('shared_preload_libraries') as preload,
+      current_setting('timescaledb.disable_load', true) is not null as loaded`;
+  const preloaded = preloadsTimescale(f.preload);
+  return {
+    available: f.available,
+    installed: f.installed,
+    preloaded: preloaded || f.loaded,
+    // Loaded by the session's owner rather than the server: embedded PGlite, a single session.
+    inSession: f.loaded && !preloaded,
+  };
+}
+
 /**
- * Chooses TimescaleDB when the extension can be created, once: the choice is stored so a
+ * Before the migration lock: creates the extension when the server can take it. On a server
+ * that is a client of its own, closed afterwards: a FATAL answer ends that session only, never
+ * the pool's or the one holding the lock. Answers why it failed, if it did.
+ */
+async function tryCreateTimescale(sql: Sql): Promise<string | null> {
+  if (await storedTimescale(sql) !== null) return null;
+  const facts = await timescaleFacts(sql);
+  if (timescaleChoice(facts).action !== "create") return null;
+  // PGlite serves one client at a time, so a second one would wait for ever; it cannot go FATAL.
+  const { host, port, path, database, user, pass, ssl } = sql.options;
+  const conn = facts.inSession ? sql : postgres({
+    host: host.join(","),
+    port: port[0],
+    path,
+    database,
+    user,
+    pass: pass ?? undefined,
+    ssl,
+    max: 1,
+    onnotice: () => {},
+  });
+  try {
+    await conn`create extension if not exists timescaledb`;
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  } finally {
+    if (conn !== sql) await conn.end({ timeout: 5 }).catch(() => {});
+  }
+}
+
+/**
+ * Chooses TimescaleDB when the extension is there and preloaded, once: the choice is stored so a
  * database never switches modes under existing tables.
  */
-async function decideTimescale(sql: Sql, log: (msg: string) => void): Promise<boolean> {
-  const [stored] = await sql`select value from sextant_meta where key = 'timescale'`;
-  if (stored) return stored.value === "on";
-  let on = false;
-  const [available] = await sql`
-    select 1 as ok from pg_available_extensions where name = 'timescaledb'`;
-  if (available) {
-    try {
-      await sql`create extension if not exists timescaledb`;
-      on = true;
-    } catch (e) {
-      log(
-        `TimescaleDB is installed but could not be enabled (${(e as Error).message}); ` +
-          "using plain tables and the rollup job",
-      );
-    }
-  }
+async function decideTimescale(
+  sql: Sql,
+  createFailure: string | null,
+  log: (msg: string) => void,
+): Promise<boolean> {
+  const stored = await storedTimescale(sql);
+  if (stored !== null) return stored;
+  const choice = timescaleChoice(await timescaleFacts(sql));
+  const on = choice.action === "use";
   await sql`insert into sextant_meta (key, value) values ('timescale', ${on ? "on" : "off"})`;
-  log(on ? "TimescaleDB enabled" : "TimescaleDB not available; using plain tables");
+  log(
+    choice.action === "create"
+      ? `TimescaleDB is installed but could not be enabled (${createFailure ?? "unknown"}); ` +
+        "using plain tables and the rollup job"
+      : choice.log,
+  );
   return on;
 }
 

@@ -125,7 +125,13 @@ export async function noteVerifiedDelivery(sql: Sql, id: number): Promise<void> 
     where id = ${id}`;
 }
 
-export type DeliveryStatus = "received" | "processed" | "ignored" | "retrying" | "failed";
+export type DeliveryStatus =
+  | "received"
+  | "processed"
+  | "ignored"
+  | "retrying"
+  | "failed"
+  | "malformed";
 
 export interface Delivery {
   id: number;
@@ -156,6 +162,23 @@ export async function insertDelivery(
       ${v.eventId}, ${v.eventType}, ${v.body})
     returning *`;
   return row;
+}
+
+/**
+ * Keeps a signed delivery that could not be read, exactly as it came: PostgreSQL text cannot
+ * hold NUL, so such a body is kept as bytes too.
+ */
+export async function insertMalformedDelivery(
+  sql: Sql,
+  v: { integration: Integration; body: string; error: string },
+): Promise<void> {
+  const hasNul = v.body.includes("\0");
+  await sql`
+    insert into webhook_deliveries (integration_id, site_id, provider, event_id, event_type, body,
+      raw_body, status, last_error)
+    values (${v.integration.id}, ${v.integration.site_id}, ${v.integration.provider}, '', '',
+      ${hasNul ? v.body.replaceAll("\0", "\uFFFD") : v.body},
+      ${hasNul ? new TextEncoder().encode(v.body) : null}, 'malformed', ${v.error})`;
 }
 
 /** A delivery of one integration. */

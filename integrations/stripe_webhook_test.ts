@@ -248,3 +248,60 @@ async function csrf(app: TestApp, owner: SiteOwner): Promise<string> {
   assert.ok(m, "the integrations page has a form");
   return m[1];
 }
+
+Deno.test("a correctly signed delivery that isn't a Stripe event is stored raw and answered 400", async () => {
+  await withStripe(async ({ app, fake, owner, url }) => {
+    const siteId = owner.site.id;
+    const secret = fake.endpoints[0].secret;
+    const bodies = [
+      "{}",
+      "[]",
+      "this is not JSON",
+      '{"id":"evt_nul\u0000","type":"invoice.paid"}',
+      '{"id":"evt_escaped\\u0000","object":"event","type":"invoice.paid","data":{"object":{}}}',
+    ];
+    // More non-events than it takes to raise the bad-signature alert: none of them counts.
+    for (const body of [...bodies, ...Array(SIGNATURE_ALERT_AFTER).fill("not JSON either")]) {
+      const res = await post(url, body, await fake.sign(body, secret));
+      assert.equal(res.status, 400, body);
+      const { error } = await res.json();
+      assert.match(error, /signature is valid, but .+\.$/, body);
+    }
+    const rows = await app.ctx.db.sql`select body, raw_body, status, last_error
+      from webhook_deliveries where site_id = ${siteId} order by id`;
+    assert.equal(rows.length, bodies.length + SIGNATURE_ALERT_AFTER, "every delivery is kept");
+    bodies.forEach((body, i) => {
+      const raw = rows[i].raw_body
+        ? new TextDecoder().decode(rows[i].raw_body as Uint8Array)
+        : rows[i].body;
+      assert.equal(raw, body, "stored exactly as it came");
+      assert.equal(rows[i].status, "malformed");
+      assert.ok(rows[i].last_error);
+    });
+    const [i] = await app.ctx.db
+      .sql`select signature_failures from integrations where site_id = ${siteId}`;
+    assert.equal(i.signature_failures, 0);
+    const alerts = await app.ctx.db
+      .sql`select 1 from email_outbox where kind = 'integration_alert'`;
+    assert.equal(alerts.length, 0);
+    assert.equal(await count(app, "purchases", siteId), 0);
+  });
+});
+
+Deno.test("a signature dated more than 5 minutes in either direction is refused", async () => {
+  await withStripe(async ({ app, fake, owner, url }) => {
+    const secret = fake.endpoints[0].secret;
+    const payload = JSON.stringify(fake.event("invoice.paid", { id: "in_future" }));
+    const now = Math.floor(Date.now() / 1000);
+    const ahead = await post(url, payload, await fake.sign(payload, secret, now + 3600));
+    assert.equal(ahead.status, 400);
+    assert.match((await ahead.json()).error, /in the future/);
+    const justAhead = await post(url, payload, await fake.sign(payload, secret, now + 240));
+    assert.equal(justAhead.status, 200, "clocks a little apart are fine");
+    await justAhead.body?.cancel();
+    const justBehind = await post(url, payload, await fake.sign(payload, secret, now - 240));
+    assert.equal(justBehind.status, 200);
+    await justBehind.body?.cancel();
+    assert.equal(await count(app, "webhook_deliveries", owner.site.id), 2);
+  });
+});

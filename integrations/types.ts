@@ -57,6 +57,11 @@ export class SignatureError extends Error {
   override name = "SignatureError";
 }
 
+/** A correctly signed webhook whose body is not an event Sextant can read. */
+export class MalformedWebhook extends Error {
+  override name = "MalformedWebhook";
+}
+
 export interface Platform {
   /** stripe, lemonsqueezy, … (also the webhook URL segment). */
   id: string;
@@ -67,7 +72,7 @@ export interface Platform {
   registerWebhook(creds: Credentials, url: string): Promise<WebhookSetup>;
   /** Removes what registerWebhook created (best effort). */
   unregisterWebhook(creds: Credentials, endpointId: string): Promise<void>;
-  /** Verifies a delivery's signature; throws SignatureError. */
+  /** Verifies a delivery's signature (SignatureError), then reads it (MalformedWebhook). */
   verifyWebhook(
     rawBody: string,
     headers: Headers,

@@ -4,7 +4,7 @@
  */
 import type { AppContext } from "../http/context.ts";
 import { platformFor } from "./platforms.ts";
-import { PlatformError, SignatureError } from "./types.ts";
+import { MalformedWebhook, PlatformError, SignatureError } from "./types.ts";
 import { applyChange, credentialsOf } from "./apply.ts";
 import {
   claimDueDeliveries,
@@ -13,6 +13,7 @@ import {
   findDelivery,
   findIntegration,
   insertDelivery,
+  insertMalformedDelivery,
   type Integration,
   markSignatureAlerted,
   noteVerifiedDelivery,
@@ -63,6 +64,13 @@ export async function receiveWebhook(
     const secret = await ctx.secrets.decrypt(integration.webhook_secret_enc);
     event = await platform.verifyWebhook(rawBody, headers, secret);
   } catch (e) {
+    if (e instanceof MalformedWebhook) {
+      // The platform did sign it, so it is not a signature failure; kept for the owner to see.
+      await noteVerifiedDelivery(ctx.db.sql, integration.id);
+      await insertMalformedDelivery(ctx.db.sql, { integration, body: rawBody, error: e.message });
+      ctx.log.warn("webhook unreadable", { integration: integration.id, reason: e.message });
+      return { status: 400, body: { error: e.message } };
+    }
     if (!(e instanceof SignatureError)) throw e;
     await signatureFailed(ctx, integration, e.message);
     return { status: 400, body: { error: e.message } };

@@ -21,6 +21,17 @@ export interface OutboxMail {
   last_error: string | null;
 }
 
+/**
+ * Mail whose body holds a secret link (reset, invite, verify, "this wasn't me"): once delivered,
+ * the outbox keeps only who got what kind and when, so old links cannot be read back.
+ */
+export const SECURITY_MAIL_KINDS = [
+  "reset_password",
+  "invite",
+  "verify_email",
+  "login_alert",
+] as const;
+
 /** Attempts before a message is given up on (backoff doubles from 30 s). */
 export const MAX_ATTEMPTS = 6;
 
@@ -103,7 +114,11 @@ export function startMailDelivery(
           text: mail.text,
           html: mail.html,
         });
-        await sql`update email_outbox set sent_at = now(), last_error = null where id = ${mail.id}`;
+        const purge = (SECURITY_MAIL_KINDS as readonly string[]).includes(mail.kind);
+        await sql`
+          update email_outbox set sent_at = now(), last_error = null
+            ${purge ? sql`, html = '', text = ''` : sql``}
+          where id = ${mail.id}`;
         sent++;
       } catch (e) {
         const error = (e as Error).message.slice(0, 500);

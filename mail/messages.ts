@@ -29,6 +29,22 @@ export function resetPasswordMessage(link: string): RenderedEmail {
   });
 }
 
+/** Warns of repeated failed sign-ins, with a way to lock the account down ("this wasn't me"). */
+export function loginAlertMessage(resetLink: string, forgotLink: string): RenderedEmail {
+  return renderEmail({
+    subject: "Someone is trying to sign in to your Sextant account",
+    heading: "Failed sign-ins on your account",
+    paragraphs: [
+      "Someone tried to sign in to your Sextant account several times with the wrong password. " +
+      "Sextant is slowing them down; you can still sign in as usual.",
+      "If that was you, you can ignore this email. If it wasn't you, choose a new password: " +
+      "that also signs out every other session.",
+    ],
+    action: { label: "This wasn't me: reset my password", url: resetLink },
+    footnote: `This link works once and expires in 1 hour; after that, use ${forgotLink}.`,
+  });
+}
+
 /** Tells the account holder their password changed (so a takeover does not go unnoticed). */
 export function passwordChangedMessage(resetLink: string): RenderedEmail {
   return renderEmail({

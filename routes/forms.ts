@@ -1,7 +1,7 @@
 /** Small helpers shared by the account pages' form handlers. */
 import type { Context } from "hono";
 import type { AppEnv } from "../http/context.ts";
-import { AppError, Invalid, NotFound } from "../lib/errors.ts";
+import { AppError, Invalid, NotFound, TooManyRequests } from "../lib/errors.ts";
 
 /** A submitted form's text fields (files and repeated fields are ignored). */
 export async function readForm(c: Context<AppEnv>): Promise<Record<string, string>> {
@@ -20,6 +20,8 @@ export interface FormProblem {
   message: string;
   field?: string;
   status: number;
+  /** Seconds to wait, for a refusal (429). */
+  retryAfter?: number;
 }
 
 /**
@@ -39,6 +41,7 @@ export async function tryForm<T>(
           message: e.message,
           field: e instanceof Invalid ? e.field : undefined,
           status: e.status,
+          retryAfter: e instanceof TooManyRequests ? e.retryAfter : undefined,
         },
       };
     }

@@ -247,7 +247,11 @@ async function page(c: C, state: PageState): Promise<Response> {
                       <td>
                         <span
                           class={`badge ${
-                            d.status === "failed" ? "bad" : d.status === "processed" ? "ok" : ""
+                            d.status === "failed" || d.status === "malformed"
+                              ? "bad"
+                              : d.status === "processed"
+                              ? "ok"
+                              : ""
                           }`}
                         >
                           {d.status}

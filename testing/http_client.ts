@@ -7,6 +7,8 @@ import type { TestApp } from "./app.ts";
 export class TestClient {
   readonly cookies = new Map<string, string>();
   private csrf = "";
+  /** The client address this client claims through X-Forwarded-For (apps with TRUST_PROXY). */
+  forwardedFor = "";
 
   constructor(
     readonly app: TestApp,
@@ -21,6 +23,7 @@ export class TestClient {
       headers.set("cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
     }
     headers.set("user-agent", this.userAgent);
+    if (this.forwardedFor) headers.set("x-forwarded-for", this.forwardedFor);
     const res = await this.app.fetch(path, { ...init, headers, redirect: "manual" });
     for (const line of res.headers.getSetCookie()) {
       const [pair, ...attrs] = line.split(";");

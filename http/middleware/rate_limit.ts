@@ -2,6 +2,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context.ts";
 import { TooManyRequests } from "../../lib/errors.ts";
+import { saltedKey } from "../client_ip.ts";
 
 export interface RateLimitOptions {
   /** Names the limit in keys ("api"). */
@@ -9,7 +10,7 @@ export interface RateLimitOptions {
   /** Requests allowed per window. */
   limit: number;
   windowMs: number;
-  /** Who is counted: an API key id, an IP address… */
+  /** Who is counted: an API key id, an IP address… (hashed with the day's salt in the key). */
   key: (c: Context<AppEnv>) => string;
 }
 
@@ -17,7 +18,8 @@ export interface RateLimitOptions {
 export function rateLimit(opts: RateLimitOptions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const window = Math.floor(Date.now() / opts.windowMs);
-    const key = `ratelimit:${opts.name}:${opts.key(c)}:${window}`;
+    const who = await saltedKey(c.get("app").db.sql, opts.key(c));
+    const key = `ratelimit:${opts.name}:${who}:${window}`;
     const count = await c.get("app").bus.kv.incr(key, opts.windowMs);
     const resetIn = Math.ceil(((window + 1) * opts.windowMs - Date.now()) / 1000);
     c.header("X-RateLimit-Limit", String(opts.limit));

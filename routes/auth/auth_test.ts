@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { startTestApp } from "../../testing/app.ts";
+import { startTestApp, type TestApp } from "../../testing/app.ts";
+import { LOGIN_LIMITS } from "../../accounts/rate_limits.ts";
 import { latestMailLink, TestClient } from "../../testing/http_client.ts";
 
 const PASSWORD = "Sup3r-secret-Passw0rd!";
@@ -80,19 +81,69 @@ Deno.test("forms without a CSRF token are refused", async () => {
   }
 });
 
-Deno.test("repeated wrong passwords are rate limited with a clear message", async () => {
-  const app = await startTestApp();
+/** A client at `address` (the test app trusts X-Forwarded-For). */
+function clientAt(app: TestApp, address: string): TestClient {
+  const client = new TestClient(app);
+  client.forwardedFor = address;
+  return client;
+}
+
+Deno.test("an address hammering an account is refused with a sentence; the owner elsewhere still signs in", async () => {
+  const app = await startTestApp({ env: { TRUST_PROXY: "on" } });
   try {
-    const client = new TestClient(app);
-    await client.signUp("carol@example.com", PASSWORD);
-    await client.post("/logout");
-    for (let i = 0; i < 5; i++) {
-      assert.equal((await client.signIn("carol@example.com", `wrong-${i}`)).status, 401);
+    const owner = clientAt(app, "198.51.100.7");
+    await owner.signUp("carol@example.com", PASSWORD);
+    await owner.post("/logout");
+    const attacker = clientAt(app, "203.0.113.66");
+    for (let i = 0; i < LOGIN_LIMITS.perPair; i++) {
+      assert.equal((await attacker.signIn("carol@example.com", `wrong-${i}`)).status, 401);
     }
-    const limited = await client.signIn("carol@example.com", PASSWORD);
-    assert.equal(limited.status, 429);
-    assert.equal(limited.headers.get("retry-after"), "900");
-    assert.match(await limited.text(), /Too many failed sign-in attempts for this account/);
+    const refused = await attacker.signIn("carol@example.com", PASSWORD);
+    assert.equal(refused.status, 429, "even the right password, from there, waits");
+    assert.ok(Number(refused.headers.get("retry-after")) > 0);
+    assert.match(await refused.text(), /Too many attempts from here; try again in \d+ minutes?\./);
+    // Hammering on: refused, and the refusals do not lock the account.
+    for (let i = 0; i < 20; i++) {
+      const r = await attacker.signIn("carol@example.com", `wrong-again-${i}`);
+      assert.equal(r.status, 429);
+      await r.body?.cancel();
+    }
+    const ok = await owner.signIn("carol@example.com", PASSWORD);
+    assert.equal(ok.status, 303, "the owner, from their own address, is not locked out");
+  } finally {
+    await app.stop();
+  }
+});
+
+Deno.test("repeated failures email the owner a link that resets the password and signs out other sessions", async () => {
+  const app = await startTestApp({ env: { TRUST_PROXY: "on" } });
+  try {
+    const owner = clientAt(app, "198.51.100.8");
+    await owner.signUp("dora@example.com", PASSWORD);
+    assert.equal((await owner.page("/account")).res.status, 200);
+    const attackers = ["203.0.113.1", "203.0.113.2", "203.0.113.3"].map((a) => clientAt(app, a));
+    for (const attacker of attackers) {
+      for (let i = 0; i < 3; i++) await (await attacker.signIn("dora@example.com", "guess")).text();
+    }
+    const mails = await app.db.sql`select subject, text from email_outbox
+      where to_address = 'dora@example.com' and kind = 'login_alert'`;
+    assert.equal(mails.length, 1, "one warning, not one per attempt");
+    assert.match(mails[0].text, /wasn't you/);
+    const link = await latestMailLink(
+      app,
+      "dora@example.com",
+      /http:\/\/\S+\/password\/reset\?token=\S+/,
+    );
+    const url = new URL(link);
+    const stranger = clientAt(app, "198.51.100.9");
+    const form = await stranger.page(url.pathname + url.search);
+    assert.equal(form.res.status, 200);
+    const done = await stranger.post("/password/reset", {
+      token: url.searchParams.get("token")!,
+      password: "An0ther-long-Passw0rd",
+    });
+    assert.equal(done.status, 303);
+    assert.equal((await owner.page("/account")).res.status, 303, "other sessions are signed out");
   } finally {
     await app.stop();
   }

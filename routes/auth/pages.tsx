@@ -7,7 +7,7 @@ import type { AppEnv } from "../../http/context.ts";
 import { renderPage } from "../../http/render.tsx";
 import { csrfToken } from "../../http/middleware/csrf.ts";
 import { loadUser, requireUser } from "../../http/middleware/auth.ts";
-import { clientIp } from "../../http/client_ip.ts";
+import { clientKey } from "../../http/client_ip.ts";
 import { signIn, signOut } from "../../http/session_cookie.ts";
 import { AuthCard, Notice } from "../../components/AuthCard.tsx";
 import { Field, Form } from "../../components/Form.tsx";
@@ -25,7 +25,12 @@ import {
   recordLoginFailure,
 } from "../../accounts/rate_limits.ts";
 import { type FormProblem, readForm, tryForm } from "../forms.ts";
-import { sendPasswordChangedEmail, sendResetEmail, sendVerificationEmail } from "./mailers.ts";
+import {
+  sendLoginAlertEmail,
+  sendPasswordChangedEmail,
+  sendResetEmail,
+  sendVerificationEmail,
+} from "./mailers.ts";
 
 const NOTICES: Record<string, string> = {
   "signed-out": "You're signed out.",
@@ -206,7 +211,7 @@ export function registerAuthPages(app: Hono<AppEnv>): void {
     const form = await readForm(c);
     const ctx = c.get("app");
     const result = await tryForm(async () => {
-      await limitAction(ctx.bus.kv, "signup", 20, clientIp(c));
+      await limitAction(ctx.bus.kv, "signup", 20, await clientKey(c));
       const { user } = await signUp(ctx.db.sql, {
         email: form.email ?? "",
         password: form.password ?? "",
@@ -238,23 +243,26 @@ export function registerAuthPages(app: Hono<AppEnv>): void {
 
   app.post("/login", async (c) => {
     const form = await readForm(c);
-    const { db, bus } = c.get("app");
+    const ctx = c.get("app");
     const email = (form.email ?? "").trim();
-    const ip = clientIp(c);
+    const address = await clientKey(c);
     const result = await tryForm(async () => {
-      await assertLoginAllowed(bus.kv, ip, email);
-      const user = await authenticate(db.sql, email, form.password ?? "");
+      await assertLoginAllowed(ctx.bus.kv, address, email);
+      const user = await authenticate(ctx.db.sql, email, form.password ?? "");
       if (!user) {
-        await recordLoginFailure(bus.kv, ip, email);
+        const { warnOwner } = await recordLoginFailure(ctx.bus.kv, address, email);
+        const owner = warnOwner ? await findUserByEmail(ctx.db.sql, email) : null;
+        if (owner) await sendLoginAlertEmail(ctx, owner);
         throw new Unauthorized("That email and password don't match. Check them and try again.");
       }
-      await clearLoginFailures(bus.kv, email);
+      await clearLoginFailures(ctx.bus.kv, address, email);
       await signIn(c, user.id);
     });
     if (!result.ok) {
-      const headers = result.problem.status === 429 ? { "Retry-After": "900" } : undefined;
       const res = await loginPage(c, email, result.problem);
-      if (headers) res.headers.set("Retry-After", headers["Retry-After"]);
+      if (result.problem.retryAfter) {
+        res.headers.set("Retry-After", String(result.problem.retryAfter));
+      }
       return res;
     }
     return c.redirect(nextParam(c), 303);
@@ -284,7 +292,7 @@ export function registerAuthPages(app: Hono<AppEnv>): void {
     const ctx = c.get("app");
     const user = c.get("user")!;
     if (user.email_verified_at) return c.redirect("/account?done=already-verified", 303);
-    await limitAction(ctx.bus.kv, "verify-resend", 5, clientIp(c), user.email);
+    await limitAction(ctx.bus.kv, "verify-resend", 5, await clientKey(c), user.email);
     await sendVerificationEmail(ctx, user);
     return c.redirect("/account?done=verification-sent", 303);
   });
@@ -296,7 +304,7 @@ export function registerAuthPages(app: Hono<AppEnv>): void {
     const ctx = c.get("app");
     const email = (form.email ?? "").trim();
     const result = await tryForm(async () => {
-      await limitAction(ctx.bus.kv, "reset", 5, clientIp(c), email || undefined);
+      await limitAction(ctx.bus.kv, "reset", 5, await clientKey(c), email || undefined);
       const user = email ? await findUserByEmail(ctx.db.sql, email) : null;
       // The answer is the same whether or not the account exists, so nobody can probe emails.
       if (user) await sendResetEmail(ctx, user);

@@ -7,7 +7,7 @@ import type { AppEnv } from "../../http/context.ts";
 import { renderPage } from "../../http/render.tsx";
 import { requireOrg, requireUser } from "../../http/middleware/auth.ts";
 import { shellProps } from "../../http/shell.ts";
-import { clientIp } from "../../http/client_ip.ts";
+import { clientKey } from "../../http/client_ip.ts";
 import { AppShell } from "../../components/AppShell.tsx";
 import { Notice } from "../../components/AuthCard.tsx";
 import { Field, Form } from "../../components/Form.tsx";
@@ -335,7 +335,7 @@ export function registerTeam(app: Hono<AppEnv>): void {
       if (!user.email_verified_at) {
         throw new Forbidden("Confirm your own email address before inviting others.");
       }
-      await limitAction(ctx.bus.kv, "invite", 30, clientIp(c));
+      await limitAction(ctx.bus.kv, "invite", 30, await clientKey(c));
       const { token, invite } = await createInvite(ctx.db.sql, {
         orgId: org.id,
         email: form.email ?? "",

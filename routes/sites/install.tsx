@@ -7,7 +7,7 @@ import type { AppEnv } from "../../http/context.ts";
 import { renderPage } from "../../http/render.tsx";
 import { requireSite } from "../../http/middleware/auth.ts";
 import { shellProps } from "../../http/shell.ts";
-import { clientIp } from "../../http/client_ip.ts";
+import { clientKey } from "../../http/client_ip.ts";
 import { AppShell } from "../../components/AppShell.tsx";
 import { OnboardingGuide } from "../../components/OnboardingGuide.tsx";
 import CopyButton from "../../islands/CopyButton.tsx";
@@ -129,7 +129,7 @@ export function registerInstall(app: Hono<AppEnv>): void {
 
   app.post("/api/app/sites/:siteId/test-visit", requireSite("member"), async (c) => {
     const ctx = c.get("app");
-    await limitAction(ctx.bus.kv, "test-visit", 20, clientIp(c));
+    await limitAction(ctx.bus.kv, "test-visit", 20, await clientKey(c));
     const result = await sendTestVisit(ctx, app, c.get("site"), {
       userAgent: c.req.header("user-agent") ?? "",
       remoteAddr: c.env?.remoteAddr ?? "",
