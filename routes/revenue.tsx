@@ -162,7 +162,7 @@ async function reportPage(c: C): Promise<Response> {
         <RevenueNav siteId={site.id} active="report" />
       </div>
       <nav class="chips" aria-label="Period">
-        {(["today", "7d", "30d", "90d", "12m", "all"] as PeriodName[]).map((p) => (
+        {(["today", "7d", "30d", "90d", "12mo", "all"] as PeriodName[]).map((p) => (
           <a
             class="chip"
             href={href({ period: p, from: undefined, to: undefined })}
