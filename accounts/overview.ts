@@ -1,14 +1,28 @@
-/** The "all sites" overview: visitors, pageviews and revenue per site of an org, from rollups. */
+/**
+ * The "all sites" overview: visitors, pageviews and revenue per site of an org. Each number comes
+ * from the stats query the dashboard and the API use, over the same period in each site's time
+ * zone, so a site card never disagrees with that site's dashboard.
+ */
 import type { Sql } from "../db/connect.ts";
 import type { Site } from "./sites.ts";
+import { checkQuery } from "../analytics/query.ts";
+import { canonicalPeriod, type PeriodName, resolvePeriod } from "../analytics/period.ts";
+import { queryPeriod, timeseries, totalsFor } from "../analytics/stats.ts";
 
-export type OverviewPeriod = "24h" | "7d" | "30d";
+/** The periods the sites list offers, in the order shown. */
+export const OVERVIEW_PERIODS = ["today", "7d", "30d", "90d"] as const satisfies PeriodName[];
+export type OverviewPeriod = (typeof OVERVIEW_PERIODS)[number];
 
-export const OVERVIEW_PERIODS: Record<OverviewPeriod, { label: string; hours: number }> = {
-  "24h": { label: "Last 24 hours", hours: 24 },
-  "7d": { label: "Last 7 days", hours: 24 * 7 },
-  "30d": { label: "Last 30 days", hours: 24 * 30 },
-};
+/** The overview period a `period` parameter names; anything else means the last 7 days. */
+export function overviewPeriod(value: string | undefined): OverviewPeriod {
+  const name = canonicalPeriod(value ?? "");
+  return (OVERVIEW_PERIODS as readonly string[]).includes(name) ? name as OverviewPeriod : "7d";
+}
+
+/** "Last 7 days": the label the dashboard gives the same period. */
+export function overviewLabel(period: OverviewPeriod): string {
+  return resolvePeriod({ period }, "UTC").label;
+}
 
 export interface SiteSummary {
   site: Site;
@@ -17,7 +31,7 @@ export interface SiteSummary {
   /** Net revenue in the site's currency, minor units (refunds subtract). */
   revenueMinor: number;
   purchases: number;
-  /** Unique visitors per slot (hours for 24h, days otherwise), oldest first. */
+  /** Unique visitors per chart bucket (hours for today, days otherwise), oldest first. */
   series: number[];
 }
 
@@ -28,6 +42,28 @@ export interface OverviewTotals {
   revenue: Array<{ currency: string; minor: number }>;
 }
 
+async function summarize(
+  sql: Sql,
+  site: Site,
+  period: OverviewPeriod,
+  now: Date,
+): Promise<SiteSummary> {
+  const q = checkQuery({ period });
+  const range = queryPeriod(site, q, now);
+  const [totals, series] = await Promise.all([
+    totalsFor(sql, site, range.timezone, range, [], { now }),
+    timeseries(sql, site, { ...q, dimension: "time", metrics: ["visitors"] }, { now }),
+  ]);
+  return {
+    site,
+    visitors: totals.visitors ?? 0,
+    pageviews: totals.pageviews ?? 0,
+    revenueMinor: totals.revenue ?? 0,
+    purchases: totals.orders ?? 0,
+    series: series.points.map((p) => p.values.visitors ?? 0),
+  };
+}
+
 /** Summaries of the given sites over the period, plus totals. */
 export async function sitesOverview(
   sql: Sql,
@@ -35,54 +71,9 @@ export async function sitesOverview(
   period: OverviewPeriod,
   now = new Date(),
 ): Promise<{ summaries: SiteSummary[]; totals: OverviewTotals }> {
-  const { hours } = OVERVIEW_PERIODS[period];
-  const slotHours = period === "24h" ? 1 : 24;
-  const slots = hours / slotHours;
-  // Slots end at the current hour so the latest (partial) hour is included.
-  const end = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000 + 3_600_000);
-  const since = new Date(end.getTime() - hours * 3_600_000);
-  const ids = sites.map((s) => s.id);
-  if (ids.length === 0) {
-    return { summaries: [], totals: { visitors: 0, pageviews: 0, revenue: [] } };
-  }
-  const [traffic, series, revenue] = await Promise.all([
-    sql<{ site_id: number; visitors: number; pageviews: number }[]>`
-      select site_id, count(distinct visitor_key)::int as visitors,
-             coalesce(sum(pageviews), 0)::bigint as pageviews
-      from visitors_hourly
-      where site_id = any(${ids}::bigint[]) and bucket >= ${since} and bucket < ${end}
-      group by site_id`,
-    sql<{ site_id: number; slot: number; visitors: number }[]>`
-      select site_id,
-             floor(extract(epoch from (bucket - ${since}::timestamptz)) / ${slotHours * 3600})::int
-               as slot,
-             count(distinct visitor_key)::int as visitors
-      from visitors_hourly
-      where site_id = any(${ids}::bigint[]) and bucket >= ${since} and bucket < ${end}
-      group by 1, 2`,
-    sql<{ site_id: number; minor: number; purchases: number }[]>`
-      select site_id, coalesce(sum(amount_site_minor), 0)::bigint as minor,
-             coalesce(sum(purchases) filter (where kind <> 'refund'), 0)::bigint as purchases
-      from revenue_hourly
-      where site_id = any(${ids}::bigint[]) and bucket >= ${since} and bucket < ${end}
-      group by site_id`,
-  ]);
-  const summaries = sites.map((site) => {
-    const t = traffic.find((r) => r.site_id === site.id);
-    const r = revenue.find((x) => x.site_id === site.id);
-    const s = new Array<number>(slots).fill(0);
-    for (const row of series) {
-      if (row.site_id === site.id && row.slot >= 0 && row.slot < slots) s[row.slot] = row.visitors;
-    }
-    return {
-      site,
-      visitors: t?.visitors ?? 0,
-      pageviews: t?.pageviews ?? 0,
-      revenueMinor: r?.minor ?? 0,
-      purchases: r?.purchases ?? 0,
-      series: s,
-    };
-  });
+  const summaries: SiteSummary[] = [];
+  // One site at a time: an org with many sites must not take every pooled connection at once.
+  for (const site of sites) summaries.push(await summarize(sql, site, period, now));
   const byCurrency = new Map<string, number>();
   for (const s of summaries) {
     if (s.revenueMinor !== 0) {

@@ -49,7 +49,7 @@ export const DIMENSION_INFO: Record<Dimension, DimensionInfo> = {
     column: "source",
     scope: "visit",
     revenue: true,
-    empty: "Direct / None",
+    empty: "Direct / none",
   },
   medium: { label: "Medium", column: "medium", scope: "visit", revenue: true, empty: "(none)" },
   campaign: {

@@ -68,6 +68,37 @@ export function formatMetric(
   return formatCount(v);
 }
 
+/**
+ * One formatter for a whole table column, so its numbers read alike ("$2,044.54" over "$761.00",
+ * never over "$761"; all "$11.1K" or none): compact when any value reaches 10 000, and money
+ * with cents when any amount has them.
+ */
+export function columnFormatter(
+  unit: "count" | "percent" | "seconds" | "money",
+  values: Array<number | null | undefined>,
+  currency: string,
+): (v: number | null | undefined) => string {
+  const present = values.filter((v): v is number => v !== null && v !== undefined);
+  if (unit === "count") {
+    const big = present.some((v) => Math.abs(v) >= 10_000);
+    return (v) => v === null || v === undefined ? "—" : (big ? compact : whole).format(v);
+  }
+  if (unit !== "money") return (v) => formatMetric(unit, v, currency);
+  const digits = minorDigits(currency);
+  const majors = present.map((v) => v / 10 ** digits);
+  if (majors.some((m) => Math.abs(m) >= 10_000)) {
+    const f = moneyFormat(currency, true);
+    return (v) => v === null || v === undefined ? "—" : f.format(v / 10 ** digits);
+  }
+  const cents = majors.some((m) => !Number.isInteger(m));
+  const f = moneyFormat(currency, false);
+  return (v) => {
+    if (v === null || v === undefined) return "—";
+    const text = f.format(v / 10 ** digits);
+    return cents ? text : text.replace(/\.0+(?=\D*$)/, "");
+  };
+}
+
 /** Minor units as a plain decimal string for CSV ("81.20"). */
 export function moneyPlain(minor: number | null | undefined, currency: string): string {
   if (minor === null || minor === undefined) return "";

@@ -8,6 +8,14 @@ import { Invalid } from "../lib/errors.ts";
 export const PERIODS = ["today", "yesterday", "7d", "30d", "90d", "12mo", "all", "custom"] as const;
 export type PeriodName = (typeof PERIODS)[number];
 
+/** Older or alternative spellings still accepted in URLs; links always use the canonical one. */
+const PERIOD_ALIASES: Record<string, PeriodName> = { "12m": "12mo" };
+
+/** The canonical name of a period parameter ("12m" → "12mo"); other values pass unchanged. */
+export function canonicalPeriod(value: string): string {
+  return PERIOD_ALIASES[value] ?? value;
+}
+
 export const GRANULARITIES = ["hour", "day", "week", "month"] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
 

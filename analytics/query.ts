@@ -13,7 +13,7 @@ import {
   METRICS,
   metricsFor,
 } from "./dimensions.ts";
-import { GRANULARITIES, isTimeZone, PERIODS } from "./period.ts";
+import { canonicalPeriod, GRANULARITIES, isTimeZone, PERIODS } from "./period.ts";
 import { splitFilterParam } from "./url.ts";
 
 export const TIME_DIMENSIONS = [
@@ -141,7 +141,11 @@ export function parseStatsParams(params: URLSearchParams): StatsQuery {
 
 /** Validates a query object (from JSON or parameters) and its combinations. */
 export function checkQuery(raw: unknown): StatsQuery {
-  const parsed = statsQuerySchema.safeParse(raw);
+  const input = raw && typeof raw === "object" && "period" in raw &&
+      typeof raw.period === "string"
+    ? { ...raw, period: canonicalPeriod(raw.period) }
+    : raw;
+  const parsed = statsQuerySchema.safeParse(input);
   if (!parsed.success) throw sentence(parsed.error);
   const q = parsed.data;
   if (q.period === "custom" && !q.from) {

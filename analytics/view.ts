@@ -93,7 +93,7 @@ export interface DashboardSite {
   timezone: string;
 }
 
-/** How a dimension value reads ("" → "Direct / None", null → "Unmatched"). */
+/** How a dimension value reads ("" → "Direct / none", null → "Unmatched"). */
 export function valueLabel(dimension: Dimension, value: string | null): string {
   if (value === null) return "Unmatched";
   return value === "" ? DIMENSION_INFO[dimension].empty : value;

@@ -25,7 +25,7 @@ export function OnboardingGuide(props: { guide: Onboarding; csrf: string }) {
       <div class="progress" aria-hidden="true">
         <span style={`width:${Math.round((doneCount / g.steps.length) * 100)}%`} />
       </div>
-      <ol class="steps">
+      <ol class="onboarding-steps">
         {g.steps.map((s, i) => (
           <li
             class={s.done ? "done" : s.key === cur.key ? "current" : ""}

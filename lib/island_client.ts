@@ -6,5 +6,7 @@ export function hydrateIsland(name: string, Component: ComponentType<Record<stri
   for (const el of document.querySelectorAll<HTMLElement>(`[data-island="${name}"]`)) {
     const props = JSON.parse(el.dataset.props ?? "{}");
     hydrate(h(Component, props), el);
+    // Lets browser tests wait for the page to be interactive instead of sleeping.
+    el.dataset.hydrated = "1";
   }
 }

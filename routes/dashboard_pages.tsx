@@ -18,7 +18,7 @@ import {
   MONEY_METRICS,
 } from "../analytics/dimensions.ts";
 import { breakdownCsv, exportAll, exportName } from "../analytics/export.ts";
-import { formatMetric } from "../analytics/format.ts";
+import { columnFormatter } from "../analytics/format.ts";
 import { checkQuery } from "../analytics/query.ts";
 import { breakdown } from "../analytics/stats.ts";
 import { valueLabel, viewHref } from "../analytics/view.ts";
@@ -111,6 +111,9 @@ export async function renderBreakdownPage(c: Context<AppEnv>, place: DashboardPl
   const shown = flags[0].has_revenue || dimension === "goal"
     ? metrics
     : metrics.filter((m) => !MONEY_METRICS.includes(m));
+  const formats = shown.map((m) =>
+    columnFormatter(METRIC_INFO[m].unit, result.rows.map((r) => r.values[m]), place.site.currency)
+  );
   const sort = q.sort ?? { metric: metrics[0], direction: "desc" as const };
   const info = DIMENSION_INFO[dimension];
   const here = `${place.base}/breakdown/${dimension}`;
@@ -195,11 +198,7 @@ export async function renderBreakdownPage(c: Context<AppEnv>, place: DashboardPl
                     </a>
                   )}
                 </td>
-                {shown.map((m) => (
-                  <td class="num">
-                    {formatMetric(METRIC_INFO[m].unit, r.values[m], place.site.currency)}
-                  </td>
-                ))}
+                {shown.map((m, i) => <td key={m} class="num">{formats[i](r.values[m])}</td>)}
               </tr>
             ))}
           </tbody>

@@ -24,6 +24,7 @@ import {
   subscriptionMetrics,
 } from "../attribution/report.ts";
 import { formatMoney } from "../attribution/currency.ts";
+import { DIMENSION_INFO } from "../analytics/dimensions.ts";
 import { purchasesCsv, reportCsv } from "../attribution/csv.ts";
 import { findSiteIntegration } from "../integrations/store.ts";
 import { currenciesWithoutRate } from "../attribution/rates.ts";
@@ -85,7 +86,7 @@ function reportHref(siteId: number, p: Params, change: Partial<Params> = {}, pat
 }
 
 const LABEL_EMPTY: Record<Level, string> = {
-  source: "Direct / none",
+  source: DIMENSION_INFO.source.empty,
   campaign: "(no campaign)",
   content: "(no content)",
 };
@@ -162,7 +163,7 @@ async function reportPage(c: C): Promise<Response> {
         <RevenueNav siteId={site.id} active="report" />
       </div>
       <nav class="chips" aria-label="Period">
-        {(["today", "7d", "30d", "90d", "12m", "all"] as PeriodName[]).map((p) => (
+        {(["today", "7d", "30d", "90d", "12mo", "all"] as PeriodName[]).map((p) => (
           <a
             class="chip"
             href={href({ period: p, from: undefined, to: undefined })}

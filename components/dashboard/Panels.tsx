@@ -5,7 +5,7 @@ import {
   type Metric,
   METRIC_INFO,
 } from "../../analytics/dimensions.ts";
-import { formatMetric } from "../../analytics/format.ts";
+import { columnFormatter } from "../../analytics/format.ts";
 import {
   type DashboardData,
   drillDown,
@@ -62,6 +62,9 @@ export function Panel(props: PanelProps) {
   const columns = panelColumns(dim, data.hasRevenue);
   const max = Math.max(1, ...panel.rows.map((r) => r.values.visitors ?? 0));
   const currency = data.site.currency;
+  const formats = columns.map((m) =>
+    columnFormatter(METRIC_INFO[m].unit, panel.rows.map((r) => r.values[m]), currency)
+  );
   const headingId = `panel-${id}`;
   return (
     <section class="card panel" aria-labelledby={headingId} aria-busy={props.loading}>
@@ -156,7 +159,7 @@ export function Panel(props: PanelProps) {
                       </td>
                       {columns.map((m, i) => (
                         <td class={`num${i === 2 ? " col-optional" : ""}`}>
-                          {formatMetric(METRIC_INFO[m].unit, row.values[m], currency)}
+                          {formats[i](row.values[m])}
                         </td>
                       ))}
                     </tr>

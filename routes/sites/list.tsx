@@ -13,7 +13,12 @@ import TimeZoneSelect from "../../islands/TimeZoneSelect.tsx";
 import { formatCount, formatMoneyMinor } from "../../components/format.ts";
 import { currentMembership, roleAtLeast } from "../../accounts/orgs.ts";
 import { createSite, listSitesInOrg } from "../../accounts/sites.ts";
-import { OVERVIEW_PERIODS, type OverviewPeriod, sitesOverview } from "../../accounts/overview.ts";
+import {
+  OVERVIEW_PERIODS,
+  overviewLabel,
+  overviewPeriod,
+  sitesOverview,
+} from "../../accounts/overview.ts";
 import { onboardingFor } from "../../accounts/onboarding.ts";
 import {
   assertCurrency,
@@ -114,9 +119,8 @@ export function registerSiteList(app: Hono<AppEnv>): void {
     const user = c.get("user")!;
     const m = await orgInView(c);
     if (!m) return c.redirect("/orgs/new", 303);
-    const period = (Object.keys(OVERVIEW_PERIODS).includes(c.req.query("period") ?? "")
-      ? c.req.query("period")
-      : "7d") as OverviewPeriod;
+    const period = overviewPeriod(c.req.query("period"));
+    const label = overviewLabel(period);
     const sites = await listSitesInOrg(sql, m.org_id);
     const [{ summaries, totals }, guide, shell] = await Promise.all([
       sitesOverview(sql, sites, period),
@@ -135,7 +139,7 @@ export function registerSiteList(app: Hono<AppEnv>): void {
           </div>
           <div class="row">
             <nav class="segmented" aria-label="Period">
-              {(Object.keys(OVERVIEW_PERIODS) as OverviewPeriod[]).map((p) => (
+              {OVERVIEW_PERIODS.map((p) => (
                 <a href={`/sites?period=${p}`} aria-current={p === period ? "page" : undefined}>
                   {p}
                 </a>
@@ -160,10 +164,10 @@ export function registerSiteList(app: Hono<AppEnv>): void {
             <>
               <section
                 class="grid cards totals"
-                aria-label={`Totals, ${OVERVIEW_PERIODS[period].label}`}
+                aria-label={`Totals, ${label}`}
               >
                 <div class="metric">
-                  <div class="label">Visitors · {OVERVIEW_PERIODS[period].label}</div>
+                  <div class="label">Visitors · {label}</div>
                   <div class="value">{formatCount(totals.visitors)}</div>
                 </div>
                 <div class="metric">
@@ -175,9 +179,9 @@ export function registerSiteList(app: Hono<AppEnv>): void {
                   <div class="value">
                     {totals.revenue.length === 0
                       ? "—"
-                      : totals.revenue.map((r) =>
-                        formatMoneyMinor(r.minor, r.currency)
-                      ).join(" + ")}
+                      : totals.revenue.map((r) => formatMoneyMinor(r.minor, r.currency)).join(
+                        " + ",
+                      )}
                   </div>
                 </div>
                 <div class="metric">
@@ -194,7 +198,7 @@ export function registerSiteList(app: Hono<AppEnv>): void {
                     </a>
                     <Sparkline
                       values={s.series}
-                      label={`Visitors of ${s.site.name}, ${OVERVIEW_PERIODS[period].label}`}
+                      label={`Visitors of ${s.site.name}, ${label}`}
                     />
                     <div class="row spread small">
                       <span>
