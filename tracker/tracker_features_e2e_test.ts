@@ -111,6 +111,7 @@ Deno.test({
         currency: "EUR",
         product: "Course",
         transaction_id: "tx_9",
+        via: "browser",
       });
       await waitFor(async () => (await sql`select 1 from heatmap_clicks`).length >= 1);
       const clicks = await sql`select * from heatmap_clicks where site_id = ${shop.id} order by ts`;
