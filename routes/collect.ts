@@ -6,7 +6,7 @@
  */
 import type { Context, Hono } from "hono";
 import type { AppContext, AppEnv } from "../http/context.ts";
-import { clientIpOf } from "../http/client_ip.ts";
+import { clientIpOf, proxyTrust } from "../http/client_ip.ts";
 import { readCappedJson } from "../http/body.ts";
 import { errorResponse, jsonResponse, registerFastPath } from "../http/fast_path.ts";
 import { requireApiKey } from "../http/middleware/auth.ts";
@@ -35,7 +35,7 @@ async function collect(ctx: AppContext, req: Request, remoteAddr: string): Promi
       throw new AppError(405, "Send events with POST; see docs/tracking.md.", "method");
     }
     const ingestor = ingestorFor(ctx);
-    const ip = clientIpOf(req.headers, remoteAddr, ctx.config.TRUST_PROXY);
+    const ip = clientIpOf(req.headers, remoteAddr, proxyTrust(ctx.config));
     const wait = ingestor.limiter.hit(ip);
     if (wait) {
       throw new TooManyRequests(wait, "Too many events from this address. Please slow down.");
