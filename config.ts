@@ -52,6 +52,11 @@ export const envSchema = z.object({
   ),
   /** Serve behind a proxy that sets X-Forwarded-For (trust its client address). */
   TRUST_PROXY: bool.default(false),
+  /**
+   * With TRUST_PROXY: how many proxies in front of Sextant append to X-Forwarded-For; the client
+   * is the entry that many places from the right (entries further left are the client's own).
+   */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
   /** Collect requests one IP may send per minute (per instance); 0 turns the limit off. */
   COLLECT_RATE_LIMIT: z.coerce.number().int().min(0).default(600),
   /** Accepted batches waiting for the writer before collect answers 503 (back-pressure). */

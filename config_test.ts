@@ -9,6 +9,7 @@ Deno.test("defaults are documented values; absent DATABASE_URL and REDIS_URL mea
   assert.equal(env.REDIS_URL, undefined);
   assert.equal(env.LOG_LEVEL, "info");
   assert.equal(env.CHROMIUM_PATH, "/usr/bin/chromium");
+  assert.equal(env.TRUST_PROXY_HOPS, 1);
 });
 
 Deno.test("a bad value stops start-up with one sentence naming the variable", () => {

@@ -5,6 +5,7 @@ import { requestContext } from "./middleware/request_context.ts";
 import { requestLog } from "./middleware/request_log.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
 import { csrf } from "./middleware/csrf.ts";
+import { formBody } from "./middleware/form_body.ts";
 import { handleError } from "./errors.tsx";
 import { NotFound } from "../lib/errors.ts";
 import { registerRoutes } from "../routes/mod.ts";
@@ -15,6 +16,7 @@ export function createApp(ctx: AppContext, extra?: (app: Hono<AppEnv>) => void):
   app.use("*", requestContext(ctx));
   app.use("*", requestLog());
   app.use("*", securityHeaders());
+  app.use("*", formBody());
   app.use("*", csrf());
   registerRoutes(app);
   extra?.(app);

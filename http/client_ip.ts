@@ -4,21 +4,39 @@ import { createHash } from "node:crypto";
 import type { AppEnv } from "./context.ts";
 import type { Sql } from "../db/connect.ts";
 import { DatabaseSalts } from "../ingest/visitor.ts";
+import type { Config } from "../config.ts";
 
-/** X-Forwarded-For's first entry when TRUST_PROXY is on, else the socket's peer address. */
-export function clientIp(c: Context<AppEnv>): string {
-  return clientIpOf(c.req.raw.headers, c.env?.remoteAddr ?? "", c.get("app").config.TRUST_PROXY);
+/** Whether to believe proxy headers, and how many proxies in front of Sextant append to them. */
+export interface ProxyTrust {
+  trustProxy: boolean;
+  hops: number;
 }
 
-/** The same rule on plain headers (for handlers outside the app). */
-export function clientIpOf(headers: Headers, remoteAddr: string, trustProxy: boolean): string {
-  if (trustProxy) {
-    const fwd = headers.get("x-forwarded-for");
-    if (fwd) return fwd.split(",")[0].trim();
-    const real = headers.get("x-real-ip");
-    if (real) return real.trim();
+/** The proxy settings of a config. */
+export function proxyTrust(config: Pick<Config, "TRUST_PROXY" | "TRUST_PROXY_HOPS">): ProxyTrust {
+  return { trustProxy: config.TRUST_PROXY, hops: config.TRUST_PROXY_HOPS };
+}
+
+/** The client's address for a request inside the app (see clientIpOf). */
+export function clientIp(c: Context<AppEnv>): string {
+  return clientIpOf(c.req.raw.headers, c.env?.remoteAddr ?? "", proxyTrust(c.get("app").config));
+}
+
+/**
+ * The address the nearest untrusted hop connected from. Each proxy appends the address it saw
+ * to X-Forwarded-For, so anything left of the entries our own `hops` proxies added was written
+ * by the client and is ignored: the right-most untrusted entry is the one to believe. Without
+ * TRUST_PROXY, the socket's peer address.
+ */
+export function clientIpOf(headers: Headers, remoteAddr: string, trust: ProxyTrust): string {
+  if (!trust.trustProxy) return remoteAddr;
+  const fwd = headers.get("x-forwarded-for");
+  if (fwd) {
+    const hops = fwd.split(",").map((s) => s.trim()).filter(Boolean);
+    if (hops.length) return hops[Math.max(0, hops.length - trust.hops)];
   }
-  return remoteAddr;
+  const real = headers.get("x-real-ip")?.trim();
+  return real || remoteAddr;
 }
 
 const salts = new WeakMap<Sql, DatabaseSalts>();

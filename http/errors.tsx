@@ -15,6 +15,16 @@ export function wantsJson(c: Context<AppEnv>): boolean {
   return accept.includes("application/json") && !accept.includes("text/html");
 }
 
+/**
+ * Errors that only input can cause: malformed percent-encoding, and PostgreSQL's data exceptions
+ * (class 22: a number out of range, text that is not a number, a NUL byte).
+ */
+function isBadInput(err: Error): boolean {
+  if (err instanceof URIError) return true;
+  const code = (err as { code?: unknown }).code;
+  return err.name === "PostgresError" && typeof code === "string" && code.startsWith("22");
+}
+
 /** Hono onError handler: typed errors keep their status and message; others become 500s. */
 export function handleError(err: Error, c: Context<AppEnv>): Response {
   let status = 500;
@@ -30,6 +40,16 @@ export function handleError(err: Error, c: Context<AppEnv>): Response {
     status = err.status;
     message = err.status === 413 ? "That request is too large." : err.message || message;
     code = "http";
+  } else if (isBadInput(err)) {
+    // A value a route should have checked itself: still the sender's mistake, not ours.
+    status = 400;
+    message = "That request holds a value we can't use. Check what you sent and try again.";
+    code = "invalid";
+    c.get("app")?.log.warn("input reached a step that refused it", {
+      requestId: c.get("requestId"),
+      path: c.req.path,
+      error: err,
+    });
   } else {
     c.get("app")?.log.error("unhandled error", {
       requestId: c.get("requestId"),

@@ -3,6 +3,7 @@ import type { Hono } from "hono";
 import type { AppContext, AppEnv } from "./context.ts";
 import type { SocketHost } from "../realtime/socket_server.ts";
 import { fastPathFor, fastPathForRawUrl } from "./fast_path.ts";
+import { clientIpOf, proxyTrust } from "./client_ip.ts";
 
 export interface HttpServer {
   port: number;
@@ -42,8 +43,7 @@ export function startHttpServer(
           const fast = fastPathFor(pathname);
           if (fast) return fast(ctx, req, remoteAddr);
           if (sockets && pathname.startsWith("/socket.io/")) {
-            const fwd = ctx.config.TRUST_PROXY ? req.headers.get("x-forwarded-for") : null;
-            return sockets.bridge(req, fwd?.split(",")[0].trim() || remoteAddr);
+            return sockets.bridge(req, clientIpOf(req.headers, remoteAddr, proxyTrust(ctx.config)));
           }
           return app.fetch(req, { remoteAddr });
         },

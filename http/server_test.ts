@@ -149,3 +149,30 @@ for (const transport of ["websocket", "polling"] as const) {
     }
   });
 }
+
+Deno.test("with an https PUBLIC_URL every answer carries HSTS; with http none does", async () => {
+  const app = await startTestApp();
+  try {
+    const paths = ["/healthz", "/login", "/no/such/page", "/s.js"];
+    const hsts = async (path: string, init?: RequestInit) => {
+      const res = await app.fetch(path, init);
+      await res.body?.cancel();
+      return res.headers.get("strict-transport-security");
+    };
+    const collect = { method: "POST", body: "{}" };
+    for (const p of paths) assert.equal(await hsts(p), null, p);
+    assert.equal(await hsts("/api/collect", collect), null);
+    // Tests serve plain HTTP on loopback; the setting is what a TLS-terminating proxy implies.
+    app.ctx.config.PUBLIC_URL = "https://analytics.example";
+    for (const p of paths) {
+      assert.equal(await hsts(p), "max-age=31536000; includeSubDomains", p);
+    }
+    assert.equal(await hsts("/api/collect", collect), "max-age=31536000; includeSubDomains");
+    assert.equal(
+      await hsts("/api/collect", { method: "OPTIONS" }),
+      "max-age=31536000; includeSubDomains",
+    );
+  } finally {
+    await app.stop();
+  }
+});

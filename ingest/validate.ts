@@ -24,6 +24,7 @@ import {
 } from "./schema.ts";
 import { isInternalHost } from "./source.ts";
 import { Lru } from "./lru.ts";
+import { storableText } from "../lib/text.ts";
 import type { Batch, IngestRequest, WorkingEvent } from "./types.ts";
 
 /** How the validate step finds sites (a cache in production). */
@@ -48,10 +49,7 @@ function fieldName(path: ReadonlyArray<PropertyKey>): string {
  * need no cleaning (nearly all) come back as they are, uncopied.
  */
 export function storable(value: unknown): unknown {
-  if (typeof value === "string") {
-    const v = value.includes("\0") ? value.replaceAll("\0", "") : value;
-    return v.isWellFormed() ? v : v.toWellFormed();
-  }
+  if (typeof value === "string") return storableText(value);
   if (Array.isArray(value)) {
     let out: unknown[] | null = null;
     for (let i = 0; i < value.length; i++) {

@@ -248,3 +248,22 @@ Deno.test("the events API takes server-side events with an API key, scoped to it
     await app.stop();
   }
 });
+
+Deno.test("behind a proxy, a spoofed left-most X-Forwarded-For changes neither the rate limit nor the location", async () => {
+  const app = await startTestApp({ env: { TRUST_PROXY: "on", COLLECT_RATE_LIMIT: "2" } });
+  try {
+    const site = await createTestSite(app.ctx.db.sql);
+    // The proxy appends the address it saw (a German one) to whatever the client sent.
+    const via = (spoof: string) => ({ "x-forwarded-for": `${spoof}, 194.25.2.129` });
+    assert.equal((await post(app, pageviewBody(site), via("212.27.40.240"))).status, 202);
+    assert.equal((await post(app, pageviewBody(site), via("2.125.160.216"))).status, 202);
+    const third = await post(app, pageviewBody(site), via("80.58.61.250"));
+    assert.equal(third.status, 429, "a new left-most address does not reset the limit");
+    await third.body?.cancel();
+    await waitFor(async () => (await count(app)) === 2);
+    const rows = await app.ctx.db.sql`select distinct country from events`;
+    assert.deepEqual(rows.map((r) => r.country), ["DE"]);
+  } finally {
+    await app.stop();
+  }
+});

@@ -7,7 +7,8 @@ import { csrfToken } from "../http/middleware/csrf.ts";
 import { AppShell } from "../components/AppShell.tsx";
 import { roleAtLeast } from "../accounts/orgs.ts";
 import { createAnnotation, deleteAnnotation } from "../analytics/annotations.ts";
-import { safeRedirectPath } from "../lib/redirect.ts";
+import { pathOfReferer, safeRedirectPath } from "../lib/redirect.ts";
+import { idParam } from "./forms.ts";
 import {
   type DashboardPlace,
   mountDashboardData,
@@ -69,10 +70,9 @@ export function registerDashboard(app: Hono<AppEnv>): void {
     requireSite("member"),
     async (c) => {
       const site = c.get("site");
-      await deleteAnnotation(c.get("app").db.sql, site.id, Number(c.req.param("annotationId")));
-      const back = c.req.header("referer");
-      const path = back ? new URL(back).pathname + new URL(back).search : "";
-      return c.redirect(safeRedirectPath(path, `/sites/${site.id}`), 303);
+      await deleteAnnotation(c.get("app").db.sql, site.id, idParam(c, "annotationId"));
+      const back = pathOfReferer(c.req.header("referer"));
+      return c.redirect(safeRedirectPath(back, `/sites/${site.id}`), 303);
     },
   );
   mountDashboardData(

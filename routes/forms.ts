@@ -49,10 +49,24 @@ export async function tryForm<T>(
   }
 }
 
+/** A positive integer id in the shape the database stores, or null. */
+function parseId(raw: string | undefined): number | null {
+  if (!raw || !/^[0-9]{1,15}$/.test(raw)) return null;
+  const n = Number(raw);
+  return n > 0 ? n : null;
+}
+
 /** Parses a positive integer route parameter; 404 otherwise. */
 export function idParam(c: Context<AppEnv>, name: string): number {
-  const n = Number(c.req.param(name));
-  if (!Number.isSafeInteger(n) || n <= 0) throw new NotFound();
+  const n = parseId(c.req.param(name));
+  if (n === null) throw new NotFound();
+  return n;
+}
+
+/** Parses a positive integer form field (a choice from a list); Invalid with `sentence` otherwise. */
+export function formId(form: Record<string, string>, name: string, sentence: string): number {
+  const n = parseId(form[name]?.trim());
+  if (n === null) throw new Invalid(name, sentence);
   return n;
 }
 

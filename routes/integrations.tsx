@@ -12,6 +12,7 @@ import { Form } from "../components/Form.tsx";
 import { RevenueNav } from "../components/RevenueNav.tsx";
 import SyncProgress from "../islands/SyncProgress.tsx";
 import { roleAtLeast } from "../accounts/orgs.ts";
+import { idParam } from "./forms.ts";
 import { Invalid, NotFound } from "../lib/errors.ts";
 import {
   countFailedDeliveries,
@@ -113,7 +114,7 @@ export function registerIntegrations(app: Hono<AppEnv>): void {
     return "resync";
   });
   stripeAction("deliveries/:deliveryId/replay", async (c) => {
-    const id = Number(c.req.param("deliveryId"));
+    const id = idParam(c, "deliveryId");
     const status = await replayDelivery(c.get("app"), await stripeIntegration(c), id);
     if (status === null) throw new NotFound("We couldn't find that delivery.");
     return status === "processed" || status === "ignored" ? "replayed" : "replay-failed";

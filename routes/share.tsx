@@ -25,6 +25,7 @@ import {
   shareUnlockValue,
 } from "../accounts/shares.ts";
 import { assertAcceptablePassword } from "../accounts/passwords.ts";
+import { idParam } from "./forms.ts";
 import { Invalid, NotFound, Unauthorized } from "../lib/errors.ts";
 import { formatDay } from "../analytics/period.ts";
 import {
@@ -285,7 +286,7 @@ export function registerShare(app: Hono<AppEnv>): void {
     "/sites/:siteId{[0-9]+}/share/:shareId{[0-9]+}/revoke",
     requireSite("admin"),
     async (c) => {
-      await revokeShare(c.get("app").db.sql, c.get("site").id, Number(c.req.param("shareId")));
+      await revokeShare(c.get("app").db.sql, c.get("site").id, idParam(c, "shareId"));
       return c.redirect(`/sites/${c.get("site").id}/share`, 303);
     },
   );

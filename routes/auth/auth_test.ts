@@ -232,3 +232,45 @@ Deno.test("passwords are never logged or stored in clear", async () => {
     await app.stop();
   }
 });
+
+Deno.test("after signing in, a next that leaves the site or holds control characters lands on the default page", async () => {
+  const app = await startTestApp();
+  try {
+    const client = new TestClient(app);
+    await client.signUp("dora@example.com", PASSWORD);
+    await client.post("/logout");
+    const signInTo = async (next: string) => {
+      client.resetCsrf();
+      await client.page("/login");
+      return await client.post(`/login?next=${next}`, {
+        email: "dora@example.com",
+        password: PASSWORD,
+      });
+    };
+    for (
+      const next of [
+        "/%09/evil.example",
+        "%2F%0A%2Fevil.example",
+        "/%5Cevil.example",
+        "%2F%2Fevil.example",
+        "/%0d%0aSet-Cookie:%20x=1",
+        "/%00",
+        "https%3A%2F%2Fevil.example",
+        "/%E0%A4%A",
+      ]
+    ) {
+      const res = await signInTo(next);
+      assert.equal(res.status, 303, next);
+      assert.equal(res.headers.get("location"), "/", next);
+      await client.post("/logout");
+    }
+    const ok = await signInTo(encodeURIComponent("/account?tab=1"));
+    assert.equal(ok.headers.get("location"), "/account?tab=1");
+    // Signed in already: GET /login?next=… redirects straight away, by the same rule.
+    const again = await client.fetch("/login?next=/%09/evil.example");
+    assert.equal(again.status, 303);
+    assert.equal(again.headers.get("location"), "/");
+  } finally {
+    await app.stop();
+  }
+});

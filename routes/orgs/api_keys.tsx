@@ -12,7 +12,7 @@ import CopyButton from "../../islands/CopyButton.tsx";
 import { createApiKey, listApiKeys, revokeApiKey } from "../../accounts/api_keys.ts";
 import { listSitesInOrg } from "../../accounts/sites.ts";
 import { Invalid, NotFound } from "../../lib/errors.ts";
-import { type FormProblem, idParam, readForm, tryForm } from "../forms.ts";
+import { formId, type FormProblem, idParam, readForm, tryForm } from "../forms.ts";
 
 async function keysPage(
   c: Context<AppEnv>,
@@ -146,7 +146,7 @@ export function registerApiKeys(app: Hono<AppEnv>): void {
     const r = await tryForm(async () => {
       let siteId: number | null = null;
       if (form.site_id) {
-        siteId = Number(form.site_id);
+        siteId = formId(form, "site_id", "Choose one of this organization's sites.");
         const [s] = await sql`select 1 from sites where id = ${siteId} and org_id = ${org.id}`;
         if (!s) throw new Invalid("site_id", "Choose one of this organization's sites.");
       }

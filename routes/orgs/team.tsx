@@ -30,7 +30,7 @@ import { limitAction } from "../../accounts/rate_limits.ts";
 import { sendMail } from "../../mail/mailer.ts";
 import { inviteMessage } from "../../mail/messages.ts";
 import { Forbidden, Invalid, NotFound } from "../../lib/errors.ts";
-import { type FormProblem, idParam, readForm, tryForm } from "../forms.ts";
+import { formId, type FormProblem, idParam, readForm, tryForm } from "../forms.ts";
 
 const DONE: Record<string, string> = {
   invited: "Invitation sent.",
@@ -396,7 +396,7 @@ export function registerTeam(app: Hono<AppEnv>): void {
       transferOwnership(c.get("app").db.sql, {
         orgId: c.get("org").id,
         fromUserId: c.get("user")!.id,
-        toUserId: Number(form.user_id),
+        toUserId: formId(form, "user_id", "Choose the member who becomes the owner."),
       })
     );
     if (!r.ok) return teamPage(c, { transfer: r.problem });

@@ -3,7 +3,7 @@ import type { Hono } from "hono";
 import type { AppEnv } from "../../http/context.ts";
 import { requireSite, requireUser } from "../../http/middleware/auth.ts";
 import { dismissOnboarding, setOnboardingFlag } from "../../accounts/onboarding.ts";
-import { safeRedirectPath } from "../../lib/redirect.ts";
+import { pathOfReferer, safeRedirectPath } from "../../lib/redirect.ts";
 
 export function registerOnboarding(app: Hono<AppEnv>): void {
   app.get("/onboarding", requireUser(), (c) => c.redirect("/", 303));
@@ -16,10 +16,7 @@ export function registerOnboarding(app: Hono<AppEnv>): void {
       c.get("site").id,
     );
     return c.redirect(
-      safeRedirectPath(
-        c.req.header("referer") ? new URL(c.req.header("referer")!).pathname : undefined,
-        "/sites",
-      ),
+      safeRedirectPath(pathOfReferer(c.req.header("referer")), "/sites"),
       303,
     );
   });
