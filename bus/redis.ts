@@ -32,7 +32,8 @@ function connect(url: string, lazy = false, autoPipeline = false): Redis {
   });
 }
 
-async function ready(client: Redis): Promise<void> {
+/** Resolves once `client` is connected and ready; rejects with a sentence if it errors first. */
+export async function redisReady(client: Redis): Promise<void> {
   if (client.status === "ready") return;
   await new Promise<void>((resolve, reject) => {
     const ok = () => {
@@ -63,7 +64,7 @@ export async function createRedisBus(busOpts: RedisBusOptions): Promise<Bus> {
   // ioredis reports connection drops as 'error' events; the bus reports them through ping().
   main.on("error", () => {});
   sub.on("error", () => {});
-  await Promise.all([ready(main), ready(sub)]);
+  await Promise.all([redisReady(main), redisReady(sub)]);
 
   const handlers = new Map<string, Set<(m: unknown) => void>>();
   sub.on("message", (channel: string, payload: string) => {

@@ -7,6 +7,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import { Server as SocketServer } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { Redis } from "ioredis";
+import { redisReady } from "../bus/redis.ts";
 
 export interface SocketHost {
   io: SocketServer;
@@ -41,6 +42,10 @@ export async function startSocketHost(opts: SocketHostOptions = {}): Promise<Soc
     pub.on("error", () => {});
     sub.on("error", () => {});
     adapterClients.push(pub, sub);
+    // The adapter subscribes as it is built and nothing handles that promise: issued before the
+    // connection is up, it waits in the offline queue, and a Redis outage right then rejects it
+    // unhandled, which ends the process. Built on ready connections, it subscribes at once.
+    await Promise.all([redisReady(pub), redisReady(sub)]);
     io.adapter(createAdapter(pub, sub, { key: `${opts.prefix ?? "sextant:"}socket.io` }));
   }
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", () => resolve()));

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { startTestApp } from "../testing/app.ts";
+import { waitFor } from "../testing/wait.ts";
 import { hasRedisServer, startPrivateRedis } from "../testing/redis_server.ts";
 
 Deno.test("/healthz reports the database and the bus as ok", async () => {
@@ -32,12 +33,15 @@ Deno.test({
       assert.equal(body.database.ok, true);
 
       await redis.start();
-      let status = 0;
-      for (let i = 0; i < 60 && status !== 200; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        status = (await app.fetch("/healthz")).status;
-      }
-      assert.equal(status, 200, "healthy again once Redis is back");
+      await waitFor(
+        async () => {
+          const res = await app.fetch("/healthz");
+          await res.body?.cancel();
+          return res.status === 200;
+        },
+        60_000,
+        "healthy again once Redis is back",
+      );
     } finally {
       await app.stop();
       await redis.stop();

@@ -16,7 +16,8 @@ export function registerWebhooks(app: Hono<AppEnv>): void {
       c.get("app"),
       provider,
       Number(c.req.param("integrationId")),
-      await c.req.text(),
+      // Signatures cover the bytes as sent: keep a leading byte-order mark, which text() drops.
+      new TextDecoder("utf-8", { ignoreBOM: true }).decode(await c.req.arrayBuffer()),
       c.req.raw.headers,
     );
     return c.json(answer.body, answer.status);
