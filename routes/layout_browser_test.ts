@@ -51,7 +51,16 @@ export function layoutProblems(): string[] {
 
   const doc = document.documentElement;
   if (doc.scrollWidth > innerWidth) {
-    problems.push(`the page scrolls sideways: ${doc.scrollWidth}px wide in ${innerWidth}px`);
+    // Name the innermost elements that reach past the edge, so a failure says what to fix.
+    const past = [...document.body.querySelectorAll("*")].filter((el) =>
+      el.getBoundingClientRect().right > innerWidth + 0.5 && !scrollsSideways(el) &&
+      ![...el.children].some((c) => c.getBoundingClientRect().right > innerWidth + 0.5)
+    ).slice(0, 3).map(name);
+    problems.push(
+      `the page scrolls sideways: ${doc.scrollWidth}px wide in ${innerWidth}px (${
+        past.join(", ")
+      })`,
+    );
   }
 
   // Numbers: never cut off, never broken over two lines ("−" above "$12").
