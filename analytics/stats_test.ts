@@ -4,7 +4,7 @@
  * database mode.
  */
 import assert from "node:assert/strict";
-import { createTestDatabase, dbModes } from "../testing/db.ts";
+import { ALL_DB_MODES, createTestDatabase, inDbMode } from "../testing/db.ts";
 import { insertSiteRows, insertVisits, synthesizeVisits } from "../testing/analytics_data.ts";
 import { refreshRollups } from "../db/rollups.ts";
 import type { Sql } from "../db/connect.ts";
@@ -172,306 +172,325 @@ function q(input: Record<string, unknown>) {
   return checkQuery({ period: "7d", ...input });
 }
 
-for (const mode of dbModes()) {
-  Deno.test(`every card, chart point and breakdown matches SQL on the raw rows (${mode})`, async (t) => {
-    const db = await createTestDatabase(mode);
-    try {
-      const sql = db.sql;
-      const counts = await seed(sql, 11, 7);
-      await seed(sql, 12, 8); // another site whose rows must never leak in
-      assert(counts.purchases > 10, `dataset has purchases (${counts.purchases})`);
-      await refreshRollups(sql);
-      const s = site(11);
-      const cur = await bounds(sql, "2026-03-14", 7);
-      const prev = await bounds(sql, "2026-03-07", 7);
-      prev.to = new Date(prev.from.getTime() + (cur.to.getTime() - cur.from.getTime()));
+for (const mode of ALL_DB_MODES) {
+  Deno.test(
+    `every card, chart point and breakdown matches SQL on the raw rows (${mode})`,
+    inDbMode(mode),
+    async (t) => {
+      const db = await createTestDatabase(mode);
+      try {
+        const sql = db.sql;
+        const counts = await seed(sql, 11, 7);
+        await seed(sql, 12, 8); // another site whose rows must never leak in
+        assert(counts.purchases > 10, `dataset has purchases (${counts.purchases})`);
+        await refreshRollups(sql);
+        const s = site(11);
+        const cur = await bounds(sql, "2026-03-14", 7);
+        const prev = await bounds(sql, "2026-03-07", 7);
+        prev.to = new Date(prev.from.getTime() + (cur.to.getTime() - cur.from.getTime()));
 
-      for (const how of ["hourly rollups", "daily rollups", "raw tables"]) {
-        const raw = how === "raw tables";
-        if (how === "daily rollups") {
-          // Daily rollups are built in the zone of a site's row; until now there was none.
-          await giveSitesRows(sql, [11, 12]);
-          await refreshRollups(sql);
-          if (!db.timescale) {
-            const [built] = await sql`select count(*)::int as n from visitor_firsts
+        for (const how of ["hourly rollups", "daily rollups", "raw tables"]) {
+          const raw = how === "raw tables";
+          if (how === "daily rollups") {
+            // Daily rollups are built in the zone of a site's row; until now there was none.
+            await giveSitesRows(sql, [11, 12]);
+            await refreshRollups(sql);
+            if (!db.timescale) {
+              const [built] = await sql`select count(*)::int as n from visitor_firsts
               where site_id = 11`;
-            assert(built.n > 0, "daily rollups built");
+              assert(built.n > 0, "daily rollups built");
+            }
           }
-        }
-        await t.step(`cards with change vs the previous period (${how})`, async () => {
-          const got = await aggregate(sql, s, q({}), { now: NOW, raw });
-          assert.deepEqual(got.period.from, cur.from);
-          assert.deepEqual(got.period.to, cur.to);
-          assert.deepEqual(got.totals, await expectedTotals(sql, 11, cur));
-          assert.deepEqual(got.previous, await expectedTotals(sql, 11, prev));
-          assert(got.totals.visitors! > 50 && got.totals.revenue! > 0, "non-trivial numbers");
-        });
+          await t.step(`cards with change vs the previous period (${how})`, async () => {
+            const got = await aggregate(sql, s, q({}), { now: NOW, raw });
+            assert.deepEqual(got.period.from, cur.from);
+            assert.deepEqual(got.period.to, cur.to);
+            assert.deepEqual(got.totals, await expectedTotals(sql, 11, cur));
+            assert.deepEqual(got.previous, await expectedTotals(sql, 11, prev));
+            assert(got.totals.visitors! > 50 && got.totals.revenue! > 0, "non-trivial numbers");
+          });
 
-        await t.step(`daily chart in the site's time zone (${how})`, async () => {
-          const got = await timeseries(sql, s, q({ dimension: "time:day" }), { now: NOW, raw });
-          assert.equal(got.points.length, 7);
-          const want = await sql`
+          await t.step(`daily chart in the site's time zone (${how})`, async () => {
+            const got = await timeseries(sql, s, q({ dimension: "time:day" }), { now: NOW, raw });
+            assert.equal(got.points.length, 7);
+            const want = await sql`
             select to_char(date_trunc('day', ts at time zone ${TZ}), 'YYYY-MM-DD"T"HH24:MI') as k,
                    count(distinct visitor_id)::int as visitors,
                    count(*) filter (where type = 'pageview')::int as pageviews
             from events where site_id = 11 and ts >= ${cur.from} and ts < ${cur.to} group by 1`;
-          const byDay = new Map(want.map((r) => [r.k, r]));
-          for (const p of got.points) {
-            assert.equal(p.values.visitors, byDay.get(p.bucket)?.visitors ?? 0, p.bucket);
-            assert.equal(p.values.pageviews, byDay.get(p.bucket)?.pageviews ?? 0, p.bucket);
-          }
-          // Weeks and months clipped by the range count each visitor once, from its start.
-          for (const g of ["week", "month"]) {
-            const custom = { period: "custom", from: "2026-03-06", to: "2026-03-18" };
-            const r = await bounds(sql, "2026-03-06", 13);
-            const series = await timeseries(sql, s, q({ ...custom, dimension: `time:${g}` }), {
-              now: NOW,
-              raw,
-            });
-            const rows = await sql`
+            const byDay = new Map(want.map((r) => [r.k, r]));
+            for (const p of got.points) {
+              assert.equal(p.values.visitors, byDay.get(p.bucket)?.visitors ?? 0, p.bucket);
+              assert.equal(p.values.pageviews, byDay.get(p.bucket)?.pageviews ?? 0, p.bucket);
+            }
+            // Weeks and months clipped by the range count each visitor once, from its start.
+            for (const g of ["week", "month"]) {
+              const custom = { period: "custom", from: "2026-03-06", to: "2026-03-18" };
+              const r = await bounds(sql, "2026-03-06", 13);
+              const series = await timeseries(sql, s, q({ ...custom, dimension: `time:${g}` }), {
+                now: NOW,
+                raw,
+              });
+              const rows = await sql`
               select to_char(date_trunc(${g}, ts at time zone ${TZ}), 'YYYY-MM-DD"T"HH24:MI') as k,
                      count(distinct visitor_id)::int as visitors
               from events where site_id = 11 and ts >= ${r.from} and ts < ${r.to} group by 1`;
-            const byBucket = new Map(rows.map((x) => [x.k, x.visitors]));
-            assert.equal(series.points.length, g === "week" ? 3 : 1, `${g}: buckets`);
-            for (const p of series.points) {
-              assert.equal(p.values.visitors, byBucket.get(p.bucket) ?? 0, `${g} ${p.bucket}`);
+              const byBucket = new Map(rows.map((x) => [x.k, x.visitors]));
+              assert.equal(series.points.length, g === "week" ? 3 : 1, `${g}: buckets`);
+              for (const p of series.points) {
+                assert.equal(p.values.visitors, byBucket.get(p.bucket) ?? 0, `${g} ${p.bucket}`);
+              }
             }
-          }
-          const totals = await expectedTotals(sql, 11, cur);
-          const sum = (m: "sessions" | "pageviews" | "revenue") =>
-            got.points.reduce((a, p) => a + (p.values[m] ?? 0), 0);
-          assert.equal(sum("sessions"), totals.sessions);
-          assert.equal(sum("pageviews"), totals.pageviews);
-          assert.equal(sum("revenue"), totals.revenue);
-          const hourly = await timeseries(sql, s, q({ period: "today", dimension: "time:hour" }), {
-            now: NOW,
-            raw,
+            const totals = await expectedTotals(sql, 11, cur);
+            const sum = (m: "sessions" | "pageviews" | "revenue") =>
+              got.points.reduce((a, p) => a + (p.values[m] ?? 0), 0);
+            assert.equal(sum("sessions"), totals.sessions);
+            assert.equal(sum("pageviews"), totals.pageviews);
+            assert.equal(sum("revenue"), totals.revenue);
+            const hourly = await timeseries(
+              sql,
+              s,
+              q({ period: "today", dimension: "time:hour" }),
+              {
+                now: NOW,
+                raw,
+              },
+            );
+            assert.equal(hourly.points.length, 24);
+            assert.equal(hourly.points[0].bucket, "2026-03-20T00:00");
           });
-          assert.equal(hourly.points.length, 24);
-          assert.equal(hourly.points[0].bucket, "2026-03-20T00:00");
-        });
 
-        await t.step(`every breakdown, and rows add up to the totals (${how})`, async () => {
-          const totals = await expectedTotals(sql, 11, cur);
-          for (const dim of DIMENSIONS) {
-            const got = await breakdown(sql, s, q({ dimension: dim, limit: 1000 }), {
+          await t.step(`every breakdown, and rows add up to the totals (${how})`, async () => {
+            const totals = await expectedTotals(sql, 11, cur);
+            for (const dim of DIMENSIONS) {
+              const got = await breakdown(sql, s, q({ dimension: dim, limit: 1000 }), {
+                now: NOW,
+                raw,
+              });
+              const want = await expectedRows(sql, 11, cur, dim);
+              assert.equal(got.totalRows, want.size, `${dim}: number of rows`);
+              for (const row of got.rows) {
+                const exp = want.get(row.value ?? "∅");
+                assert(exp, `${dim}: unexpected row ${row.value}`);
+                for (const [k, v] of Object.entries(exp)) {
+                  assert.equal(
+                    row.values[k as keyof typeof row.values],
+                    v,
+                    `${dim}=${row.value} ${k}`,
+                  );
+                }
+                assert(row.values.visitors! <= totals.visitors, `${dim}: visitors within total`);
+              }
+              const sum = (m: "sessions" | "pageviews" | "revenue" | "events") =>
+                got.rows.reduce((a, r) => a + (r.values[m] ?? 0), 0);
+              const info = DIMENSION_INFO[dim];
+              if (info.scope === "page") assert.equal(sum("pageviews"), totals.pageviews, dim);
+              if (info.scope === "visit" || info.scope === "visit_only") {
+                assert.equal(sum("sessions"), totals.sessions, `${dim}: sessions add up`);
+              }
+              if (info.revenue) {
+                assert.equal(sum("revenue"), totals.revenue, `${dim}: revenue adds up`);
+              }
+              // Sorted by visitors, most first.
+              const v = got.rows.map((r) => r.values.visitors!);
+              assert.deepEqual(v, [...v].sort((a, b) => b - a), `${dim}: sorted`);
+            }
+            const unmatched = await breakdown(sql, s, q({ dimension: "source", limit: 1000 }), {
               now: NOW,
               raw,
             });
-            const want = await expectedRows(sql, 11, cur, dim);
-            assert.equal(got.totalRows, want.size, `${dim}: number of rows`);
-            for (const row of got.rows) {
-              const exp = want.get(row.value ?? "∅");
-              assert(exp, `${dim}: unexpected row ${row.value}`);
-              for (const [k, v] of Object.entries(exp)) {
-                assert.equal(
-                  row.values[k as keyof typeof row.values],
-                  v,
-                  `${dim}=${row.value} ${k}`,
-                );
-              }
-              assert(row.values.visitors! <= totals.visitors, `${dim}: visitors within total`);
-            }
-            const sum = (m: "sessions" | "pageviews" | "revenue" | "events") =>
-              got.rows.reduce((a, r) => a + (r.values[m] ?? 0), 0);
-            const info = DIMENSION_INFO[dim];
-            if (info.scope === "page") assert.equal(sum("pageviews"), totals.pageviews, dim);
-            if (info.scope === "visit" || info.scope === "visit_only") {
-              assert.equal(sum("sessions"), totals.sessions, `${dim}: sessions add up`);
-            }
-            if (info.revenue) {
-              assert.equal(sum("revenue"), totals.revenue, `${dim}: revenue adds up`);
-            }
-            // Sorted by visitors, most first.
-            const v = got.rows.map((r) => r.values.visitors!);
-            assert.deepEqual(v, [...v].sort((a, b) => b - a), `${dim}: sorted`);
-          }
-          const unmatched = await breakdown(sql, s, q({ dimension: "source", limit: 1000 }), {
-            now: NOW,
-            raw,
+            assert(unmatched.rows.some((r) => r.value === null), "an Unmatched revenue row");
           });
-          assert(unmatched.rows.some((r) => r.value === null), "an Unmatched revenue row");
-        });
-      }
+        }
 
-      await t.step("filters narrow every number the documented way", async () => {
-        const cases: Array<[Filter[], { events?: string; sessions?: string; credits?: string }]> = [
-          [[{ dimension: "source", op: "is", value: "YouTube" }], {
-            events: "and source = 'YouTube'",
-            sessions: "and source = 'YouTube'",
-            credits: "and c.source = 'YouTube'",
-          }],
-          [[{ dimension: "page", op: "is", value: "/pricing" }], {
-            events: "and pathname = '/pricing'",
-            sessions: `and session_id in (select session_id from events where site_id = 11
+        await t.step("filters narrow every number the documented way", async () => {
+          const cases: Array<[Filter[], { events?: string; sessions?: string; credits?: string }]> =
+            [
+              [[{ dimension: "source", op: "is", value: "YouTube" }], {
+                events: "and source = 'YouTube'",
+                sessions: "and source = 'YouTube'",
+                credits: "and c.source = 'YouTube'",
+              }],
+              [[{ dimension: "page", op: "is", value: "/pricing" }], {
+                events: "and pathname = '/pricing'",
+                sessions: `and session_id in (select session_id from events where site_id = 11
               and ts >= $2 and ts < $3 and type = 'pageview' and pathname = '/pricing')`,
-            credits: `and exists (select 1 from events ev where ev.site_id = 11
+                credits: `and exists (select 1 from events ev where ev.site_id = 11
               and ev.session_id = c.session_id and ev.type = 'pageview'
               and ev.pathname = '/pricing')`,
-          }],
-          [[{ dimension: "goal", op: "is", value: "Signup" }], {
-            events: `and session_id in (select session_id from events where site_id = 11
+              }],
+              [[{ dimension: "goal", op: "is", value: "Signup" }], {
+                events: `and session_id in (select session_id from events where site_id = 11
               and ts >= $2 and ts < $3 and type = 'event' and name = 'Signup')`,
-            sessions: `and session_id in (select session_id from events where site_id = 11
+                sessions: `and session_id in (select session_id from events where site_id = 11
               and ts >= $2 and ts < $3 and type = 'event' and name = 'Signup')`,
-            credits: `and exists (select 1 from events ev where ev.site_id = 11
+                credits: `and exists (select 1 from events ev where ev.site_id = 11
               and ev.session_id = c.session_id and ev.type = 'event' and ev.name = 'Signup')`,
-          }],
-          [[
-            { dimension: "country", op: "is_not", value: "US" },
-            { dimension: "device", op: "is", value: "Mobile" },
-          ], {
-            events: "and country <> 'US' and device = 'Mobile'",
-            sessions: "and country <> 'US' and device = 'Mobile'",
-            credits: "and c.country <> 'US' and c.device = 'Mobile'",
-          }],
-          [[{ dimension: "page", op: "contains", value: "BLOG" }], {
-            events: "and pathname ilike '%blog%'",
-            sessions: `and session_id in (select session_id from events where site_id = 11
+              }],
+              [[
+                { dimension: "country", op: "is_not", value: "US" },
+                { dimension: "device", op: "is", value: "Mobile" },
+              ], {
+                events: "and country <> 'US' and device = 'Mobile'",
+                sessions: "and country <> 'US' and device = 'Mobile'",
+                credits: "and c.country <> 'US' and c.device = 'Mobile'",
+              }],
+              [[{ dimension: "page", op: "contains", value: "BLOG" }], {
+                events: "and pathname ilike '%blog%'",
+                sessions: `and session_id in (select session_id from events where site_id = 11
               and ts >= $2 and ts < $3 and type = 'pageview' and pathname ilike '%blog%')`,
-            credits: `and exists (select 1 from events ev where ev.site_id = 11
+                credits: `and exists (select 1 from events ev where ev.site_id = 11
               and ev.session_id = c.session_id and ev.type = 'pageview'
               and ev.pathname ilike '%blog%')`,
-          }],
-          [[{ dimension: "entry_page", op: "is", value: "/" }], {
-            events: `and session_id in (select session_id from sessions where site_id = 11
+              }],
+              [[{ dimension: "entry_page", op: "is", value: "/" }], {
+                events: `and session_id in (select session_id from sessions where site_id = 11
               and entry_page = '/')`,
-            sessions: "and entry_page = '/'",
-            credits: "and c.entry_page = '/'",
-          }],
-        ];
-        for (const [filters, where] of cases) {
-          const got = await aggregate(sql, s, q({ filters }), { now: NOW });
-          const want = await expectedTotals(sql, 11, cur, where);
-          assert.deepEqual(got.totals, want, JSON.stringify(filters));
-          assert(got.totals.visitors! > 0, `${JSON.stringify(filters)} matches something`);
-        }
-        const bySource = await breakdown(
-          sql,
-          s,
-          q({ dimension: "source", filters: [{ dimension: "device", op: "is", value: "Mobile" }] }),
-          { now: NOW },
-        );
-        const want = await sql`select source, count(distinct visitor_id)::int as visitors,
+                sessions: "and entry_page = '/'",
+                credits: "and c.entry_page = '/'",
+              }],
+            ];
+          for (const [filters, where] of cases) {
+            const got = await aggregate(sql, s, q({ filters }), { now: NOW });
+            const want = await expectedTotals(sql, 11, cur, where);
+            assert.deepEqual(got.totals, want, JSON.stringify(filters));
+            assert(got.totals.visitors! > 0, `${JSON.stringify(filters)} matches something`);
+          }
+          const bySource = await breakdown(
+            sql,
+            s,
+            q({
+              dimension: "source",
+              filters: [{ dimension: "device", op: "is", value: "Mobile" }],
+            }),
+            { now: NOW },
+          );
+          const want = await sql`select source, count(distinct visitor_id)::int as visitors,
             count(*)::int as sessions
           from sessions where site_id = 11 and started_at >= ${cur.from}
             and started_at < ${cur.to} and device = 'Mobile' group by 1`;
-        assert.equal(bySource.totalRows, want.length);
-        for (const w of want) {
-          const row = bySource.rows.find((r) => r.value === w.source)!;
-          assert.equal(row.values.visitors, w.visitors, w.source);
-          assert.equal(row.values.sessions, w.sessions, w.source);
-        }
-        assert(!bySource.rows.some((r) => r.value === null), "no Unmatched row under a filter");
-      });
+          assert.equal(bySource.totalRows, want.length);
+          for (const w of want) {
+            const row = bySource.rows.find((r) => r.value === w.source)!;
+            assert.equal(row.values.visitors, w.visitors, w.source);
+            assert.equal(row.values.sessions, w.sessions, w.source);
+          }
+          assert(!bySource.rows.some((r) => r.value === null), "no Unmatched row under a filter");
+        });
 
-      await t.step("sorting, paging and a half-hour time zone", async () => {
-        const byRevenue = await breakdown(
-          sql,
-          s,
-          q({ dimension: "source", sort: { metric: "revenue", direction: "desc" }, limit: 3 }),
-          { now: NOW },
-        );
-        assert.equal(byRevenue.rows.length, 3);
-        const r = byRevenue.rows.map((x) => x.values.revenue!);
-        assert.deepEqual(r, [...r].sort((a, b) => b - a));
-        const page2 = await breakdown(
-          sql,
-          s,
-          q({
-            dimension: "source",
-            sort: { metric: "revenue", direction: "desc" },
-            limit: 3,
-            page: 2,
-          }),
-          { now: NOW },
-        );
-        assert(page2.rows[0].values.revenue! <= r[2]);
-        assert.equal(page2.totalRows, byRevenue.totalRows);
+        await t.step("sorting, paging and a half-hour time zone", async () => {
+          const byRevenue = await breakdown(
+            sql,
+            s,
+            q({ dimension: "source", sort: { metric: "revenue", direction: "desc" }, limit: 3 }),
+            { now: NOW },
+          );
+          assert.equal(byRevenue.rows.length, 3);
+          const r = byRevenue.rows.map((x) => x.values.revenue!);
+          assert.deepEqual(r, [...r].sort((a, b) => b - a));
+          const page2 = await breakdown(
+            sql,
+            s,
+            q({
+              dimension: "source",
+              sort: { metric: "revenue", direction: "desc" },
+              limit: 3,
+              page: 2,
+            }),
+            { now: NOW },
+          );
+          assert(page2.rows[0].values.revenue! <= r[2]);
+          assert.equal(page2.totalRows, byRevenue.totalRows);
 
-        // Kolkata midnights fall on half hours: rollups cannot answer, the raw path does.
-        const kolkata = site(11, "Asia/Kolkata");
-        const kb = await bounds(sql, "2026-03-14", 7, "Asia/Kolkata");
-        const got = await aggregate(sql, kolkata, q({}), { now: NOW });
-        assert.deepEqual(got.period.from, kb.from);
-        const want = await expectedTotals(sql, 11, { from: kb.from, to: got.period.to });
-        assert.deepEqual(got.totals, want);
-      });
-    } finally {
-      await db.close();
-    }
-  });
+          // Kolkata midnights fall on half hours: rollups cannot answer, the raw path does.
+          const kolkata = site(11, "Asia/Kolkata");
+          const kb = await bounds(sql, "2026-03-14", 7, "Asia/Kolkata");
+          const got = await aggregate(sql, kolkata, q({}), { now: NOW });
+          assert.deepEqual(got.period.from, kb.from);
+          const want = await expectedTotals(sql, 11, { from: kb.from, to: got.period.to });
+          assert.deepEqual(got.totals, want);
+        });
+      } finally {
+        await db.close();
+      }
+    },
+  );
 }
 
-for (const mode of dbModes()) {
-  Deno.test(`visitors and buyers who return on other days count once per range (${mode})`, async () => {
-    const db = await createTestDatabase(mode);
-    try {
-      const sql = db.sql;
-      // A small crowd that keeps coming back and buying, over three weeks, arriving in two
-      // parts: the second part's days are rebuilt on top of the first's.
-      const visits = [
-        ...synthesizeVisits({
-          siteId: 13,
-          from: new Date("2026-02-27T00:00:00Z"),
-          to: NOW,
-          visits: 400,
-          visitors: 25,
-          seed: 3,
-          buyRate: 0.3,
-        }),
-      ];
-      const cut = Date.parse("2026-03-12T00:00:00Z");
-      await giveSitesRows(sql, [13]);
-      await insertVisits(sql, visits.filter((v) => v.session.started_at.getTime() < cut));
-      await refreshRollups(sql);
-      await insertVisits(sql, visits.filter((v) => v.session.started_at.getTime() >= cut));
-      await refreshRollups(sql);
-      const s = site(13);
-      const cur = await bounds(sql, "2026-03-14", 7);
-      const prev = await bounds(sql, "2026-03-07", 7);
-      prev.to = new Date(prev.from.getTime() + (cur.to.getTime() - cur.from.getTime()));
-      const got = await aggregate(sql, s, q({}), { now: NOW });
-      assert.deepEqual(got.totals, await expectedTotals(sql, 13, cur));
-      assert.deepEqual(got.previous, await expectedTotals(sql, 13, prev));
-      const [repeat] = await sql`select count(*)::int as n from (
+for (const mode of ALL_DB_MODES) {
+  Deno.test(
+    `visitors and buyers who return on other days count once per range (${mode})`,
+    inDbMode(mode),
+    async () => {
+      const db = await createTestDatabase(mode);
+      try {
+        const sql = db.sql;
+        // A small crowd that keeps coming back and buying, over three weeks, arriving in two
+        // parts: the second part's days are rebuilt on top of the first's.
+        const visits = [
+          ...synthesizeVisits({
+            siteId: 13,
+            from: new Date("2026-02-27T00:00:00Z"),
+            to: NOW,
+            visits: 400,
+            visitors: 25,
+            seed: 3,
+            buyRate: 0.3,
+          }),
+        ];
+        const cut = Date.parse("2026-03-12T00:00:00Z");
+        await giveSitesRows(sql, [13]);
+        await insertVisits(sql, visits.filter((v) => v.session.started_at.getTime() < cut));
+        await refreshRollups(sql);
+        await insertVisits(sql, visits.filter((v) => v.session.started_at.getTime() >= cut));
+        await refreshRollups(sql);
+        const s = site(13);
+        const cur = await bounds(sql, "2026-03-14", 7);
+        const prev = await bounds(sql, "2026-03-07", 7);
+        prev.to = new Date(prev.from.getTime() + (cur.to.getTime() - cur.from.getTime()));
+        const got = await aggregate(sql, s, q({}), { now: NOW });
+        assert.deepEqual(got.totals, await expectedTotals(sql, 13, cur));
+        assert.deepEqual(got.previous, await expectedTotals(sql, 13, prev));
+        const [repeat] = await sql`select count(*)::int as n from (
           select customer_email from purchases where site_id = 13 and ts >= ${cur.from}
             and ts < ${cur.to} and kind <> 'refund'
           group by 1 having count(distinct (ts at time zone ${TZ})::date) > 1) x`;
-      assert(repeat.n > 0, "some buyers buy on several days");
-      for (const dim of ["source", "country"] as const) {
-        const want = await expectedRows(sql, 13, cur, dim);
-        const rows = await breakdown(sql, s, q({ dimension: dim, limit: 100 }), { now: NOW });
-        for (const row of rows.rows) {
-          const exp = want.get(row.value ?? "∅")!;
-          for (const m of ["visitors", "customers", "orders", "revenue"] as const) {
-            assert.equal(row.values[m], exp[m] ?? 0, `${dim}=${row.value} ${m}`);
+        assert(repeat.n > 0, "some buyers buy on several days");
+        for (const dim of ["source", "country"] as const) {
+          const want = await expectedRows(sql, 13, cur, dim);
+          const rows = await breakdown(sql, s, q({ dimension: dim, limit: 100 }), { now: NOW });
+          for (const row of rows.rows) {
+            const exp = want.get(row.value ?? "∅")!;
+            for (const m of ["visitors", "customers", "orders", "revenue"] as const) {
+              assert.equal(row.values[m], exp[m] ?? 0, `${dim}=${row.value} ${m}`);
+            }
           }
         }
-      }
-      const custom = { period: "custom", from: "2026-03-04", to: "2026-03-18" };
-      const r = await bounds(sql, "2026-03-04", 15);
-      const weeks = await timeseries(sql, s, q({ ...custom, dimension: "time:week" }), {
-        now: NOW,
-      });
-      const want = await sql`
+        const custom = { period: "custom", from: "2026-03-04", to: "2026-03-18" };
+        const r = await bounds(sql, "2026-03-04", 15);
+        const weeks = await timeseries(sql, s, q({ ...custom, dimension: "time:week" }), {
+          now: NOW,
+        });
+        const want = await sql`
         select to_char(date_trunc('week', ts at time zone ${TZ}), 'YYYY-MM-DD"T"HH24:MI') as k,
                count(distinct customer_email)::int as customers
         from purchases where site_id = 13 and ts >= ${r.from} and ts < ${r.to}
           and kind <> 'refund' group by 1`;
-      const byWeek = new Map(want.map((x) => [x.k, x.customers]));
-      for (const p of weeks.points) {
-        assert.equal(p.values.customers, byWeek.get(p.bucket) ?? 0, p.bucket);
+        const byWeek = new Map(want.map((x) => [x.k, x.customers]));
+        for (const p of weeks.points) {
+          assert.equal(p.values.customers, byWeek.get(p.bucket) ?? 0, p.bucket);
+        }
+      } finally {
+        await db.close();
       }
-    } finally {
-      await db.close();
-    }
-  });
+    },
+  );
 }
 
-if (dbModes().includes("server")) {
-  Deno.test("a visit stored while the rollups refresh still reaches the daily numbers (server)", async () => {
+Deno.test(
+  "a visit stored while the rollups refresh still reaches the daily numbers (server)",
+  inDbMode("server"),
+  async () => {
     const db = await createTestDatabase("server");
     const holder = await db.sql.reserve();
     try {
@@ -496,7 +515,7 @@ if (dbModes().includes("server")) {
       const refreshing = refreshRollups(sql);
       for (let i = 0;; i++) {
         const [w] = await sql`select count(*)::int as n from pg_locks
-          where locktype = 'advisory' and objid = 7295013 and not granted`;
+        where locktype = 'advisory' and objid = 7295013 and not granted`;
         if (w.n > 0) break;
         if (i > 200) throw new Error("the refresh never reached the daily half");
         await new Promise((r) => setTimeout(r, 10));
@@ -514,11 +533,13 @@ if (dbModes().includes("server")) {
       holder.release();
       await db.close();
     }
-  });
-}
+  },
+);
 
-if (dbModes().includes("server")) {
-  Deno.test("refreshes that overlap (two instances, or the demo and the job) both succeed (server)", async () => {
+Deno.test(
+  "refreshes that overlap (two instances, or the demo and the job) both succeed (server)",
+  inDbMode("server"),
+  async () => {
     const db = await createTestDatabase("server");
     try {
       const sql = db.sql;
@@ -542,5 +563,5 @@ if (dbModes().includes("server")) {
     } finally {
       await db.close();
     }
-  });
-}
+  },
+);

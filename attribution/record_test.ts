@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { createTestDatabase, dbModes, type TestDatabase } from "../testing/db.ts";
+import {
+  ALL_DB_MODES,
+  createTestDatabase,
+  dbModes,
+  inDbMode,
+  type TestDatabase,
+} from "../testing/db.ts";
 import { createMemoryBus } from "../bus/memory.ts";
 import { waitFor } from "../testing/wait.ts";
 import {
@@ -49,39 +55,47 @@ async function credits(db: TestDatabase, purchaseId: string, model = "last_touch
   return rows.map((r) => ({ ...r }));
 }
 
-for (const mode of dbModes()) {
-  Deno.test(`a checkout's visitor id attributes the purchase to that visitor's journey (${mode})`, async () => {
-    await withSite(async ({ db, siteId, input }) => {
-      await insertSession(db.sql, siteId, {
-        visitorId: "v1",
-        startedAt: daysBefore(now, 10),
-        source: "YouTube",
-        channel: "Organic Video",
-      });
-      await insertSession(db.sql, siteId, { visitorId: "v1", startedAt: daysBefore(now, 1) });
-      await insertSession(db.sql, siteId, {
-        visitorId: "v1",
-        startedAt: daysBefore(now, 40),
-        source: "Twitter",
-      });
-      const { purchase, created } = await recordPurchase(
-        { db },
-        input({ visitorId: "v1", email: "Ann@Example.com" }),
-      );
-      assert.equal(created, true);
-      assert.equal(purchase.visitor_id, "v1");
-      assert.equal(purchase.match_method, "checkout_id");
-      assert.equal(purchase.journey.length, 2, "the 40-day-old visit is outside the 30-day window");
-      assert.deepEqual(await credits(db, purchase.id), [
-        { touch: 0, source: "YouTube", amount_site_minor: 4900 },
-      ]);
-      const linear = await credits(db, purchase.id, "linear");
-      assert.deepEqual(linear.map((c) => c.amount_site_minor), [2450, 2450]);
-      const [identity] = await db.sql`
+for (const mode of ALL_DB_MODES) {
+  Deno.test(
+    `a checkout's visitor id attributes the purchase to that visitor's journey (${mode})`,
+    inDbMode(mode),
+    async () => {
+      await withSite(async ({ db, siteId, input }) => {
+        await insertSession(db.sql, siteId, {
+          visitorId: "v1",
+          startedAt: daysBefore(now, 10),
+          source: "YouTube",
+          channel: "Organic Video",
+        });
+        await insertSession(db.sql, siteId, { visitorId: "v1", startedAt: daysBefore(now, 1) });
+        await insertSession(db.sql, siteId, {
+          visitorId: "v1",
+          startedAt: daysBefore(now, 40),
+          source: "Twitter",
+        });
+        const { purchase, created } = await recordPurchase(
+          { db },
+          input({ visitorId: "v1", email: "Ann@Example.com" }),
+        );
+        assert.equal(created, true);
+        assert.equal(purchase.visitor_id, "v1");
+        assert.equal(purchase.match_method, "checkout_id");
+        assert.equal(
+          purchase.journey.length,
+          2,
+          "the 40-day-old visit is outside the 30-day window",
+        );
+        assert.deepEqual(await credits(db, purchase.id), [
+          { touch: 0, source: "YouTube", amount_site_minor: 4900 },
+        ]);
+        const linear = await credits(db, purchase.id, "linear");
+        assert.deepEqual(linear.map((c) => c.amount_site_minor), [2450, 2450]);
+        const [identity] = await db.sql`
         select visitor_id, origin from identities where site_id = ${siteId} and email = 'ann@example.com'`;
-      assert.deepEqual({ ...identity }, { visitor_id: "v1", origin: "purchase" });
-    }, mode);
-  });
+        assert.deepEqual({ ...identity }, { visitor_id: "v1", origin: "purchase" });
+      }, mode);
+    },
+  );
 }
 
 Deno.test("recording the same platform id twice stores one purchase", async () => {

@@ -1,83 +1,95 @@
 /** The contract both bus implementations honour; every test runs on each available kind. */
 import assert from "node:assert/strict";
-import { busKinds, createTestBus, testPrefix } from "../testing/bus.ts";
+import { ALL_BUS_KINDS, busKinds, createTestBus, onBus, testPrefix } from "../testing/bus.ts";
 import type { QueueMessage } from "./types.ts";
 import { waitFor as until } from "../testing/wait.ts";
 
-for (const kind of busKinds()) {
-  Deno.test(`${kind} bus: a subscriber receives published messages as JSON, until it leaves`, async () => {
-    const bus = await createTestBus(kind);
-    try {
-      const got: unknown[] = [];
-      const leave = await bus.subscribe("live:1", (m) => got.push(m));
-      const other: unknown[] = [];
-      await bus.subscribe("live:2", (m) => other.push(m));
-      await bus.publish("live:1", { n: 1, at: new Date(0) });
-      await until(() => got.length === 1);
-      assert.deepEqual(got[0], { n: 1, at: "1970-01-01T00:00:00.000Z" });
-      assert.equal(other.length, 0);
-      await leave();
-      await bus.publish("live:1", { n: 2 });
-      await bus.publish("live:2", { n: 3 });
-      await until(() => other.length === 1);
-      assert.equal(got.length, 1);
-    } finally {
-      await bus.close();
-    }
-  });
+for (const kind of ALL_BUS_KINDS) {
+  Deno.test(
+    `${kind} bus: a subscriber receives published messages as JSON, until it leaves`,
+    onBus(kind),
+    async () => {
+      const bus = await createTestBus(kind);
+      try {
+        const got: unknown[] = [];
+        const leave = await bus.subscribe("live:1", (m) => got.push(m));
+        const other: unknown[] = [];
+        await bus.subscribe("live:2", (m) => other.push(m));
+        await bus.publish("live:1", { n: 1, at: new Date(0) });
+        await until(() => got.length === 1);
+        assert.deepEqual(got[0], { n: 1, at: "1970-01-01T00:00:00.000Z" });
+        assert.equal(other.length, 0);
+        await leave();
+        await bus.publish("live:1", { n: 2 });
+        await bus.publish("live:2", { n: 3 });
+        await until(() => other.length === 1);
+        assert.equal(got.length, 1);
+      } finally {
+        await bus.close();
+      }
+    },
+  );
 
-  Deno.test(`${kind} bus: queued items are handed over in order and acknowledged once handled`, async () => {
-    const bus = await createTestBus(kind);
-    try {
-      await bus.enqueue("q", [1, 2, 3]);
-      assert.equal(await bus.depth("q"), 3);
-      const seen: number[] = [];
-      const consumer = bus.consume<number>(
-        "q",
-        { group: "w", consumer: "a", batchSize: 2 },
-        (batch) => {
-          seen.push(...batch.map((m) => m.data));
-          return Promise.resolve();
-        },
-      );
-      await bus.enqueue("q", [4]);
-      await until(() => seen.length === 4);
-      await consumer.stop();
-      assert.deepEqual(seen, [1, 2, 3, 4]);
-      assert.equal(await bus.depth("q"), 0);
-    } finally {
-      await bus.close();
-    }
-  });
+  Deno.test(
+    `${kind} bus: queued items are handed over in order and acknowledged once handled`,
+    onBus(kind),
+    async () => {
+      const bus = await createTestBus(kind);
+      try {
+        await bus.enqueue("q", [1, 2, 3]);
+        assert.equal(await bus.depth("q"), 3);
+        const seen: number[] = [];
+        const consumer = bus.consume<number>(
+          "q",
+          { group: "w", consumer: "a", batchSize: 2 },
+          (batch) => {
+            seen.push(...batch.map((m) => m.data));
+            return Promise.resolve();
+          },
+        );
+        await bus.enqueue("q", [4]);
+        await until(() => seen.length === 4);
+        await consumer.stop();
+        assert.deepEqual(seen, [1, 2, 3, 4]);
+        assert.equal(await bus.depth("q"), 0);
+      } finally {
+        await bus.close();
+      }
+    },
+  );
 
-  Deno.test(`${kind} bus: a failed batch is retried until it succeeds, nothing is lost`, async () => {
-    const bus = await createTestBus(kind);
-    try {
-      let attempts = 0;
-      const stored: number[] = [];
-      const errors: unknown[] = [];
-      const consumer = bus.consume<number>(
-        "q",
-        { group: "w", consumer: "a", retryDelayMs: 5, onError: (e) => errors.push(e) },
-        (batch) => {
-          attempts++;
-          if (attempts < 3) return Promise.reject(new Error("database is down"));
-          stored.push(...batch.map((m) => m.data));
-          return Promise.resolve();
-        },
-      );
-      await bus.enqueue("q", [10, 11]);
-      await until(() => stored.length === 2);
-      await consumer.stop();
-      assert.deepEqual(stored.sort(), [10, 11]);
-      assert.equal(errors.length, 2);
-      assert.equal(await bus.depth("q"), 0);
-    } finally {
-      await bus.close();
-    }
-  });
+  Deno.test(
+    `${kind} bus: a failed batch is retried until it succeeds, nothing is lost`,
+    onBus(kind),
+    async () => {
+      const bus = await createTestBus(kind);
+      try {
+        let attempts = 0;
+        const stored: number[] = [];
+        const errors: unknown[] = [];
+        const consumer = bus.consume<number>(
+          "q",
+          { group: "w", consumer: "a", retryDelayMs: 5, onError: (e) => errors.push(e) },
+          (batch) => {
+            attempts++;
+            if (attempts < 3) return Promise.reject(new Error("database is down"));
+            stored.push(...batch.map((m) => m.data));
+            return Promise.resolve();
+          },
+        );
+        await bus.enqueue("q", [10, 11]);
+        await until(() => stored.length === 2);
+        await consumer.stop();
+        assert.deepEqual(stored.sort(), [10, 11]);
+        assert.equal(errors.length, 2);
+        assert.equal(await bus.depth("q"), 0);
+      } finally {
+        await bus.close();
+      }
+    },
+  );
 
-  Deno.test(`${kind} bus: stopping with drain empties the queue first`, async () => {
+  Deno.test(`${kind} bus: stopping with drain empties the queue first`, onBus(kind), async () => {
     const bus = await createTestBus(kind);
     try {
       const stored: number[] = [];
@@ -98,30 +110,34 @@ for (const kind of busKinds()) {
     }
   });
 
-  Deno.test(`${kind} bus: key-value entries expire, counters count, setIfAbsent only sets once`, async () => {
-    const bus = await createTestBus(kind);
-    try {
-      // Entries that must still be there live for a minute; the ones that must expire live
-      // 50 ms, and the test waits for their expiry itself rather than for a fixed time.
-      await bus.kv.set("a", "1", 60_000);
-      await bus.kv.set("short", "1", 50);
-      await bus.kv.setMany([["b", "2"], ["c", "3"]]);
-      assert.deepEqual(await bus.kv.getMany(["a", "b", "c", "missing"]), ["1", "2", "3", null]);
-      assert.equal(await bus.kv.setIfAbsent("b", "x"), false);
-      assert.equal(await bus.kv.setIfAbsent("d", "4", 60_000), true);
-      assert.equal(await bus.kv.get("d"), "4");
-      assert.equal(await bus.kv.incr("n", 60_000), 1);
-      assert.equal(await bus.kv.incr("n", 60_000), 2);
-      await until(async () => (await bus.kv.get("short")) === null);
-      assert.equal(await bus.kv.get("a"), "1");
-      assert.equal(await bus.kv.incr("w", 50), 1);
-      await until(async () => (await bus.kv.incr("w", 50)) === 1);
-      await bus.kv.del("b");
-      assert.equal(await bus.kv.get("b"), null);
-    } finally {
-      await bus.close();
-    }
-  });
+  Deno.test(
+    `${kind} bus: key-value entries expire, counters count, setIfAbsent only sets once`,
+    onBus(kind),
+    async () => {
+      const bus = await createTestBus(kind);
+      try {
+        // Entries that must still be there live for a minute; the ones that must expire live
+        // 50 ms, and the test waits for their expiry itself rather than for a fixed time.
+        await bus.kv.set("a", "1", 60_000);
+        await bus.kv.set("short", "1", 50);
+        await bus.kv.setMany([["b", "2"], ["c", "3"]]);
+        assert.deepEqual(await bus.kv.getMany(["a", "b", "c", "missing"]), ["1", "2", "3", null]);
+        assert.equal(await bus.kv.setIfAbsent("b", "x"), false);
+        assert.equal(await bus.kv.setIfAbsent("d", "4", 60_000), true);
+        assert.equal(await bus.kv.get("d"), "4");
+        assert.equal(await bus.kv.incr("n", 60_000), 1);
+        assert.equal(await bus.kv.incr("n", 60_000), 2);
+        await until(async () => (await bus.kv.get("short")) === null);
+        assert.equal(await bus.kv.get("a"), "1");
+        assert.equal(await bus.kv.incr("w", 50), 1);
+        await until(async () => (await bus.kv.incr("w", 50)) === 1);
+        await bus.kv.del("b");
+        assert.equal(await bus.kv.get("b"), null);
+      } finally {
+        await bus.close();
+      }
+    },
+  );
 }
 
 Deno.test({

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createTestDatabase, dbModes } from "../testing/db.ts";
+import { createTestDatabase, inDbMode } from "../testing/db.ts";
 import type { Sql } from "./connect.ts";
 import { canCopy, copyRows, copyText } from "./copy.ts";
 
@@ -23,15 +23,17 @@ Deno.test("COPY text escapes what PostgreSQL would misread and writes NULL as \\
   assert.equal(text, 'x\\ty\t\\N\t1.5\n\\\\N\t{"k":"v\\\\n"}\t\\N\n');
 });
 
-if (dbModes().includes("server")) {
-  Deno.test("[server] rows copied in come back exactly as they were", async () => {
+Deno.test(
+  "[server] rows copied in come back exactly as they were",
+  inDbMode("server"),
+  async () => {
     const db = await createTestDatabase("server");
     try {
       assert.ok(canCopy(db.sql));
       await db.sql.begin(async (tx) => {
         const sql = tx as unknown as Sql;
         await sql`create temp table copied (
-          n int, s text, j jsonb, f float8, t timestamptz, b boolean) on commit drop`;
+        n int, s text, j jsonb, f float8, t timestamptz, b boolean) on commit drop`;
         const rows = TRICKY.map((s, n) => ({
           n,
           s,
@@ -56,9 +58,13 @@ if (dbModes().includes("server")) {
     } finally {
       await db.close();
     }
-  });
+  },
+);
 
-  Deno.test("[server] a COPY PostgreSQL refuses fails with its error, and the connection goes on", async () => {
+Deno.test(
+  "[server] a COPY PostgreSQL refuses fails with its error, and the connection goes on",
+  inDbMode("server"),
+  async () => {
     const db = await createTestDatabase("server");
     try {
       await db.sql`create table refused (t timestamptz not null)`;
@@ -82,8 +88,8 @@ if (dbModes().includes("server")) {
     } finally {
       await db.close();
     }
-  });
-}
+  },
+);
 
 Deno.test("the embedded database is written without COPY", async () => {
   const db = await createTestDatabase("embedded");

@@ -2,26 +2,30 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { migrate } from "./migrate.ts";
 import { refreshRollups } from "./rollups.ts";
-import { createTestDatabase, dbModes } from "../testing/db.ts";
+import { ALL_DB_MODES, createTestDatabase, inDbMode } from "../testing/db.ts";
 import { openDatabase } from "./connect.ts";
 
 const serverUrl = Deno.env.get("TEST_DATABASE_URL");
 
-for (const mode of dbModes()) {
-  Deno.test(`migrations are applied once and a second run does nothing (${mode})`, async () => {
-    const db = await createTestDatabase(mode);
-    try {
-      const versions = await db.sql`select version from schema_migrations order by version`;
-      assert(versions.length >= 4, "the template database is migrated");
-      const again = await migrate(db.sql);
-      assert.deepEqual(again.applied, []);
-      assert.deepEqual(again.timescale, mode === "embedded");
-    } finally {
-      await db.close();
-    }
-  });
+for (const mode of ALL_DB_MODES) {
+  Deno.test(
+    `migrations are applied once and a second run does nothing (${mode})`,
+    inDbMode(mode),
+    async () => {
+      const db = await createTestDatabase(mode);
+      try {
+        const versions = await db.sql`select version from schema_migrations order by version`;
+        assert(versions.length >= 4, "the template database is migrated");
+        const again = await migrate(db.sql);
+        assert.deepEqual(again.applied, []);
+        assert.deepEqual(again.timescale, mode === "embedded");
+      } finally {
+        await db.close();
+      }
+    },
+  );
 
-  Deno.test(`hourly rollups follow the raw tables (${mode})`, async () => {
+  Deno.test(`hourly rollups follow the raw tables (${mode})`, inDbMode(mode), async () => {
     const db = await createTestDatabase(mode);
     try {
       const sql = db.sql;

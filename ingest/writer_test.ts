@@ -1,99 +1,107 @@
 import assert from "node:assert/strict";
-import { createTestDatabase, dbModes } from "../testing/db.ts";
+import { ALL_DB_MODES, createTestDatabase, inDbMode } from "../testing/db.ts";
 import { runPipeline } from "./pipeline.ts";
 import { createTestSite, pipelineDeps, trackerRequest } from "./test_support.ts";
 import type { QueuedBatch } from "./types.ts";
 import { writeBatches, writeBatchesSafely } from "./writer.ts";
 
-for (const mode of dbModes()) {
-  Deno.test(`[${mode}] replaying the same batches stores nothing twice`, async () => {
-    const db = await createTestDatabase(mode);
-    try {
-      const site = await createTestSite(db.sql);
-      const deps = pipelineDeps(site);
-      const t0 = Date.now() - 60_000;
-      const batches: QueuedBatch[] = [];
-      for (let i = 0; i < 3; i++) {
-        const out = await runPipeline(
-          trackerRequest(site, [
-            { t: "pageview", u: `https://example.com/p${i}?utm_source=google&utm_medium=cpc` },
-            { t: "engagement", u: `https://example.com/p${i}`, em: 4000, sd: 50 },
-            { t: "identify", u: `https://example.com/p${i}`, id: "Ada@Example.com", p: { n: i } },
-          ], { now: t0 + i * 1000 }),
+for (const mode of ALL_DB_MODES) {
+  Deno.test(
+    `[${mode}] replaying the same batches stores nothing twice`,
+    inDbMode(mode),
+    async () => {
+      const db = await createTestDatabase(mode);
+      try {
+        const site = await createTestSite(db.sql);
+        const deps = pipelineDeps(site);
+        const t0 = Date.now() - 60_000;
+        const batches: QueuedBatch[] = [];
+        for (let i = 0; i < 3; i++) {
+          const out = await runPipeline(
+            trackerRequest(site, [
+              { t: "pageview", u: `https://example.com/p${i}?utm_source=google&utm_medium=cpc` },
+              { t: "engagement", u: `https://example.com/p${i}`, em: 4000, sd: 50 },
+              { t: "identify", u: `https://example.com/p${i}`, id: "Ada@Example.com", p: { n: i } },
+            ], { now: t0 + i * 1000 }),
+            deps,
+          );
+          batches.push({ events: out.events });
+        }
+        const first = await writeBatches(db.sql, batches);
+        assert.equal(first.inserted, 9);
+        const again = await writeBatches(db.sql, batches);
+        assert.equal(again.inserted, 0);
+        // A partial replay mixed with new work: only the new events count.
+        const more = await runPipeline(
+          trackerRequest(site, [{ t: "pageview", u: "https://example.com/last" }], {
+            now: t0 + 5000,
+          }),
           deps,
         );
-        batches.push({ events: out.events });
+        const mixed = await writeBatches(db.sql, [batches[1], { events: more.events }]);
+        assert.equal(mixed.inserted, 1);
+
+        const [{ n }] = await db.sql`select count(*)::int as n from events`;
+        assert.equal(n, 10);
+        const sessions = await db.sql`select * from sessions`;
+        assert.equal(sessions.length, 1);
+        const s = sessions[0];
+        assert.equal(s.pageviews, 4);
+        assert.equal(s.events, 10);
+        assert.equal(s.engaged_ms, 12000);
+        assert.equal(s.entry_page, "/p0");
+        assert.equal(s.exit_page, "/last");
+        assert.equal(s.channel, "Paid Search");
+        assert.equal(s.source, "Google");
+        const ids = await db.sql`select * from identities`;
+        assert.equal(ids.length, 1);
+        assert.equal(ids[0].identifier, "ada@example.com");
+        assert.deepEqual(ids[0].traits, { n: 2 });
+      } finally {
+        await db.close();
       }
-      const first = await writeBatches(db.sql, batches);
-      assert.equal(first.inserted, 9);
-      const again = await writeBatches(db.sql, batches);
-      assert.equal(again.inserted, 0);
-      // A partial replay mixed with new work: only the new events count.
-      const more = await runPipeline(
-        trackerRequest(site, [{ t: "pageview", u: "https://example.com/last" }], {
-          now: t0 + 5000,
-        }),
-        deps,
-      );
-      const mixed = await writeBatches(db.sql, [batches[1], { events: more.events }]);
-      assert.equal(mixed.inserted, 1);
+    },
+  );
 
-      const [{ n }] = await db.sql`select count(*)::int as n from events`;
-      assert.equal(n, 10);
-      const sessions = await db.sql`select * from sessions`;
-      assert.equal(sessions.length, 1);
-      const s = sessions[0];
-      assert.equal(s.pageviews, 4);
-      assert.equal(s.events, 10);
-      assert.equal(s.engaged_ms, 12000);
-      assert.equal(s.entry_page, "/p0");
-      assert.equal(s.exit_page, "/last");
-      assert.equal(s.channel, "Paid Search");
-      assert.equal(s.source, "Google");
-      const ids = await db.sql`select * from identities`;
-      assert.equal(ids.length, 1);
-      assert.equal(ids[0].identifier, "ada@example.com");
-      assert.deepEqual(ids[0].traits, { n: 2 });
-    } finally {
-      await db.close();
-    }
-  });
-
-  Deno.test(`[${mode}] script and SQL in titles, paths, referrers and props are stored as plain data`, async () => {
-    const db = await createTestDatabase(mode);
-    try {
-      const site = await createTestSite(db.sql);
-      const deps = pipelineDeps(site);
-      const xss = `<script>alert("x")</script><img src=x onerror=alert(1)>`;
-      const sqli = `'); drop table events; --`;
-      const out = await runPipeline(
-        trackerRequest(site, [{
-          t: "event",
-          n: sqli,
-          u: `https://example.com/${encodeURIComponent(xss)}?utm_campaign=${
-            encodeURIComponent(sqli)
-          }&utm_source=${encodeURIComponent(xss)}`,
-          r: `https://ref.example.net/${encodeURIComponent(sqli)}`,
-          ti: xss + sqli,
-          p: { [xss]: sqli, note: `\\"; select pg_sleep(10); --` },
-        }]),
-        deps,
-      );
-      await writeBatches(db.sql, [{ events: out.events }]);
-      const [e] = await db.sql`select * from events`;
-      assert.equal(e.name, sqli);
-      assert.equal(e.title, xss + sqli);
-      assert.equal(e.pathname, `/${encodeURIComponent(xss)}`);
-      assert.equal(e.campaign, sqli);
-      assert.equal(e.source, xss);
-      assert.equal(e.referrer, `https://ref.example.net/${encodeURIComponent(sqli)}`);
-      assert.deepEqual(e.props, { [xss]: sqli, note: `\\"; select pg_sleep(10); --` });
-      const [{ n }] = await db.sql`select count(*)::int as n from sessions`;
-      assert.equal(n, 1);
-    } finally {
-      await db.close();
-    }
-  });
+  Deno.test(
+    `[${mode}] script and SQL in titles, paths, referrers and props are stored as plain data`,
+    inDbMode(mode),
+    async () => {
+      const db = await createTestDatabase(mode);
+      try {
+        const site = await createTestSite(db.sql);
+        const deps = pipelineDeps(site);
+        const xss = `<script>alert("x")</script><img src=x onerror=alert(1)>`;
+        const sqli = `'); drop table events; --`;
+        const out = await runPipeline(
+          trackerRequest(site, [{
+            t: "event",
+            n: sqli,
+            u: `https://example.com/${encodeURIComponent(xss)}?utm_campaign=${
+              encodeURIComponent(sqli)
+            }&utm_source=${encodeURIComponent(xss)}`,
+            r: `https://ref.example.net/${encodeURIComponent(sqli)}`,
+            ti: xss + sqli,
+            p: { [xss]: sqli, note: `\\"; select pg_sleep(10); --` },
+          }]),
+          deps,
+        );
+        await writeBatches(db.sql, [{ events: out.events }]);
+        const [e] = await db.sql`select * from events`;
+        assert.equal(e.name, sqli);
+        assert.equal(e.title, xss + sqli);
+        assert.equal(e.pathname, `/${encodeURIComponent(xss)}`);
+        assert.equal(e.campaign, sqli);
+        assert.equal(e.source, xss);
+        assert.equal(e.referrer, `https://ref.example.net/${encodeURIComponent(sqli)}`);
+        assert.deepEqual(e.props, { [xss]: sqli, note: `\\"; select pg_sleep(10); --` });
+        const [{ n }] = await db.sql`select count(*)::int as n from sessions`;
+        assert.equal(n, 1);
+      } finally {
+        await db.close();
+      }
+    },
+  );
 }
 
 Deno.test("a batch the database refuses is set aside and does not block the others", async () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Sql } from "../db/connect.ts";
-import { createTestDatabase, dbModes } from "../testing/db.ts";
+import { ALL_DB_MODES, createTestDatabase, inDbMode } from "../testing/db.ts";
 import {
   createSiteWithOwner,
   daysBefore,
@@ -81,70 +81,74 @@ async function world(sql: Sql) {
   return { owner, other, siteId, anaDelivery, boDelivery };
 }
 
-for (const mode of dbModes()) {
-  Deno.test(`[${mode}] erasing by email removes the person's devices everywhere and keeps revenue`, async () => {
-    const db = await createTestDatabase(mode);
-    const sql = db.sql;
-    try {
-      const w = await world(sql);
-      const site = w.owner.site;
-      const revenueBefore = await sql`
+for (const mode of ALL_DB_MODES) {
+  Deno.test(
+    `[${mode}] erasing by email removes the person's devices everywhere and keeps revenue`,
+    inDbMode(mode),
+    async () => {
+      const db = await createTestDatabase(mode);
+      const sql = db.sql;
+      try {
+        const w = await world(sql);
+        const site = w.owner.site;
+        const revenueBefore = await sql`
         select sum(amount_site_minor)::int as total from purchases where site_id = ${site.id}`;
 
-      const erased = await eraseVisitor(sql, site, parseSubject({ email: " ANA@example.com " }), {
-        userId: w.owner.userId,
-      });
-      assert.deepEqual(erased.linked, { visitor_ids: 2, emails: 1 });
-      assert.equal(erased.counts.events, 3);
-      assert.equal(erased.counts.sessions, 2);
-      assert.equal(erased.counts.identities, 2);
-      assert.equal(erased.counts.purchases, 1);
-      assert.equal(erased.counts.webhook_deliveries, 1);
+        const erased = await eraseVisitor(sql, site, parseSubject({ email: " ANA@example.com " }), {
+          userId: w.owner.userId,
+        });
+        assert.deepEqual(erased.linked, { visitor_ids: 2, emails: 1 });
+        assert.equal(erased.counts.events, 3);
+        assert.equal(erased.counts.sessions, 2);
+        assert.equal(erased.counts.identities, 2);
+        assert.equal(erased.counts.purchases, 1);
+        assert.equal(erased.counts.webhook_deliveries, 1);
 
-      const left = await sql`
+        const left = await sql`
         select site_id, visitor_id from events order by site_id, visitor_id`;
-      assert.deepEqual(left.map((r) => [r.site_id, r.visitor_id]), [
-        [site.id, "stranger"],
-        [w.other.site.id, "ana-laptop"],
-      ]);
-      assert.equal((await sql`select 1 from sessions where site_id = ${site.id}`).length, 1);
-      assert.equal((await sql`select 1 from identities where site_id = ${site.id}`).length, 0);
-      const [ana] = await sql`
+        assert.deepEqual(left.map((r) => [r.site_id, r.visitor_id]), [
+          [site.id, "stranger"],
+          [w.other.site.id, "ana-laptop"],
+        ]);
+        assert.equal((await sql`select 1 from sessions where site_id = ${site.id}`).length, 1);
+        assert.equal((await sql`select 1 from identities where site_id = ${site.id}`).length, 0);
+        const [ana] = await sql`
         select customer_email, visitor_id, customer_key, amount_site_minor from purchases
         where site_id = ${site.id} and amount_site_minor = 4900`;
-      assert.equal(ana.customer_email, "");
-      assert.equal(ana.visitor_id, null);
-      assert.match(ana.customer_key, /^erased:/);
-      const revenueAfter = await sql`
+        assert.equal(ana.customer_email, "");
+        assert.equal(ana.visitor_id, null);
+        assert.match(ana.customer_key, /^erased:/);
+        const revenueAfter = await sql`
         select sum(amount_site_minor)::int as total from purchases where site_id = ${site.id}`;
-      assert.deepEqual(revenueAfter, revenueBefore);
-      const bodies = await sql`
+        assert.deepEqual(revenueAfter, revenueBefore);
+        const bodies = await sql`
         select id, body, body_removed_at from webhook_deliveries order by id`;
-      assert.equal(bodies.find((b) => b.id === w.anaDelivery)!.body, null);
-      assert.ok(bodies.find((b) => b.id === w.anaDelivery)!.body_removed_at);
-      assert.match(bodies.find((b) => b.id === w.boDelivery)!.body, /bo@example.com/);
-      // The per-visitor hourly rollup no longer holds the erased devices.
-      const keys = await sql`
+        assert.equal(bodies.find((b) => b.id === w.anaDelivery)!.body, null);
+        assert.ok(bodies.find((b) => b.id === w.anaDelivery)!.body_removed_at);
+        assert.match(bodies.find((b) => b.id === w.boDelivery)!.body, /bo@example.com/);
+        // The per-visitor hourly rollup no longer holds the erased devices.
+        const keys = await sql`
         select count(*)::int as n from visitors_hourly
         where site_id = ${site.id}
           and visitor_key in (sextant_visitor_key('ana-laptop'), sextant_visitor_key('ana-phone'))`;
-      assert.equal(keys[0].n, 0);
+        assert.equal(keys[0].n, 0);
 
-      const [audit] = await sql`select * from audit_log where site_id = ${site.id}`;
-      assert.equal(audit.action, "privacy.erasure");
-      assert.equal(audit.actor_user_id, w.owner.userId);
-      assert.equal(audit.details.by, "email");
-      assert.equal(audit.details.counts.events, 3);
-      assert.doesNotMatch(JSON.stringify(audit), /ana/i);
+        const [audit] = await sql`select * from audit_log where site_id = ${site.id}`;
+        assert.equal(audit.action, "privacy.erasure");
+        assert.equal(audit.actor_user_id, w.owner.userId);
+        assert.equal(audit.details.by, "email");
+        assert.equal(audit.details.counts.events, 3);
+        assert.doesNotMatch(JSON.stringify(audit), /ana/i);
 
-      const again = await eraseVisitor(sql, site, parseSubject({ email: "ana@example.com" }), {
-        userId: w.owner.userId,
-      });
-      assert.ok(Object.values(again.counts).every((n) => n === 0), JSON.stringify(again.counts));
-    } finally {
-      await db.close();
-    }
-  });
+        const again = await eraseVisitor(sql, site, parseSubject({ email: "ana@example.com" }), {
+          userId: w.owner.userId,
+        });
+        assert.ok(Object.values(again.counts).every((n) => n === 0), JSON.stringify(again.counts));
+      } finally {
+        await db.close();
+      }
+    },
+  );
 }
 
 Deno.test("an export by visitor id holds everything stored about the person, and is logged", async () => {
@@ -180,73 +184,86 @@ Deno.test("a request names one person with a visitor id or an email, in a senten
   assert.throws(() => parseSubject({ visitor_id: "x".repeat(200) }), /too long/);
 });
 
-for (const mode of dbModes()) {
-  Deno.test(`[${mode}] retention trims each site to its setting, two years by default`, async () => {
-    const db = await createTestDatabase(mode);
-    const sql = db.sql;
-    try {
-      const short = await createSiteWithOwner(sql);
-      const usual = await createSiteWithOwner(sql);
-      await sql`update sites set retention_days = 30 where id = ${short.site.id}`;
-      for (const site of [short.site, usual.site]) {
-        for (const [visitor, days] of [["old", 800], ["mid", 60], ["new", 1]] as const) {
-          const at = daysBefore(NOW, days);
-          await insertSession(sql, site.id, { visitorId: `${visitor}-${site.id}`, startedAt: at });
-          await insertIdentify(sql, site.id, `${visitor}-${site.id}`, `${visitor}@example.com`, at);
-          await insertPurchase(sql, site.id, {
-            ts: at,
-            email: `${visitor}@example.com`,
-            visitorId: `${visitor}-${site.id}`,
-            amount: 1000,
-          });
-          await sql`
+for (const mode of ALL_DB_MODES) {
+  Deno.test(
+    `[${mode}] retention trims each site to its setting, two years by default`,
+    inDbMode(mode),
+    async () => {
+      const db = await createTestDatabase(mode);
+      const sql = db.sql;
+      try {
+        const short = await createSiteWithOwner(sql);
+        const usual = await createSiteWithOwner(sql);
+        await sql`update sites set retention_days = 30 where id = ${short.site.id}`;
+        for (const site of [short.site, usual.site]) {
+          for (const [visitor, days] of [["old", 800], ["mid", 60], ["new", 1]] as const) {
+            const at = daysBefore(NOW, days);
+            await insertSession(sql, site.id, {
+              visitorId: `${visitor}-${site.id}`,
+              startedAt: at,
+            });
+            await insertIdentify(
+              sql,
+              site.id,
+              `${visitor}-${site.id}`,
+              `${visitor}@example.com`,
+              at,
+            );
+            await insertPurchase(sql, site.id, {
+              ts: at,
+              email: `${visitor}@example.com`,
+              visitorId: `${visitor}-${site.id}`,
+              amount: 1000,
+            });
+            await sql`
             insert into heatmap_clicks (ts, event_id, site_id, x, y, page_width, page_height)
             values (${at}, gen_random_uuid(), ${site.id}, 1, 2, 1000, 2000)`;
+          }
         }
-      }
-      const oldBody = await insertDelivery(sql, usual.site.id, {
-        body: "{}",
-        receivedAt: daysBefore(NOW, 31),
-      });
-      const retrying = await insertDelivery(sql, usual.site.id, {
-        body: "{}",
-        status: "retrying",
-        receivedAt: daysBefore(NOW, 31),
-      });
-      const fresh = await insertDelivery(sql, usual.site.id, { body: "{}" });
+        const oldBody = await insertDelivery(sql, usual.site.id, {
+          body: "{}",
+          receivedAt: daysBefore(NOW, 31),
+        });
+        const retrying = await insertDelivery(sql, usual.site.id, {
+          body: "{}",
+          status: "retrying",
+          receivedAt: daysBefore(NOW, 31),
+        });
+        const fresh = await insertDelivery(sql, usual.site.id, { body: "{}" });
 
-      const counts = await applyRetention(sql);
-      assert.equal(counts.webhook_bodies, 1);
+        const counts = await applyRetention(sql);
+        assert.equal(counts.webhook_bodies, 1);
 
-      const kept = async (table: string, column: string, siteId: number) =>
-        (await sql`
+        const kept = async (table: string, column: string, siteId: number) =>
+          (await sql`
           select ${sql(column)} as v from ${sql(table)} where site_id = ${siteId}
           order by ${sql(column)}`).map((r) => r.v);
-      for (const [site, visitors] of [[short, ["new"]], [usual, ["mid", "new"]]] as const) {
-        const ids = visitors.map((v) => `${v}-${site.site.id}`);
-        assert.deepEqual(await kept("sessions", "visitor_id", site.site.id), ids);
-        assert.deepEqual(await kept("events", "visitor_id", site.site.id), ids);
-        assert.deepEqual(await kept("identities", "visitor_id", site.site.id), ids);
-        assert.equal((await kept("heatmap_clicks", "ts", site.site.id)).length, visitors.length);
-        const buyers = await sql`
+        for (const [site, visitors] of [[short, ["new"]], [usual, ["mid", "new"]]] as const) {
+          const ids = visitors.map((v) => `${v}-${site.site.id}`);
+          assert.deepEqual(await kept("sessions", "visitor_id", site.site.id), ids);
+          assert.deepEqual(await kept("events", "visitor_id", site.site.id), ids);
+          assert.deepEqual(await kept("identities", "visitor_id", site.site.id), ids);
+          assert.equal((await kept("heatmap_clicks", "ts", site.site.id)).length, visitors.length);
+          const buyers = await sql`
           select customer_email, visitor_id, amount_site_minor from purchases
           where site_id = ${site.site.id} order by ts`;
-        assert.equal(buyers.length, 3, "purchases stay: they are money");
-        assert.equal(buyers.filter((b) => b.customer_email !== "").length, visitors.length);
-        assert.equal(buyers.filter((b) => b.visitor_id !== null).length, visitors.length);
-        assert.ok(buyers.every((b) => b.amount_site_minor === 1000));
-      }
-      const bodies = await sql`select id, body from webhook_deliveries order by id`;
-      assert.deepEqual(bodies.map((b) => [b.id, b.body]), [
-        [oldBody, null],
-        [retrying, "{}"],
-        [fresh, "{}"],
-      ]);
+          assert.equal(buyers.length, 3, "purchases stay: they are money");
+          assert.equal(buyers.filter((b) => b.customer_email !== "").length, visitors.length);
+          assert.equal(buyers.filter((b) => b.visitor_id !== null).length, visitors.length);
+          assert.ok(buyers.every((b) => b.amount_site_minor === 1000));
+        }
+        const bodies = await sql`select id, body from webhook_deliveries order by id`;
+        assert.deepEqual(bodies.map((b) => [b.id, b.body]), [
+          [oldBody, null],
+          [retrying, "{}"],
+          [fresh, "{}"],
+        ]);
 
-      const again = await applyRetention(sql);
-      assert.ok(Object.values(again).every((n) => n === 0), JSON.stringify(again));
-    } finally {
-      await db.close();
-    }
-  });
+        const again = await applyRetention(sql);
+        assert.ok(Object.values(again).every((n) => n === 0), JSON.stringify(again));
+      } finally {
+        await db.close();
+      }
+    },
+  );
 }

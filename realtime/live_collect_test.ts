@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { startTestApp } from "../testing/app.ts";
-import { busKinds, testPrefix } from "../testing/bus.ts";
+import { onBus, testPrefix } from "../testing/bus.ts";
 import { createTestDatabase } from "../testing/db.ts";
 import { collect, connectViewer, createMember, IP_IN, testWithApp } from "../testing/live.ts";
 import type { LiveEvent } from "./messages.ts";
@@ -13,64 +13,63 @@ const env = { TRUST_PROXY: "1", COLLECT_RATE_LIMIT: "0" };
 
 const events = (messages: unknown[]) => messages as LiveEvent[];
 
-if (busKinds().includes("redis")) {
-  Deno.test({
-    name: "events posted to instance A reach a viewer on instance B; other sites' viewers get none",
-    async fn() {
-      const db = await createTestDatabase();
-      const busPrefix = testPrefix();
-      const a = await startTestApp({ db, bus: "redis", busPrefix, env });
-      const b = await startTestApp({ db, bus: "redis", busPrefix, env });
-      try {
-        assert.notEqual(a.port, b.port);
-        const owner = await createMember(db.sql);
-        const other = await createMember(db.sql);
-        const viewer = connectViewer(b.url, { siteId: owner.site.id, cookie: owner.cookie });
-        const stranger = connectViewer(b.url, { siteId: other.site.id, cookie: other.cookie });
-        await viewer.connected;
-        await stranger.connected;
+Deno.test({
+  ...onBus("redis"),
+  name: "events posted to instance A reach a viewer on instance B; other sites' viewers get none",
+  async fn() {
+    const db = await createTestDatabase();
+    const busPrefix = testPrefix();
+    const a = await startTestApp({ db, bus: "redis", busPrefix, env });
+    const b = await startTestApp({ db, bus: "redis", busPrefix, env });
+    try {
+      assert.notEqual(a.port, b.port);
+      const owner = await createMember(db.sql);
+      const other = await createMember(db.sql);
+      const viewer = connectViewer(b.url, { siteId: owner.site.id, cookie: owner.cookie });
+      const stranger = connectViewer(b.url, { siteId: other.site.id, cookie: other.cookie });
+      await viewer.connected;
+      await stranger.connected;
 
-        const result = await collect(a.url, owner.site, [
-          { t: "pageview", path: "/pricing?utm_source=youtube", ti: "Pricing" },
-          { t: "event", path: "/pricing", n: "Signup" },
-        ], { visitorId: "visitor-abc-123", ip: IP_IN.DE });
-        assert.deepEqual(result, { accepted: 2, dropped: 0 });
+      const result = await collect(a.url, owner.site, [
+        { t: "pageview", path: "/pricing?utm_source=youtube", ti: "Pricing" },
+        { t: "event", path: "/pricing", n: "Signup" },
+      ], { visitorId: "visitor-abc-123", ip: IP_IN.DE });
+      assert.deepEqual(result, { accepted: 2, dropped: 0 });
 
-        await viewer.waitFor((m) => m.length >= 2);
-        const [view, goal] = events(viewer.messages);
-        assert.equal(view.type, "pageview");
-        assert.equal(view.pathname, "/pricing");
-        assert.equal(view.title, "Pricing");
-        assert.equal(view.source, "YouTube");
-        assert.equal(view.visitorId, "visitor-abc-123");
-        assert.equal(view.country, "DE");
-        assert.ok(view.lat !== null && view.lon !== null, "coarse coordinates for the globe");
-        assert.equal(goal.type, "event");
-        assert.equal(goal.name, "Signup");
-        assert.equal(goal.sessionId, view.sessionId);
-        assert.ok(!JSON.stringify(viewer.messages).includes(IP_IN.DE), "no address on the wire");
+      await viewer.waitFor((m) => m.length >= 2);
+      const [view, goal] = events(viewer.messages);
+      assert.equal(view.type, "pageview");
+      assert.equal(view.pathname, "/pricing");
+      assert.equal(view.title, "Pricing");
+      assert.equal(view.source, "YouTube");
+      assert.equal(view.visitorId, "visitor-abc-123");
+      assert.equal(view.country, "DE");
+      assert.ok(view.lat !== null && view.lon !== null, "coarse coordinates for the globe");
+      assert.equal(goal.type, "event");
+      assert.equal(goal.name, "Signup");
+      assert.equal(goal.sessionId, view.sessionId);
+      assert.ok(!JSON.stringify(viewer.messages).includes(IP_IN.DE), "no address on the wire");
 
-        // Markers after them: once these land, a duplicate or a stray would have landed too.
-        await collect(a.url, owner.site, [{ t: "pageview", path: "/marker" }], { ip: IP_IN.DE });
-        await collect(a.url, other.site, [{ t: "pageview", path: "/marker" }], { ip: IP_IN.DE });
-        await viewer.waitFor((m) => events(m).some((e) => e.pathname === "/marker"));
-        await stranger.waitFor((m) => m.length >= 1);
-        assert.equal(viewer.messages.length, 3, "each event once, though both instances follow");
-        assert.deepEqual(
-          events(stranger.messages).map((e) => e.pathname),
-          ["/marker"],
-          "another site's viewer receives only its own site's events",
-        );
-        viewer.close();
-        stranger.close();
-      } finally {
-        await a.stop();
-        await b.stop();
-        await db.close();
-      }
-    },
-  });
-}
+      // Markers after them: once these land, a duplicate or a stray would have landed too.
+      await collect(a.url, owner.site, [{ t: "pageview", path: "/marker" }], { ip: IP_IN.DE });
+      await collect(a.url, other.site, [{ t: "pageview", path: "/marker" }], { ip: IP_IN.DE });
+      await viewer.waitFor((m) => events(m).some((e) => e.pathname === "/marker"));
+      await stranger.waitFor((m) => m.length >= 1);
+      assert.equal(viewer.messages.length, 3, "each event once, though both instances follow");
+      assert.deepEqual(
+        events(stranger.messages).map((e) => e.pathname),
+        ["/marker"],
+        "another site's viewer receives only its own site's events",
+      );
+      viewer.close();
+      stranger.close();
+    } finally {
+      await a.stop();
+      await b.stop();
+      await db.close();
+    }
+  },
+});
 
 testWithApp("without Redis, events posted to an instance reach its viewers", async (app) => {
   const owner = await createMember(app.db.sql);

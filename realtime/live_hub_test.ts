@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { startTestApp } from "../testing/app.ts";
-import { busKinds, testPrefix } from "../testing/bus.ts";
+import { ALL_BUS_KINDS, onBus, testPrefix } from "../testing/bus.ts";
 import { waitFor } from "../testing/wait.ts";
-import { createTestDatabase, defaultDbMode } from "../testing/db.ts";
+import { createTestDatabase, inDbMode } from "../testing/db.ts";
 import type { Sql } from "../db/connect.ts";
 import {
   connectViewer,
@@ -38,8 +38,9 @@ async function refused(viewer: LiveViewerClient): Promise<string> {
   throw new Error("the viewer was let in");
 }
 
-for (const bus of busKinds()) {
+for (const bus of ALL_BUS_KINDS) {
   Deno.test({
+    ...onBus(bus),
     name: `a member watching a site gets a snapshot, then its stream, and nothing else (${bus})`,
     async fn() {
       const app = await startTestApp({ bus });
@@ -189,107 +190,104 @@ testWithApp(
   },
 );
 
-if (busKinds().includes("redis")) {
-  Deno.test({
-    name: "instances sharing Redis share the live feed (published on A, received on B)",
-    async fn() {
-      const db = await createTestDatabase();
-      const busPrefix = testPrefix();
-      const a = await startTestApp({ db, bus: "redis", busPrefix });
-      const b = await startTestApp({ db, bus: "redis", busPrefix });
-      try {
-        const m = await createMember(db.sql);
-        const other = await createMember(db.sql);
-        const onB = connectViewer(b.url, { siteId: m.site.id, cookie: m.cookie });
-        const otherOnB = connectViewer(b.url, { siteId: other.site.id, cookie: other.cookie });
-        await onB.connected;
-        await otherOnB.connected;
-        const e = liveEvent(m.site.id);
-        await a.ctx.bus.publish(liveChannel(m.site.id), e);
-        await onB.waitFor((msgs) => msgs.length === 1);
-        assert.equal(onB.messages[0].kind === "event" && onB.messages[0].eventId, e.eventId);
-        // Markers published after it: once they land, any duplicate or stray would have too.
-        const marker = liveEvent(m.site.id, { visitorId: "marker" });
-        const otherMarker = liveEvent(other.site.id, { visitorId: "marker" });
-        await a.ctx.bus.publish(liveChannel(m.site.id), marker);
-        await a.ctx.bus.publish(liveChannel(other.site.id), otherMarker);
-        await onB.waitFor((msgs) =>
-          msgs.some((x) => x.kind === "event" && x.eventId === marker.eventId)
-        );
-        await otherOnB.waitFor((msgs) => msgs.length >= 1);
-        assert.equal(onB.messages.length, 2, "delivered once, not once per instance");
-        assert.deepEqual(
-          otherOnB.messages.map((x) => x.kind === "event" && x.eventId),
-          [otherMarker.eventId],
-        );
-        onB.close();
-        otherOnB.close();
-      } finally {
-        await a.stop();
-        await b.stop();
-        await db.close();
-      }
-    },
-  });
-}
-
-if (defaultDbMode() === "server") {
-  testWithApp(
-    "events arriving while a snapshot loads reach the viewer once: in the snapshot or the stream",
-    async (app) => {
-      const sql = app.db.sql;
-      const a = await createMember(sql);
-      const insert = (q: Sql, e: LiveEvent) =>
-        q`insert into events (ts, event_id, site_id, visitor_id, session_id, type, pathname,
-                              country, lat, lon)
-          values (${e.ts}, ${e.eventId}, ${a.site.id}, ${e.visitorId}, ${e.sessionId},
-                  'pageview', ${e.pathname}, ${e.country}, ${e.lat}, ${e.lon})`;
-      // Stored before the viewer connects, but its live message comes late.
-      const stored = liveEvent(a.site.id, { visitorId: "early", pathname: "/stored" });
-      await insert(sql, stored);
-      // Stored while the snapshot is being read, after the snapshot's view of the database.
-      const during = liveEvent(a.site.id, { visitorId: "during", pathname: "/during" });
-      // A viewer already watching shows when the hub has passed a batch on (and so also to
-      // every viewer whose snapshot is still loading).
-      const witness = connectViewer(app.url, { siteId: a.site.id, cookie: a.cookie });
-      await witness.connected;
-
-      let release!: () => void;
-      const held = new Promise<void>((r) => release = r);
-      let locked!: () => void;
-      const isLocked = new Promise<void>((r) => locked = r);
-      const writer = sql.begin(async (tx) => {
-        await tx`lock table events in access exclusive mode`;
-        await insert(tx as unknown as Sql, during);
-        locked();
-        await held;
-      });
-      await isLocked;
-      const viewer = connectViewer(app.url, { siteId: a.site.id, cookie: a.cookie });
-      // Wait until the hub's snapshot transaction is queued behind the lock.
-      await waitFor(async () =>
-        (await sql`select 1 from pg_locks
-                   where not granted and relation = 'events'::regclass`).length > 0
+Deno.test({
+  ...onBus("redis"),
+  name: "instances sharing Redis share the live feed (published on A, received on B)",
+  async fn() {
+    const db = await createTestDatabase();
+    const busPrefix = testPrefix();
+    const a = await startTestApp({ db, bus: "redis", busPrefix });
+    const b = await startTestApp({ db, bus: "redis", busPrefix });
+    try {
+      const m = await createMember(db.sql);
+      const other = await createMember(db.sql);
+      const onB = connectViewer(b.url, { siteId: m.site.id, cookie: m.cookie });
+      const otherOnB = connectViewer(b.url, { siteId: other.site.id, cookie: other.cookie });
+      await onB.connected;
+      await otherOnB.connected;
+      const e = liveEvent(m.site.id);
+      await a.ctx.bus.publish(liveChannel(m.site.id), e);
+      await onB.waitFor((msgs) => msgs.length === 1);
+      assert.equal(onB.messages[0].kind === "event" && onB.messages[0].eventId, e.eventId);
+      // Markers published after it: once they land, any duplicate or stray would have too.
+      const marker = liveEvent(m.site.id, { visitorId: "marker" });
+      const otherMarker = liveEvent(other.site.id, { visitorId: "marker" });
+      await a.ctx.bus.publish(liveChannel(m.site.id), marker);
+      await a.ctx.bus.publish(liveChannel(other.site.id), otherMarker);
+      await onB.waitFor((msgs) =>
+        msgs.some((x) => x.kind === "event" && x.eventId === marker.eventId)
       );
-      await app.ctx.bus.publish(liveChannel(a.site.id), stored);
-      await app.ctx.bus.publish(liveChannel(a.site.id), during);
-      await witness.waitFor((m) => m.length >= 2);
-      release();
-      await writer;
-      const snap = await viewer.connected;
-      const marker = liveEvent(a.site.id, { visitorId: "marker" });
-      await app.ctx.bus.publish(liveChannel(a.site.id), marker);
-      await viewer.waitFor((m) =>
-        m.some((x) => x.kind === "event" && x.eventId === marker.eventId)
-      );
-      viewer.close();
-      witness.close();
-      assert.deepEqual(snap.visitors.map((v) => [v.visitorId, v.pages]), [["early", 1]]);
+      await otherOnB.waitFor((msgs) => msgs.length >= 1);
+      assert.equal(onB.messages.length, 2, "delivered once, not once per instance");
       assert.deepEqual(
-        viewer.messages.map((m) => m.kind === "event" && m.eventId),
-        [during.eventId, marker.eventId],
-        "the event the snapshot holds is not sent again; the one it misses is",
+        otherOnB.messages.map((x) => x.kind === "event" && x.eventId),
+        [otherMarker.eventId],
       );
-    },
-  );
-}
+      onB.close();
+      otherOnB.close();
+    } finally {
+      await a.stop();
+      await b.stop();
+      await db.close();
+    }
+  },
+});
+
+testWithApp(
+  "events arriving while a snapshot loads reach the viewer once: in the snapshot or the stream",
+  async (app) => {
+    const sql = app.db.sql;
+    const a = await createMember(sql);
+    const insert = (q: Sql, e: LiveEvent) =>
+      q`insert into events (ts, event_id, site_id, visitor_id, session_id, type, pathname,
+                            country, lat, lon)
+        values (${e.ts}, ${e.eventId}, ${a.site.id}, ${e.visitorId}, ${e.sessionId},
+                'pageview', ${e.pathname}, ${e.country}, ${e.lat}, ${e.lon})`;
+    // Stored before the viewer connects, but its live message comes late.
+    const stored = liveEvent(a.site.id, { visitorId: "early", pathname: "/stored" });
+    await insert(sql, stored);
+    // Stored while the snapshot is being read, after the snapshot's view of the database.
+    const during = liveEvent(a.site.id, { visitorId: "during", pathname: "/during" });
+    // A viewer already watching shows when the hub has passed a batch on (and so also to
+    // every viewer whose snapshot is still loading).
+    const witness = connectViewer(app.url, { siteId: a.site.id, cookie: a.cookie });
+    await witness.connected;
+
+    let release!: () => void;
+    const held = new Promise<void>((r) => release = r);
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => locked = r);
+    const writer = sql.begin(async (tx) => {
+      await tx`lock table events in access exclusive mode`;
+      await insert(tx as unknown as Sql, during);
+      locked();
+      await held;
+    });
+    await isLocked;
+    const viewer = connectViewer(app.url, { siteId: a.site.id, cookie: a.cookie });
+    // Wait until the hub's snapshot transaction is queued behind the lock.
+    await waitFor(async () =>
+      (await sql`select 1 from pg_locks
+                 where not granted and relation = 'events'::regclass`).length > 0
+    );
+    await app.ctx.bus.publish(liveChannel(a.site.id), stored);
+    await app.ctx.bus.publish(liveChannel(a.site.id), during);
+    await witness.waitFor((m) => m.length >= 2);
+    release();
+    await writer;
+    const snap = await viewer.connected;
+    const marker = liveEvent(a.site.id, { visitorId: "marker" });
+    await app.ctx.bus.publish(liveChannel(a.site.id), marker);
+    await viewer.waitFor((m) => m.some((x) => x.kind === "event" && x.eventId === marker.eventId));
+    viewer.close();
+    witness.close();
+    assert.deepEqual(snap.visitors.map((v) => [v.visitorId, v.pages]), [["early", 1]]);
+    assert.deepEqual(
+      viewer.messages.map((m) => m.kind === "event" && m.eventId),
+      [during.eventId, marker.eventId],
+      "the event the snapshot holds is not sent again; the one it misses is",
+    );
+  },
+  { dbMode: "server" },
+  inDbMode("server"),
+);

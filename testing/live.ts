@@ -242,9 +242,11 @@ export function testWithApp(
   name: string,
   fn: (app: TestApp) => Promise<void>,
   appOpts: TestAppOptions = {},
+  testOpts: { ignore?: boolean } = {},
 ): void {
   Deno.test({
     name,
+    ...testOpts,
     // Socket.IO clients keep timers briefly after disconnecting.
     sanitizeOps: false,
     sanitizeResources: false,

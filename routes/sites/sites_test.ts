@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { startTestApp, type TestApp } from "../../testing/app.ts";
 import { TestClient } from "../../testing/http_client.ts";
-import { dbModes } from "../../testing/db.ts";
+import { ALL_DB_MODES, inDbMode } from "../../testing/db.ts";
 import { CHROME_UA, waitFor } from "../../ingest/test_support.ts";
 import { refreshRollups } from "../../db/rollups.ts";
 import { purgeDeletedSites } from "../../accounts/site_deletion.ts";
@@ -148,44 +148,48 @@ Deno.test("the test visit goes through the real collect endpoint and turns the i
   }
 });
 
-for (const mode of dbModes()) {
-  Deno.test(`the sites overview totals visitors and revenue from the rollups (${mode})`, async () => {
-    const app = await startTestApp({ dbMode: mode });
-    try {
-      const { client, siteId } = await ownerWithSite(app);
-      const sql = app.db.sql;
-      const [{ org_id: orgId }] = await sql`select org_id from sites where id = ${siteId}`;
-      const [other] = await sql`insert into sites (org_id, public_id, domain, name, currency)
+for (const mode of ALL_DB_MODES) {
+  Deno.test(
+    `the sites overview totals visitors and revenue from the rollups (${mode})`,
+    inDbMode(mode),
+    async () => {
+      const app = await startTestApp({ dbMode: mode });
+      try {
+        const { client, siteId } = await ownerWithSite(app);
+        const sql = app.db.sql;
+        const [{ org_id: orgId }] = await sql`select org_id from sites where id = ${siteId}`;
+        const [other] = await sql`insert into sites (org_id, public_id, domain, name, currency)
         values (${orgId}, 'otherpublicid', 'other.example', 'Other', 'USD') returning id`;
-      const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000);
-      const event = (site: number, visitor: string, minute: number) =>
-        sql`
+        const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000);
+        const event = (site: number, visitor: string, minute: number) =>
+          sql`
         insert into events (ts, event_id, site_id, visitor_id, session_id, type)
         values (${new Date(hour.getTime() + minute * 60_000)}, gen_random_uuid(), ${site},
                 ${visitor}, gen_random_uuid(), 'pageview')`;
-      await event(siteId, "v1", 1);
-      await event(siteId, "v1", 2);
-      await event(siteId, "v2", 3);
-      await event(other.id, "w1", 4);
-      await sql`insert into purchases (ts, site_id, provider, provider_event_id, kind, amount_minor,
+        await event(siteId, "v1", 1);
+        await event(siteId, "v1", 2);
+        await event(siteId, "v2", 3);
+        await event(other.id, "w1", 4);
+        await sql`insert into purchases (ts, site_id, provider, provider_event_id, kind, amount_minor,
                   currency, amount_site_minor)
                 values (${hour}, ${siteId}, 'stripe', 'evt_1', 'one_time', 8000, 'EUR', 8000),
                        (${hour}, ${other.id}, 'stripe', 'evt_2', 'one_time', 4000, 'USD', 4000),
                        (${hour}, ${other.id}, 'stripe', 'evt_3', 'refund', -1000, 'USD', -1000)`;
-      await refreshRollups(sql);
-      const { html } = await client.page("/sites?period=24h");
-      const metric = (label: string) =>
-        new RegExp(`<div class="label">${label}[^<]*</div><div class="value">([^<]+)</div>`).exec(
-          html,
-        )?.[1];
-      assert.equal(metric("Visitors"), "3");
-      assert.equal(metric("Pageviews"), "4");
-      // Different currencies are listed side by side, never added up.
-      assert.equal(metric("Revenue"), "€80 + $30");
-    } finally {
-      await app.stop();
-    }
-  });
+        await refreshRollups(sql);
+        const { html } = await client.page("/sites?period=24h");
+        const metric = (label: string) =>
+          new RegExp(`<div class="label">${label}[^<]*</div><div class="value">([^<]+)</div>`).exec(
+            html,
+          )?.[1];
+        assert.equal(metric("Visitors"), "3");
+        assert.equal(metric("Pageviews"), "4");
+        // Different currencies are listed side by side, never added up.
+        assert.equal(metric("Revenue"), "€80 + $30");
+      } finally {
+        await app.stop();
+      }
+    },
+  );
 }
 
 Deno.test("deleting a site needs its domain typed; its data is purged afterwards", async () => {
