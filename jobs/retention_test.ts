@@ -37,3 +37,20 @@ Deno.test("the retention job runs on one instance at a time and deletes what is 
     await db.close();
   }
 });
+
+Deno.test("refused ingest batches are kept 30 days for an operator, then deleted", async () => {
+  const db = await createTestDatabase();
+  const sql = db.sql;
+  try {
+    const payload = new TextEncoder().encode('{"v":"visitor-1"}');
+    await sql`insert into ingest_rejects (created_at, error, payload)
+      values (now() - interval '31 days', 'old', ${payload}),
+             (now() - interval '29 days', 'recent', ${payload})`;
+    const counts = await runRetention(sql, silentLogger);
+    assert.equal(counts?.ingest_rejects, 1);
+    const left = await sql`select error from ingest_rejects`;
+    assert.deepEqual(left.map((r) => r.error), ["recent"]);
+  } finally {
+    await db.close();
+  }
+});

@@ -5,13 +5,19 @@
 import type { Sql } from "../db/connect.ts";
 import type { ReservedSql } from "../db/session_lock.ts";
 import { randomToken } from "../lib/crypto.ts";
-import { dropOldWebhookBodies, siteRetentions, trimSite } from "./store.ts";
+import { dropOldRefusedBatches, dropOldWebhookBodies, siteRetentions, trimSite } from "./store.ts";
 
 /** Days visitor data is kept when a site has not chosen (sites.retention_days is null). */
 export const DEFAULT_RETENTION_DAYS = 730;
 
 /** Days a webhook delivery's raw body is kept; enough to retry, inspect and replay it. */
 export const WEBHOOK_BODY_RETENTION_DAYS = 30;
+
+/**
+ * Days a batch the database refused is kept in ingest_rejects for an operator to inspect; its
+ * raw payload holds visitor ids and pages, so it does not stay longer than a webhook body.
+ */
+export const REFUSED_BATCH_RETENTION_DAYS = 30;
 
 /** The choices of the settings page: the value stored ("" for the default) and its label. */
 export const RETENTION_CHOICES: [string, string][] = [
@@ -40,5 +46,6 @@ export async function applyRetention(conn: Sql | ReservedSql): Promise<Retention
       webhook_bodies: await dropOldWebhookBodies(conn, site.id, WEBHOOK_BODY_RETENTION_DAYS),
     });
   }
+  add({ ingest_rejects: await dropOldRefusedBatches(conn, REFUSED_BATCH_RETENTION_DAYS) });
   return totals;
 }

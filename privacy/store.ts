@@ -267,3 +267,10 @@ export async function dropOldWebhookBodies(conn: Conn, siteId: number, days: num
       and status not in ('received', 'retrying')`;
   return rows.count;
 }
+
+/** Deletes refused ingest batches older than `days` (they belong to no one site). */
+export async function dropOldRefusedBatches(conn: Conn, days: number) {
+  const rows = await conn`
+    delete from ingest_rejects where created_at < now() - make_interval(days => ${days})`;
+  return rows.count;
+}
