@@ -148,7 +148,7 @@ export async function loadDashboard(
     },
     granularity: series.granularity,
     cards,
-    series: { buckets: series.points.map((p) => p.bucket), values },
+    series: { buckets: series.points.map((p) => p.bucket), values, partial: series.partial },
     panels: Object.fromEntries(PANEL_IDS.map((id, i) => [id, panels[i]])) as Record<
       PanelId,
       PanelData

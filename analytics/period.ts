@@ -299,3 +299,49 @@ export function bucketLabels(p: ResolvedPeriod, g: Granularity): string[] {
   }
   return out;
 }
+
+/** The start label of the bucket that follows `label` at granularity `g`. */
+export function nextBucket(label: string, g: Granularity): string {
+  const [day, time] = label.split("T");
+  if (g === "hour") {
+    const h = Number(time.slice(0, 2)) + 1;
+    return h === 24 ? `${addDays(day, 1)}T00:00` : `${day}T${String(h).padStart(2, "0")}:00`;
+  }
+  const next = g === "day" ? addDays(day, 1) : g === "week" ? addDays(day, 7) : addMonths(day, 1);
+  return `${next}T00:00`;
+}
+
+/** An instant's wall-clock time in the zone as a bucket-style label, "YYYY-MM-DDTHH:MM". */
+export function localLabel(instant: Date, tz: string): string {
+  const w = wall(instant, tz);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${dayOf(instant, tz)}T${two(w.h)}:${two(w.min)}`;
+}
+
+/** The buckets a chart draws, and whether the last one is still under way. */
+export interface ChartBuckets {
+  buckets: string[];
+  partial: boolean;
+}
+
+/**
+ * The buckets of the period a chart draws: none that has not begun by `now` (the future is not
+ * zero, it is unknown), and no empty ones leading up to the site's beginning day (`since`), so a
+ * new site's chart starts where the site does. Data older than that (an import) is still drawn,
+ * so the points always add up to the totals. The bucket holding `now` is marked partial.
+ */
+export function chartBuckets(
+  p: ResolvedPeriod,
+  g: Granularity,
+  now: Date,
+  since: Date | null,
+  hasData: (bucket: string) => boolean = () => false,
+): ChartBuckets {
+  const current = localLabel(now, p.timezone);
+  const start = since ? `${dayOf(since, p.timezone)}T00:00` : "";
+  const all = bucketLabels(p, g).filter((b) => b <= current);
+  const begin = all.findIndex((b) => nextBucket(b, g) > start || hasData(b));
+  const buckets = begin < 0 ? [] : all.slice(begin);
+  const last = buckets[buckets.length - 1];
+  return { buckets, partial: last !== undefined && nextBucket(last, g) > current };
+}

@@ -21,7 +21,7 @@ import { type Dimension, DIMENSION_INFO, type Filter, type Metric, METRICS } fro
 import {
   addDays,
   alignsWithHours,
-  bucketLabels,
+  chartBuckets,
   checkGranularity,
   type Day,
   dayOf,
@@ -531,14 +531,20 @@ export async function aggregate(
   return { period, totals: only(cur), previous: prev ? only(prev) : null };
 }
 
-/** The chart: every metric per bucket, gaps filled with zeros. */
+/**
+ * The chart: every metric per bucket, gaps filled with zeros, from the site's beginning to the
+ * bucket holding now; `partial` says that last bucket is still filling up.
+ */
 export async function timeseries(
   sql: Sql,
   site: StatsSite,
   q: StatsQuery,
   opts: StatsOptions = {},
-): Promise<{ period: ResolvedPeriod; granularity: Granularity; points: SeriesPoint[] }> {
-  const period = queryPeriod(site, q, opts.now);
+): Promise<
+  { period: ResolvedPeriod; granularity: Granularity; points: SeriesPoint[]; partial: boolean }
+> {
+  const now = opts.now ?? new Date();
+  const period = queryPeriod(site, q, now);
   const asked = timeGranularity(q);
   const granularity = !asked || asked === "auto" ? period.granularity : asked;
   checkGranularity(period, granularity);
@@ -557,14 +563,21 @@ export async function timeseries(
           from v full join s on s.k = v.k full join r on r.k = coalesce(v.k, s.k)) base`;
   const byBucket = new Map(rows.map((r) => [r.k as string, r]));
   const metrics = queryMetrics(q);
-  const points = bucketLabels(period, granularity).map((b) => {
+  const chart = chartBuckets(period, granularity, now, siteBeginning(site), (b) => byBucket.has(b));
+  const points = chart.buckets.map((b) => {
     const row = byBucket.get(b);
     const values = row
       ? pick(row, metrics)
       : Object.fromEntries(metrics.map((m) => [m, zeroOf(m)])) as MetricValues;
     return { bucket: b, values };
   });
-  return { period, granularity, points };
+  return { period, granularity, points, partial: chart.partial };
+}
+
+/** When a site began: its creation or its first event, whichever is earlier. */
+function siteBeginning(site: StatsSite): Date {
+  const first = site.first_event_at;
+  return first && first < site.created_at ? first : site.created_at;
 }
 
 /** Empty buckets count zero; rates and averages are undefined there. */

@@ -256,8 +256,11 @@ for (const mode of ALL_DB_MODES) {
                 raw,
               },
             );
-            assert.equal(hourly.points.length, 24);
+            // 11:30 in New York: the hours still to come are not drawn as zeros.
+            assert.equal(hourly.points.length, 12);
             assert.equal(hourly.points[0].bucket, "2026-03-20T00:00");
+            assert.equal(hourly.points.at(-1)!.bucket, "2026-03-20T11:00");
+            assert.equal(hourly.partial, true);
           });
 
           await t.step(`every breakdown, and rows add up to the totals (${how})`, async () => {
@@ -486,6 +489,64 @@ for (const mode of ALL_DB_MODES) {
     },
   );
 }
+
+Deno.test(
+  "a new site's chart starts on the day it began, and its points still add up to the totals",
+  inDbMode("server"),
+  async () => {
+    const db = await createTestDatabase("server");
+    try {
+      const sql = db.sql;
+      await giveSitesRows(sql, [15]);
+      // Its first visits (16 March) came before the site was added (18 March).
+      await insertVisits(
+        sql,
+        synthesizeVisits({
+          siteId: 15,
+          from: new Date("2026-03-16T12:00:00Z"),
+          to: NOW,
+          visits: 120,
+          visitors: 80,
+          seed: 9,
+        }),
+      );
+      await refreshRollups(sql);
+      const [first] = await sql`select min(ts) as ts from events where site_id = 15`;
+      const s: StatsSite = {
+        ...site(15),
+        created_at: new Date("2026-03-18T15:00:00Z"),
+        first_event_at: first.ts,
+      };
+      for (const raw of [false, true]) {
+        const got = await timeseries(sql, s, q({ period: "30d", dimension: "time:day" }), {
+          now: NOW,
+          raw,
+        });
+        assert.deepEqual(got.points.map((p) => p.bucket), [
+          "2026-03-16T00:00",
+          "2026-03-17T00:00",
+          "2026-03-18T00:00",
+          "2026-03-19T00:00",
+          "2026-03-20T00:00",
+        ]);
+        assert.equal(got.partial, true);
+        const totals = await aggregate(sql, s, q({ period: "30d" }), { now: NOW, raw });
+        for (const m of ["sessions", "pageviews"] as const) {
+          const sum = got.points.reduce((a, p) => a + (p.values[m] ?? 0), 0);
+          assert.equal(sum, totals.totals[m], m);
+        }
+      }
+      // Created before its first visit: the chart starts on the day it was created.
+      const early = { ...s, created_at: new Date("2026-03-14T15:00:00Z") };
+      const got = await timeseries(sql, early, q({ period: "30d", dimension: "time:day" }), {
+        now: NOW,
+      });
+      assert.equal(got.points[0].bucket, "2026-03-14T00:00");
+    } finally {
+      await db.close();
+    }
+  },
+);
 
 Deno.test(
   "a visit stored while the rollups refresh still reaches the daily numbers (server)",

@@ -77,7 +77,12 @@ export interface DashboardData {
   period: { label: string; firstDay: string; lastDay: string; comparable: boolean };
   granularity: Granularity;
   cards: Card[];
-  series: { buckets: string[]; values: Partial<Record<Metric, Array<number | null>>> };
+  /** `partial`: the last bucket is still under way (today, this month), so it reads low. */
+  series: {
+    buckets: string[];
+    values: Partial<Record<Metric, Array<number | null>>>;
+    partial: boolean;
+  };
   panels: Record<PanelId, PanelData>;
   annotations: Annotation[];
   /** Whether the site has ever received an event / a purchase. */

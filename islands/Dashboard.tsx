@@ -297,6 +297,7 @@ export function DashboardView(
         <Chart
           buckets={data.series.buckets}
           values={data.series.values[metric] ?? []}
+          partial={data.series.partial}
           metric={metric}
           granularity={data.granularity}
           currency={data.site.currency}

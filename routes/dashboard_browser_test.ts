@@ -30,6 +30,13 @@ Deno.test({
       page.on("pageerror", (e) => errors.push(String(e)));
       await page.goto(`${app.url}/sites/${t.site.id}`, { waitUntil: "networkidle0" });
       await page.waitForSelector(".chart.chart-ready");
+      // The SVG gives way once Chart.js is ready: the canvas must then hold a drawn chart
+      // (a configuration Chart.js rejects would leave it blank, with the error swallowed).
+      await page.waitForFunction(() => {
+        const c = document.querySelector<HTMLCanvasElement>(".chart canvas")!;
+        const px = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+        return px.some((v, i) => i % 4 === 3 && v > 0);
+      });
       await page.evaluate(() => (globalThis as unknown as { marker: number }).marker = 1);
 
       // Click the first channel row: the whole dashboard filters, the panel drills down.

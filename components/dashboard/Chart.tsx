@@ -19,6 +19,32 @@ export function bucketLabel(bucket: string, g: Granularity): string {
   return `${d} ${MONTHS[m - 1]}`;
 }
 
+/** A bucket named in full for a tooltip: hours spanning several days carry their date. */
+export function bucketTitle(bucket: string, g: Granularity, buckets: string[]): string {
+  if (g !== "hour" || !spansDays(buckets)) return bucketLabel(bucket, g);
+  return `${bucketLabel(bucket, "day")} ${bucketLabel(bucket, "hour")}`;
+}
+
+function spansDays(buckets: string[]): boolean {
+  return buckets.length > 0 && buckets[0].slice(0, 10) !== buckets[buckets.length - 1].slice(0, 10);
+}
+
+/**
+ * The x-axis label of every bucket, null where none is drawn. Hours over several days are
+ * labelled by their date at midnight (every few days, so about eight labels fit); otherwise the
+ * chart library picks which of the bucket labels to show.
+ */
+export function axisLabels(buckets: string[], g: Granularity): Array<string | null> {
+  if (g !== "hour" || !spansDays(buckets)) return buckets.map((b) => bucketLabel(b, g));
+  const days = new Set(buckets.map((b) => b.slice(0, 10))).size;
+  const every = Math.ceil(days / 8);
+  let midnight = 0;
+  return buckets.map((b) => {
+    if (!b.endsWith("T00:00")) return null;
+    return midnight++ % every === 0 ? bucketLabel(b, "day") : null;
+  });
+}
+
 /** Index of the bucket an annotation's day falls into, or -1. */
 export function annotationIndex(buckets: string[], day: string, g: Granularity): number {
   if (g === "hour") return buckets.indexOf(`${day}T00:00`);
@@ -37,6 +63,8 @@ export interface ChartProps {
   granularity: Granularity;
   currency: string;
   annotations: Annotation[];
+  /** The last bucket is still under way (this hour, today, this month): it reads low. */
+  partial?: boolean;
 }
 
 /** Server-side SVG of the series: an area and a line, scaled to the largest value. */
@@ -49,6 +77,10 @@ function SvgChart(props: ChartProps) {
   const pts = vals.map((v, i) =>
     `${(i * step).toFixed(1)},${(h - (v / max) * (h - 10)).toFixed(1)}`
   );
+  // The segment into a bucket still under way is dashed: its drop is not real yet.
+  const solid = props.partial && pts.length > 1 ? pts.slice(0, -1) : pts;
+  const first = bucketTitle(props.buckets[0] ?? "", props.granularity, props.buckets);
+  const last = bucketTitle(props.buckets.at(-1) ?? "", props.granularity, props.buckets);
   const unit = METRIC_INFO[props.metric].unit;
   return (
     <figure class="chart-fallback">
@@ -56,18 +88,24 @@ function SvgChart(props: ChartProps) {
         viewBox={`0 0 ${w} ${h}`}
         preserveAspectRatio="none"
         role="img"
-        aria-label={`${METRIC_INFO[props.metric].label} from ${
-          bucketLabel(props.buckets[0] ?? "", props.granularity)
-        } to ${
-          bucketLabel(props.buckets[props.buckets.length - 1] ?? "", props.granularity)
+        aria-label={`${METRIC_INFO[props.metric].label} from ${first} to ${last}${
+          props.partial ? " (so far)" : ""
         }, peak ${formatMetric(unit, max, props.currency)}`}
       >
         <polygon points={`0,${h} ${pts.join(" ")} ${w},${h}`} class="chart-area" />
-        <polyline points={pts.join(" ")} class="chart-line" fill="none" />
+        <polyline points={solid.join(" ")} class="chart-line" fill="none" />
+        {solid.length < pts.length && (
+          <polyline
+            points={pts.slice(-2).join(" ")}
+            class="chart-line chart-partial"
+            fill="none"
+            stroke-dasharray="6 4"
+          />
+        )}
       </svg>
       <figcaption class="chart-axis muted small">
-        <span>{bucketLabel(props.buckets[0] ?? "", props.granularity)}</span>
-        <span>{bucketLabel(props.buckets[props.buckets.length - 1] ?? "", props.granularity)}</span>
+        <span>{first}</span>
+        <span>{last}</span>
       </figcaption>
     </figure>
   );
@@ -75,6 +113,116 @@ function SvgChart(props: ChartProps) {
 
 function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}
+
+/** The colours the chart draws with, read from the page's theme. */
+export interface ChartColors {
+  accent: string;
+  grid: string;
+  muted: string;
+  marker: string;
+}
+
+type Marks = Array<{ a: Annotation; i: number }>;
+
+/**
+ * The Chart.js configuration for the series. A monotone curve never swings past its points
+ * (no bump before the first visit); counts get whole-number ticks; the segment into an
+ * unfinished last bucket is dashed and its tooltip says the number is so far.
+ */
+export function chartConfig(props: ChartProps, colors: ChartColors) {
+  const unit = METRIC_INFO[props.metric].unit;
+  const label = METRIC_INFO[props.metric].label;
+  const last = props.values.length - 1;
+  const partialAt = props.partial && last > 0 ? last : -1;
+  const ticks = axisLabels(props.buckets, props.granularity);
+  const byDate = ticks.some((t) => t === null);
+  const marks: Marks = props.annotations
+    .map((a) => ({ a, i: annotationIndex(props.buckets, a.day, props.granularity) }))
+    .filter((m) => m.i >= 0);
+  return {
+    type: "line",
+    data: {
+      labels: props.buckets.map((b) => bucketTitle(b, props.granularity, props.buckets)),
+      datasets: [{
+        label,
+        data: props.values,
+        borderColor: colors.accent,
+        backgroundColor: colors.accent + "22",
+        fill: true,
+        cubicInterpolationMode: "monotone",
+        pointRadius: props.values.length > 60 ? 0 : 2,
+        borderWidth: 2,
+        segment: {
+          borderDash: (ctx: { p1DataIndex: number }) =>
+            ctx.p1DataIndex === partialAt ? [6, 4] : undefined,
+        },
+      }],
+    },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      interaction: { mode: "index", intersect: false },
+      scales: {
+        x: {
+          grid: { display: false },
+          ticks: byDate
+            ? {
+              color: colors.muted,
+              autoSkip: false,
+              maxRotation: 0,
+              callback: (_v: string | number, i: number) => ticks[i],
+            }
+            : { color: colors.muted, maxTicksLimit: 8 },
+        },
+        y: {
+          beginAtZero: true,
+          grid: { color: colors.grid },
+          ticks: {
+            color: colors.muted,
+            maxTicksLimit: 5,
+            ...(unit === "count" ? { precision: 0 } : {}),
+            callback: (v: string | number) => formatMetric(unit, Number(v), props.currency),
+          },
+        },
+      },
+      plugins: {
+        legend: { display: false },
+        tooltip: {
+          callbacks: {
+            label: (ctx: { parsed: { y: number | null }; dataIndex: number }) =>
+              `${label}: ${formatMetric(unit, ctx.parsed.y, props.currency)}${
+                ctx.dataIndex === partialAt ? " (so far, still counting)" : ""
+              }`,
+            afterBody: (items: Array<{ dataIndex: number }>) =>
+              marks.filter((m) => m.i === items[0]?.dataIndex).map((m) => `📌 ${m.a.body}`),
+          },
+        },
+      },
+    },
+    plugins: [{
+      id: "annotations",
+      afterDatasetsDraw(c: {
+        ctx: CanvasRenderingContext2D;
+        chartArea: { top: number; bottom: number };
+        scales: { x: { getPixelForValue(i: number): number } };
+      }) {
+        const ctx = c.ctx;
+        ctx.save();
+        ctx.strokeStyle = colors.marker;
+        ctx.setLineDash([4, 4]);
+        for (const m of marks) {
+          const x = c.scales.x.getPixelForValue(m.i);
+          ctx.beginPath();
+          ctx.moveTo(x, c.chartArea.top);
+          ctx.lineTo(x, c.chartArea.bottom);
+          ctx.stroke();
+        }
+        ctx.restore();
+      },
+    }],
+  };
 }
 
 /** The chart: SVG on the server, Chart.js once the browser has loaded it. */
@@ -90,88 +238,22 @@ export function Chart(props: ChartProps) {
       ready.current = true;
       canvas.current.closest(".chart")?.classList.add("chart-ready");
       chart.current?.destroy();
-      const unit = METRIC_INFO[props.metric].unit;
-      const accent = cssVar("--chart-1") || "#0f766e";
-      const grid = cssVar("--border") || "#ddd";
-      const muted = cssVar("--muted") || "#666";
-      const marks = props.annotations
-        .map((a) => ({ a, i: annotationIndex(props.buckets, a.day, props.granularity) }))
-        .filter((m) => m.i >= 0);
-      chart.current = new ChartJs(canvas.current, {
-        type: "line",
-        data: {
-          labels: props.buckets.map((b) => bucketLabel(b, props.granularity)),
-          datasets: [{
-            label: METRIC_INFO[props.metric].label,
-            data: props.values,
-            borderColor: accent,
-            backgroundColor: accent + "22",
-            fill: true,
-            tension: 0.25,
-            pointRadius: props.values.length > 60 ? 0 : 2,
-            borderWidth: 2,
-          }],
-        },
-        options: {
-          responsive: true,
-          maintainAspectRatio: false,
-          animation: false,
-          interaction: { mode: "index", intersect: false },
-          scales: {
-            x: { grid: { display: false }, ticks: { color: muted, maxTicksLimit: 8 } },
-            y: {
-              beginAtZero: true,
-              grid: { color: grid },
-              ticks: {
-                color: muted,
-                maxTicksLimit: 5,
-                callback: (v: string | number) => formatMetric(unit, Number(v), props.currency),
-              },
-            },
-          },
-          plugins: {
-            legend: { display: false },
-            tooltip: {
-              callbacks: {
-                label: (ctx: { parsed: { y: number | null } }) =>
-                  `${METRIC_INFO[props.metric].label}: ${
-                    formatMetric(unit, ctx.parsed.y, props.currency)
-                  }`,
-                afterBody: (items: Array<{ dataIndex: number }>) =>
-                  marks.filter((m) => m.i === items[0]?.dataIndex).map((m) => `📌 ${m.a.body}`),
-              },
-            },
-          },
-        },
-        plugins: [{
-          id: "annotations",
-          afterDatasetsDraw(c: {
-            ctx: CanvasRenderingContext2D;
-            chartArea: { top: number; bottom: number };
-            scales: { x: { getPixelForValue(i: number): number } };
-          }) {
-            const ctx = c.ctx;
-            ctx.save();
-            ctx.strokeStyle = cssVar("--chart-3") || "#d97706";
-            ctx.setLineDash([4, 4]);
-            for (const m of marks) {
-              const x = c.scales.x.getPixelForValue(m.i);
-              ctx.beginPath();
-              ctx.moveTo(x, c.chartArea.top);
-              ctx.lineTo(x, c.chartArea.bottom);
-              ctx.stroke();
-            }
-            ctx.restore();
-          },
-        }],
-      } as never);
+      chart.current = new ChartJs(
+        canvas.current,
+        chartConfig(props, {
+          accent: cssVar("--chart-1") || "#0f766e",
+          grid: cssVar("--border") || "#ddd",
+          muted: cssVar("--muted") || "#666",
+          marker: cssVar("--chart-3") || "#d97706",
+        }) as never,
+      );
     })().catch(() => {
       // The SVG stays: a chart library that failed to load is not worth an error message.
     });
     return () => {
       cancelled = true;
     };
-  }, [props.buckets, props.values, props.metric, props.annotations]);
+  }, [props.buckets, props.values, props.metric, props.annotations, props.partial]);
   useEffect(() => () => chart.current?.destroy(), []);
   return (
     <div class="chart">
