@@ -329,3 +329,19 @@ Deno.test("while waiting for the first event, the install page says which events
     await app.stop();
   }
 });
+
+Deno.test("opening the dashboard from the nav completes the guide's last step", async () => {
+  const app = await startTestApp();
+  try {
+    const { client, siteId } = await ownerWithSite(app);
+    await app.db.sql`update sites set first_event_at = now() where id = ${siteId}`;
+    await client.post(`/sites/${siteId}/onboarding/skip-revenue`);
+    assert.match((await client.page("/sites")).html, /4 of 5 done/);
+    const dashboard = await client.page(`/sites/${siteId}`);
+    assert.equal(dashboard.res.status, 200);
+    assert.doesNotMatch((await client.page("/sites")).html, /Get started|4 of 5 done/);
+    assert.equal((await client.fetch("/")).headers.get("location"), "/sites");
+  } finally {
+    await app.stop();
+  }
+});
