@@ -17,6 +17,7 @@ import { type SocketHost, startSocketHost } from "./realtime/socket_server.ts";
 import { createScheduler, type Scheduler } from "./jobs/scheduler.ts";
 import { registerJobs } from "./jobs/mod.ts";
 import { registerServices } from "./services.ts";
+import { outboxStartupMessage } from "./mail/outbox_access.ts";
 
 export interface BootOptions {
   log?: Logger;
@@ -86,6 +87,7 @@ export async function startSextant(
       cleanup.push(() => sockets!.close());
     }
     await registerServices(ctx);
+    log.info(outboxStartupMessage(config));
     cleanup.push(async () => {
       for (const hook of ctx.onShutdown) await hook();
     });

@@ -51,6 +51,16 @@ export async function setOnboardingFlag(
   await sql`update users set onboarding = ${sql.json(next as never)} where id = ${userId}`;
 }
 
+/**
+ * Completes the guide's last step when the person opens a site's dashboard by any route (the
+ * nav, a site card, a bookmark), not only through the guide's own button. Writes only once.
+ */
+export async function markDashboardSeen(sql: Sql, userId: number, siteId: number) {
+  const flags = await onboardingFlags(sql, userId);
+  if ((flags.dashboard_seen ?? []).includes(siteId)) return;
+  await setOnboardingFlag(sql, userId, "dashboard_seen", siteId);
+}
+
 /** Hides (or shows again) the guide. */
 export async function dismissOnboarding(sql: Sql, userId: number, dismissed: boolean) {
   const next = { ...await onboardingFlags(sql, userId), dismissed };

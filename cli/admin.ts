@@ -13,15 +13,39 @@ import { createOrg } from "../accounts/orgs.ts";
 import { createSite, listSitesInOrg } from "../accounts/sites.ts";
 import { createApiKey } from "../accounts/api_keys.ts";
 import { SITE_COLUMNS } from "../accounts/sites.ts";
+import { EmbeddedDatabaseInUse } from "../db/embedded.ts";
 
-const USAGE = `Usage: deno task admin <command> [options]
+/** The help text: `deno task admin`, `help` or `--help` print it. */
+export const USAGE = `Usage: deno task admin <command> [options]
 
+Account administration on the database Sextant is configured for (DATABASE_URL, or the embedded
+one in DATA_DIR). Prints JSON on success; a sentence on stderr and exit code 1 on failure.
+
+Commands:
   create-user     --email E --password P [--name N] [--verified]
   reset-password  --email E --password P
   create-org      --name N --owner E
   create-site     --org ID --domain D [--name N] [--timezone TZ] [--currency CUR]
   create-api-key  --org ID --name N [--site ID]
-  list-sites      [--org ID]`;
+  list-sites      [--org ID]
+  help            this text (also --help, -h, or no command)
+
+The embedded database opens in one process at a time: with it, stop Sextant before running a
+command, then start it again.`;
+
+/** True when the arguments ask for help rather than a command. */
+export function wantsHelp(args: string[]): boolean {
+  return args.length === 0 || args.some((a) => a === "--help" || a === "-h") ||
+    args[0] === "help";
+}
+
+/** The one sentence shown when a running Sextant holds the embedded database. */
+export function inUseSentence(e: EmbeddedDatabaseInUse): string {
+  return `The embedded database in ${e.path} is open in the Sextant running as process ` +
+    `${e.pid}, and only one process can open it: stop that Sextant (Ctrl+C or kill ${e.pid}), ` +
+    "run this command, then start Sextant again — or run Sextant on PostgreSQL " +
+    "(DATABASE_URL), where admin commands work while it runs.";
+}
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -93,11 +117,15 @@ export async function runAdminCommand(sql: Sql, command: string, flags: Flags): 
       return { sites };
     }
     default:
-      throw new UsageError(command ? `Unknown command "${command}".\n\n${USAGE}` : USAGE);
+      throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
   }
 }
 
 if (import.meta.main) {
+  if (wantsHelp(Deno.args)) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
   try {
     const text = { type: "string" } as const;
     const { positionals, values } = parseArgs({
@@ -126,6 +154,10 @@ if (import.meta.main) {
       await db.close();
     }
   } catch (e) {
+    if (e instanceof EmbeddedDatabaseInUse) {
+      console.error(inUseSentence(e));
+      Deno.exit(1);
+    }
     const known = e instanceof UsageError ||
       (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") || e instanceof AppError ||
       e instanceof ConfigError;

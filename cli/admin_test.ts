@@ -55,3 +55,54 @@ Deno.test("admin CLI: user → org → site → API key → list, each answering
     await db.close();
   }
 });
+
+/** Runs `deno task admin`'s script with `args` in a fresh DATA_DIR and no DATABASE_URL. */
+async function admin(args: string[], dataDir: string) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./admin.ts", import.meta.url).pathname, ...args],
+    env: { DATA_DIR: dataDir, DATABASE_URL: "", SECRET_KEY: "x".repeat(40) },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("admin CLI prints its own help for --help, help and no command", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "sextant-admin-" });
+  try {
+    for (const args of [["--help"], ["help"], [], ["create-user", "-h"]]) {
+      const r = await admin(args, dataDir);
+      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stdout, /^Usage: deno task admin <command>/, args.join(" "));
+      assert.match(r.stdout, /create-user {5}--email E --password P/);
+      assert.equal(r.stderr, "");
+    }
+    const unknown = await admin(["frobnicate"], dataDir);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /^Unknown command "frobnicate"\./);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("admin CLI says in one sentence what to do while a running Sextant holds the embedded database", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "sextant-admin-" });
+  try {
+    // This test process stands in for the running server: it is alive and holds the lock file.
+    await Deno.mkdir(`${dataDir}/pglite`);
+    await Deno.writeTextFile(`${dataDir}/pglite.pid`, String(Deno.pid));
+    const r = await admin(["list-sites"], dataDir);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, "");
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(`open in the Sextant running as process ${Deno.pid}.*stop that Sextant`),
+    );
+    assert.match(r.stderr, /DATABASE_URL/);
+    assert.doesNotMatch(r.stderr, /^\s+at |error:/im, "no stack trace");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

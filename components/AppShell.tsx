@@ -5,6 +5,7 @@
  */
 import type { ComponentChildren } from "preact";
 import { Form } from "./Form.tsx";
+import type { OutboxAccess } from "../mail/outbox_access.ts";
 
 export type Section =
   | "sites"
@@ -27,7 +28,7 @@ export interface ShellNav {
 
 export interface ShellProps {
   /** `verified: false` shows the "confirm your email" banner. */
-  user: { email: string; name: string; verified?: boolean };
+  user: { email: string; name: string; verified?: boolean; outbox?: OutboxAccess };
   /** CSRF token for the sign-out form. */
   csrf: string;
   /** The current path, so theme links come back here. */
@@ -36,6 +37,27 @@ export interface ShellProps {
   active?: Section;
   nav?: ShellNav;
   children: ComponentChildren;
+}
+
+/** Without SMTP the link never leaves the server: say where it can be read instead. */
+function OutboxHint(props: { access?: OutboxAccess }) {
+  if (props.access === "all" || props.access === "own") {
+    return (
+      <>
+        {" "}This server doesn't send mail (no SMTP_URL): read it at{" "}
+        <a href="/dev/mail">/dev/mail</a>.
+      </>
+    );
+  }
+  if (props.access === "none") {
+    return (
+      <>
+        {" "}This server doesn't send mail (no SMTP_URL): restart it with{" "}
+        <code>MAIL_PREVIEW=on</code> to read it at /dev/mail, or set SMTP_URL to send it.
+      </>
+    );
+  }
+  return null;
 }
 
 function NavLink(props: { href: string; active: boolean; children: ComponentChildren }) {
@@ -174,6 +196,7 @@ export function AppShell(props: ShellProps) {
         <div class="verify-banner" role="status">
           <span>
             Please confirm your email: we sent a link to <strong>{props.user.email}</strong>.
+            <OutboxHint access={props.user.outbox} />
           </span>
           <Form action="/verify/resend" csrf={props.csrf} class="inline-form">
             <button type="submit" class="link-button">Send it again</button>

@@ -45,6 +45,17 @@ export async function startEmbeddedPostgres(path: string): Promise<EmbeddedPostg
   };
 }
 
+/** Another live process has the embedded database open; PGlite allows only one. */
+export class EmbeddedDatabaseInUse extends Error {
+  override name = "EmbeddedDatabaseInUse";
+  constructor(readonly path: string, readonly pid: number) {
+    super(
+      `The embedded database in ${path} is in use by process ${pid}. ` +
+        "Stop that Sextant first (or use DATABASE_URL for several processes).",
+    );
+  }
+}
+
 /**
  * One process per data directory: PGlite has no locking of its own and two writers would
  * corrupt it. A lock left by a process that no longer runs is taken over.
@@ -53,10 +64,7 @@ async function takeLock(file: string): Promise<void> {
   try {
     const pid = Number((await Deno.readTextFile(file)).trim());
     if (pid && pid !== Deno.pid && await processAlive(pid)) {
-      throw new Error(
-        `The embedded database in ${file.replace(/\.pid$/, "")} is in use by process ` +
-          `${pid}. Stop that Sextant first (or use DATABASE_URL for several processes).`,
-      );
+      throw new EmbeddedDatabaseInUse(file.replace(/\.pid$/, ""), pid);
     }
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;

@@ -7,6 +7,10 @@ import { createSite } from "../accounts/sites.ts";
 import { createOrg } from "../accounts/orgs.ts";
 import { createUser } from "../accounts/users.ts";
 import { liveChannel } from "../realtime/messages.ts";
+import { createDemoAccount, DEMO_EMAIL, demoPassword, workingDemoLogin } from "./credentials.ts";
+import { demoLoginText } from "./mod.ts";
+import { changePassword } from "../accounts/auth.ts";
+import { TestClient } from "../testing/http_client.ts";
 
 Deno.test("the demo holds 60 days of realistic history that signs in and adds up", async () => {
   const app = await startTestApp();
@@ -106,4 +110,47 @@ Deno.test("demo visitors come from homes and offices, not cloud datacenters (col
   assert.ok(ranges > 1000, `provider ranges loaded: ${ranges}`);
   assert.equal(isDatacenterIp("34.64.0.1"), true, "a cloud address is flagged");
   assert.deepEqual(PLACES.filter((p) => isDatacenterIp(p.ip)).map((p) => p.ip), []);
+});
+
+Deno.test("a demo instance shows its sign-in on the login page and at start-up until the password changes", async () => {
+  const app = await startTestApp({ env: { SEXTANT_DEMO: "on" } });
+  const other = await startTestApp({ env: { SEXTANT_DEMO: "off" } });
+  try {
+    const { user, password } = await createDemoAccount(app.ctx);
+    assert.equal(
+      password,
+      await demoPassword(app.ctx.config.SECRET_KEY),
+      "the same on every start",
+    );
+    const shown = await workingDemoLogin(app.ctx);
+    assert.deepEqual(shown, { email: DEMO_EMAIL, password });
+    assert.match(demoLoginText(shown!, app.url), new RegExp(`password: ${password}`));
+
+    const login = await new TestClient(app).page("/login");
+    assert.match(login.html, new RegExp(`This is a demo: sign in as <strong>${DEMO_EMAIL}`));
+    assert.ok(login.html.includes(`<code>${password}</code>`));
+    const client = new TestClient(app);
+    assert.equal((await client.signIn(DEMO_EMAIL, password)).status, 303);
+
+    await createDemoAccount(other.ctx);
+    const off = await new TestClient(other).page("/login");
+    assert.doesNotMatch(
+      off.html,
+      /This is a demo/,
+      "not on an instance that does not run the demo",
+    );
+
+    await changePassword(app.ctx.db.sql, {
+      userId: user.id,
+      current: password,
+      next: "a password of my own",
+      keepSessionId: null,
+    });
+    assert.equal(await workingDemoLogin(app.ctx), null);
+    const after = await new TestClient(app).page("/login");
+    assert.doesNotMatch(after.html, /This is a demo/);
+    assert.ok(!after.html.includes(password));
+  } finally {
+    await Promise.all([app.stop(), other.stop()]);
+  }
 });

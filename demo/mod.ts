@@ -6,6 +6,7 @@
 import type { AppContext } from "../http/context.ts";
 import { findSiteByPublicId, type Site } from "../accounts/sites.ts";
 import { DEMO_EMAIL, seedDemo } from "./seed.ts";
+import { workingDemoLogin } from "./credentials.ts";
 import { startDemoTraffic } from "./traffic.ts";
 
 async function demoSite(ctx: AppContext): Promise<Site | null> {
@@ -38,12 +39,17 @@ export async function startDemo(ctx: AppContext): Promise<void> {
       events: demo.events,
       purchases: demo.purchases,
     });
-    // Printed once, on the run that created it: the password is not stored anywhere readable.
-    console.log(
-      `\n  Sextant demo account\n    email:    ${demo.email}\n    password: ${demo.password}\n` +
-        `    open:     ${ctx.config.PUBLIC_URL}/login\n`,
-    );
   }
+  // Every start, last thing printed, while the first password still works: easy to find again.
+  const login = await workingDemoLogin(ctx);
+  if (login) console.log(demoLoginText(login, ctx.config.PUBLIC_URL));
   const traffic = startDemoTraffic(ctx, site);
   ctx.onShutdown.unshift(() => Promise.resolve(traffic.stop()));
+}
+
+/** The block printed at start-up with the demo's sign-in. */
+export function demoLoginText(login: { email: string; password: string }, publicUrl: string) {
+  return `\n  Sextant demo account\n    email:    ${login.email}\n    password: ${login.password}\n` +
+    `    open:     ${publicUrl}/login\n` +
+    `    (shown on every start until this password is changed)\n`;
 }

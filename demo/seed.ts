@@ -6,9 +6,8 @@
  * and purchases through attribution's recordPurchase, exactly like real data.
  */
 import type { AppContext } from "../http/context.ts";
-import { signUp } from "../accounts/auth.ts";
 import { createSite, type Site } from "../accounts/sites.ts";
-import { randomToken } from "../lib/crypto.ts";
+import { createDemoAccount, DEMO_EMAIL } from "./credentials.ts";
 import { type QueuedEvent, writeBatches } from "../ingest/mod.ts";
 import { type PurchaseInput, recordPurchase } from "../attribution/record.ts";
 import { applySubscriptionState } from "../attribution/subscriptions.ts";
@@ -22,7 +21,7 @@ import {
   type Visitor,
 } from "./visits.ts";
 
-export const DEMO_EMAIL = "demo@sextant.local";
+export { DEMO_EMAIL } from "./credentials.ts";
 const DAY = 86_400_000;
 
 export interface DemoAccount {
@@ -53,9 +52,7 @@ function momentIn(r: Rng, dayStart: number): number {
 export async function seedDemo(ctx: AppContext, now = Date.now()): Promise<DemoAccount> {
   const sql = ctx.db.sql;
   const r = rng(20261122);
-  const password = randomToken(12);
-  const { user, org } = await signUp(sql, { email: DEMO_EMAIL, password, name: "Demo" });
-  await sql`update users set email_verified_at = now() where id = ${user.id}`;
+  const { org, password } = await createDemoAccount(ctx);
   await sql`update orgs set name = 'Northstar Courses' where id = ${org.id}`;
   const site = await createSite(sql, {
     orgId: org.id,

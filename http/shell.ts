@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "./context.ts";
 import type { Section, ShellNav } from "../components/AppShell.tsx";
 import { csrfToken } from "./middleware/csrf.ts";
+import { outboxAccess } from "../mail/outbox_access.ts";
 import { currentMembership, listMemberships } from "../accounts/orgs.ts";
 import { listSitesInOrg, type Site } from "../accounts/sites.ts";
 
@@ -28,7 +29,12 @@ export async function shellProps(
     sites: sites.map((s) => ({ id: s.id, name: s.name, domain: s.domain })),
   };
   return {
-    user: { email: user.email, name: user.name, verified: user.email_verified_at !== null },
+    user: {
+      email: user.email,
+      name: user.name,
+      verified: user.email_verified_at !== null,
+      outbox: outboxAccess(c.get("app").config),
+    },
     csrf: await csrfToken(c),
     path: c.req.path,
     site: site ? { id: site.id, name: site.name, domain: site.domain } : undefined,

@@ -5,15 +5,35 @@ import type { DropReason } from "./types.ts";
 
 export class DropCounter {
   #pending = new Map<string, number>();
+  /** Per site, every drop this instance counted since it started (never flushed away). */
+  #seen = new Map<number, Partial<Record<DropReason, number>>>();
 
   /** Adds a batch's drops for a site. */
   add(siteId: number, drops: Partial<Record<DropReason, number>>, now: number): void {
     const day = new Date(now).toISOString().slice(0, 10);
-    for (const [reason, n] of Object.entries(drops)) {
+    const seen = this.#seen.get(siteId) ?? {};
+    this.#seen.set(siteId, seen);
+    for (const [reason, n] of Object.entries(drops) as Array<[DropReason, number]>) {
       if (!n) continue;
+      seen[reason] = (seen[reason] ?? 0) + n;
       const key = `${siteId}|${day}|${reason}`;
       this.#pending.set(key, (this.#pending.get(key) ?? 0) + n);
     }
+  }
+
+  /** This instance's running drop totals for a site, by reason (a copy). */
+  seen(siteId: number): Partial<Record<DropReason, number>> {
+    return { ...this.#seen.get(siteId) };
+  }
+
+  /** Counts for a site not yet written to the database, by reason. */
+  pendingFor(siteId: number): Partial<Record<DropReason, number>> {
+    const out: Partial<Record<DropReason, number>> = {};
+    for (const [key, n] of this.#pending) {
+      const [site, , reason] = key.split("|");
+      if (Number(site) === siteId) out[reason as DropReason] = (out[reason as DropReason] ?? 0) + n;
+    }
+    return out;
   }
 
   /** Writes what was counted since the last flush; on failure keeps it for the next one. */

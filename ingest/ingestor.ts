@@ -7,6 +7,7 @@ import type { AppContext } from "../http/context.ts";
 import { AppError, Unavailable } from "../lib/errors.ts";
 import { liveChannel, type LiveEvent } from "../realtime/messages.ts";
 import { DropCounter } from "./drop_counter.ts";
+import { WrongOrigin } from "./validate.ts";
 import { runPipeline } from "./pipeline.ts";
 import { RateLimiter } from "./rate_limit.ts";
 import { SiteCache } from "./site_cache.ts";
@@ -74,6 +75,7 @@ export class Ingestor {
     try {
       out = await runPipeline(req, { sites: this.sites, kv: bus.kv, salts: this.salts });
     } catch (e) {
+      if (e instanceof WrongOrigin) this.drops.add(e.siteId, { wrong_origin: e.events }, req.now);
       if (e instanceof AppError) throw e;
       // The session store or the database is away: say so instead of a 500.
       log.error("ingest pipeline failed", { error: e });

@@ -27,7 +27,9 @@ export type DropReason =
   | "excluded_ip"
   | "excluded_path"
   | "heatmaps_off"
-  | "browser_revenue_off";
+  | "browser_revenue_off"
+  /** Refused (403) rather than dropped, but counted so the install page can say why. */
+  | "wrong_origin";
 
 /** One HTTP request's worth of input, before anything is trusted. */
 export interface IngestRequest {

@@ -108,6 +108,13 @@ interface Page {
 // answers are cached (failures are not). Very long URLs are rare and not worth the memory.
 const pages = new Lru<string, Page>(20_000);
 const referrers = new Lru<string, string>(20_000);
+/** Events from a host the site does not allow: refused, and counted for the site's owner. */
+export class WrongOrigin extends Forbidden {
+  constructor(readonly siteId: number, readonly events: number, message: string) {
+    super(message);
+  }
+}
+
 const originHosts = new Lru<string, string>(1_000);
 const CACHED_URL_MAX = 500;
 
@@ -376,7 +383,9 @@ export async function validate(req: IngestRequest, sites: SiteLookup): Promise<B
   const checked = origin ? [origin] : events.map((e) => e.hostname);
   for (const host of checked) {
     if (!isInternalHost(host, hosts)) {
-      throw new Forbidden(
+      throw new WrongOrigin(
+        site.id,
+        events.length,
         `Events from ${host || "an unknown page"} are not accepted for ${site.domain}. ` +
           `Add it to the site's allowed hosts in its settings.`,
       );

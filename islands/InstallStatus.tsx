@@ -9,6 +9,8 @@ interface Props {
   siteId: number;
   csrf: string;
   receiving: boolean;
+  /** Events dropped recently, by reason, while nothing has been received. */
+  drops: Array<{ reason: string; count: number; why: string }>;
   /** Whether this user may send a test visit (members and up). */
   canTest: boolean;
 }
@@ -19,8 +21,29 @@ type TestState =
   | { kind: "sent" }
   | { kind: "error"; message: string };
 
+/** Events that reached Sextant but were not counted, and why — so waiting is never silent. */
+function DroppedEvents(props: { drops: Props["drops"] }) {
+  const total = props.drops.reduce((n, d) => n + d.count, 0);
+  if (total === 0) return null;
+  return (
+    <div class="dropped-events small">
+      {total === 1
+        ? "1 event arrived but was dropped:"
+        : `${total} events arrived but were dropped:`}
+      <ul>
+        {props.drops.map((d) => (
+          <li key={d.reason} data-reason={d.reason}>
+            {d.count} {d.why}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 function InstallStatus(props: Props) {
   const [receiving, setReceiving] = useState(props.receiving);
+  const [drops, setDrops] = useState(props.drops);
   const [test, setTest] = useState<TestState>({ kind: "idle" });
   const [offline, setOffline] = useState(false);
 
@@ -34,8 +57,9 @@ function InstallStatus(props: Props) {
           headers: { accept: "application/json" },
         });
         if (res.ok) {
-          const body = await res.json() as { receiving: boolean };
+          const body = await res.json() as { receiving: boolean; drops: Props["drops"] };
           setOffline(false);
+          setDrops(body.drops ?? []);
           if (body.receiving) {
             setReceiving(true);
             return;
@@ -92,6 +116,7 @@ function InstallStatus(props: Props) {
                 Load any page of your site and it appears here within seconds.
               </span>
               {offline && <span class="muted">(Reconnecting…)</span>}
+              <DroppedEvents drops={drops} />
             </span>
           )}
       </div>

@@ -6,6 +6,7 @@ import { requireSite } from "../http/middleware/auth.ts";
 import { csrfToken } from "../http/middleware/csrf.ts";
 import { AppShell } from "../components/AppShell.tsx";
 import { roleAtLeast } from "../accounts/orgs.ts";
+import { markDashboardSeen } from "../accounts/onboarding.ts";
 import { createAnnotation, deleteAnnotation } from "../analytics/annotations.ts";
 import { pathOfReferer, safeRedirectPath } from "../lib/redirect.ts";
 import { idParam } from "./forms.ts";
@@ -46,7 +47,10 @@ export function registerDashboard(app: Hono<AppEnv>): void {
   app.get(
     "/sites/:siteId{[0-9]+}",
     requireSite("viewer"),
-    async (c) => renderOverview(c, await place(c)),
+    async (c) => {
+      await markDashboardSeen(c.get("app").db.sql, c.get("user")!.id, c.get("site").id);
+      return renderOverview(c, await place(c));
+    },
   );
   app.get(
     "/sites/:siteId{[0-9]+}/breakdown/:dimension",

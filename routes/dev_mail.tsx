@@ -8,19 +8,17 @@ import type { AppEnv } from "../http/context.ts";
 import { renderPage } from "../http/render.tsx";
 import { loadUser } from "../http/middleware/auth.ts";
 import { findOutboxMail, listOutbox } from "../mail/mailer.ts";
+import { outboxAccess } from "../mail/outbox_access.ts";
 import { NotFound } from "../lib/errors.ts";
 import { timeAgo } from "../components/format.ts";
 import { idParam } from "./forms.ts";
 
 /** Who may read which mail here: everything, one address, or nothing (404). */
 function scope(c: Context<AppEnv>): { all: true } | { to: string } | null {
-  const { config } = c.get("app");
-  if (config.SMTP_URL) return null;
-  if (config.MAIL_PREVIEW) return { all: true };
-  const demo = config.SEXTANT_DEMO === "on" ||
-    (config.SEXTANT_DEMO === "auto" && !config.DATABASE_URL);
+  const access = outboxAccess(c.get("app").config);
+  if (access === "all") return { all: true };
   const user = c.get("user");
-  return demo && user ? { to: user.email } : null;
+  return access === "own" && user ? { to: user.email } : null;
 }
 
 /** Text with its http(s) links made clickable (everything else stays escaped text). */

@@ -274,3 +274,36 @@ Deno.test("after signing in, a next that leaves the site or holds control charac
     await app.stop();
   }
 });
+
+Deno.test("without SMTP the confirm-your-email banner says where the mail can be read", async () => {
+  const lines: string[] = [];
+  const hidden = await startTestApp({ logSink: (line) => lines.push(line) });
+  const preview = await startTestApp({ env: { MAIL_PREVIEW: "on" } });
+  const smtp = await startTestApp({ env: { SMTP_URL: "smtp://127.0.0.1:1" } });
+  try {
+    const startup = lines.filter((l) => l.includes("outbox"));
+    assert.equal(startup.length, 1, "one start-up line tells where mail goes");
+    assert.match(startup[0], /kept in the outbox.*MAIL_PREVIEW=on.*\/dev\/mail/);
+
+    const off = new TestClient(hidden);
+    await off.signUp("ada@example.com", PASSWORD);
+    const offHtml = (await off.page("/sites/new")).html;
+    assert.match(offHtml, /doesn(&#39;|')t send mail \(no SMTP_URL\)/);
+    assert.match(offHtml, /MAIL_PREVIEW=on/);
+
+    const on = new TestClient(preview);
+    await on.signUp("ada@example.com", PASSWORD);
+    const onHtml = (await on.page("/sites/new")).html;
+    assert.match(onHtml, /doesn(&#39;|')t send mail \(no SMTP_URL\)/);
+    assert.match(onHtml, /href="\/dev\/mail"/);
+    assert.equal((await on.page("/dev/mail")).res.status, 200);
+
+    const sent = new TestClient(smtp);
+    await sent.signUp("ada@example.com", PASSWORD);
+    const sentHtml = (await sent.page("/sites/new")).html;
+    assert.match(sentHtml, /Please confirm your email/);
+    assert.doesNotMatch(sentHtml, /SMTP_URL|\/dev\/mail/);
+  } finally {
+    await Promise.all([hidden.stop(), preview.stop(), smtp.stop()]);
+  }
+});

@@ -17,6 +17,7 @@ import { MIN_PASSWORD_LENGTH } from "../../accounts/passwords.ts";
 import { authenticate, resetPasswordWithToken, signUp, verifyEmail } from "../../accounts/auth.ts";
 import { linkProblemSentence } from "../../accounts/auth.ts";
 import { findUserByEmail } from "../../accounts/users.ts";
+import { workingDemoLogin } from "../../demo/credentials.ts";
 import { peekToken } from "../../accounts/tokens.ts";
 import {
   assertLoginAllowed,
@@ -94,10 +95,17 @@ async function loginPage(c: Context<AppEnv>, email = "", problem?: FormProblem) 
   const next = nextParam(c);
   const notice = NOTICES[c.req.query("notice") ?? ""];
   const suffix = next !== "/" ? `?next=${encodeURIComponent(next)}` : "";
+  const demo = await workingDemoLogin(c.get("app"));
   return renderPage(
     c,
     <AuthCard title="Sign in to Sextant">
       {notice && !problem && <Notice kind="success">{notice}</Notice>}
+      {demo && (
+        <Notice kind="info">
+          This is a demo: sign in as <strong>{demo.email}</strong> with the password{" "}
+          <code>{demo.password}</code>.
+        </Notice>
+      )}
       {problem && <Notice kind="error">{problem.message}</Notice>}
       <Form action={`/login${suffix}`} csrf={await csrfToken(c)}>
         <Field

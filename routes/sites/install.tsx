@@ -23,6 +23,7 @@ import {
   trackingSnippet,
 } from "../../accounts/install_snippets.ts";
 import { sendTestVisit } from "./test_visit.ts";
+import { recentDrops } from "../../ingest/drop_reasons.ts";
 
 export function registerInstall(app: Hono<AppEnv>): void {
   app.get("/sites/:siteId/install", requireSite("viewer"), async (c) => {
@@ -72,6 +73,7 @@ export function registerInstall(app: Hono<AppEnv>): void {
               siteId={site.id}
               csrf={shell.csrf}
               receiving={site.first_event_at !== null}
+              drops={site.first_event_at !== null ? [] : await recentDrops(c.get("app"), site.id)}
               canTest={roleAtLeast(c.get("role"), "member")}
             />
           </section>
@@ -118,10 +120,15 @@ export function registerInstall(app: Hono<AppEnv>): void {
     );
   });
 
-  app.get("/api/app/sites/:siteId/install-status", requireSite("viewer"), (c) => {
+  app.get("/api/app/sites/:siteId/install-status", requireSite("viewer"), async (c) => {
     const site = c.get("site");
+    const receiving = site.first_event_at !== null;
     return c.json(
-      { receiving: site.first_event_at !== null, firstEventAt: site.first_event_at },
+      {
+        receiving,
+        firstEventAt: site.first_event_at,
+        drops: receiving ? [] : await recentDrops(c.get("app"), site.id),
+      },
       200,
       { "Cache-Control": "no-store" },
     );

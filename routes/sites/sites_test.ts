@@ -18,8 +18,12 @@ const SETTINGS = {
   retention_days: "",
 };
 
-async function ownerWithSite(app: TestApp, domain = "https://www.Course.example/pricing") {
-  const client = new TestClient(app, CHROME_UA);
+async function ownerWithSite(
+  app: TestApp,
+  domain = "https://www.Course.example/pricing",
+  userAgent = CHROME_UA,
+) {
+  const client = new TestClient(app, userAgent);
   await client.signUp(`owner-${crypto.randomUUID().slice(0, 6)}@example.com`);
   await client.page("/sites/new");
   const res = await client.post("/sites/new", {
@@ -243,6 +247,100 @@ Deno.test("the onboarding guide remembers progress and / sends people to their n
     assert.equal(open.headers.get("location"), `/sites/${siteId}`);
     page = await client.page("/sites");
     assert.doesNotMatch(page.html, /Get started/);
+  } finally {
+    await app.stop();
+  }
+});
+
+Deno.test("a dropped test visit says why: a headless browser is a bot, an excluded IP is excluded", async () => {
+  const app = await startTestApp();
+  try {
+    const headless = await ownerWithSite(
+      app,
+      "headless.example",
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/124.0 Safari/537.36",
+    );
+    const { client, siteId } = await ownerWithSite(app);
+    const send = async (who: TestClient, id: number) =>
+      await who.fetch(`/api/app/sites/${id}/test-visit`, {
+        method: "POST",
+        headers: { "x-csrf-token": await who.csrfToken() },
+      });
+    const bot = await send(headless.client, headless.siteId);
+    assert.equal(bot.status, 400);
+    const botMessage = (await bot.json()).error as string;
+    assert.match(botMessage, /dropped: it was sent by .*bot/);
+    assert.doesNotMatch(botMessage, /excluded/);
+
+    const saved = await client.post(`/sites/${siteId}/settings`, {
+      ...SETTINGS,
+      excluded_ips: "127.0.0.1\n::1",
+    });
+    assert.equal(saved.status, 303);
+    const excluded = await send(client, siteId);
+    assert.equal(excluded.status, 400);
+    assert.match((await excluded.json()).error, /IP address excluded in this site/);
+  } finally {
+    await app.stop();
+  }
+});
+
+Deno.test("while waiting for the first event, the install page says which events were dropped and why", async () => {
+  const app = await startTestApp();
+  try {
+    const { client, siteId } = await ownerWithSite(app);
+    const [{ public_id: publicId }] = await app.db
+      .sql`select public_id from sites where id = ${siteId}`;
+    const collect = (headers: Record<string, string>) =>
+      app.fetch("/api/collect", {
+        method: "POST",
+        headers: { "content-type": "text/plain", ...headers },
+        body: JSON.stringify({
+          s: publicId,
+          v: "visitor123456",
+          e: [{ t: "pageview", u: "https://course.example/", r: "" }],
+        }),
+      });
+    const fromBot = await collect({
+      origin: "https://course.example",
+      "user-agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    });
+    assert.equal((await fromBot.json()).dropped, 1);
+    const wrongOrigin = await collect({
+      origin: "https://elsewhere.example",
+      "user-agent": CHROME_UA,
+    });
+    assert.equal(wrongOrigin.status, 403);
+    await wrongOrigin.body?.cancel();
+
+    const status = async () =>
+      await (await client.fetch(`/api/app/sites/${siteId}/install-status`)).json() as {
+        receiving: boolean;
+        drops: Array<{ reason: string; count: number; why: string }>;
+      };
+    const s = await status();
+    assert.equal(s.receiving, false);
+    assert.deepEqual(s.drops.map((d) => [d.reason, d.count]), [["bot", 1], ["wrong_origin", 1]]);
+    assert.match(s.drops[1].why, /allowed hosts/);
+    const page = await client.page(`/sites/${siteId}/install`);
+    assert.match(page.html, /2 events arrived but were dropped/);
+    assert.match(page.html, /not in this site(&#39;|')s allowed hosts/);
+  } finally {
+    await app.stop();
+  }
+});
+
+Deno.test("opening the dashboard from the nav completes the guide's last step", async () => {
+  const app = await startTestApp();
+  try {
+    const { client, siteId } = await ownerWithSite(app);
+    await app.db.sql`update sites set first_event_at = now() where id = ${siteId}`;
+    await client.post(`/sites/${siteId}/onboarding/skip-revenue`);
+    assert.match((await client.page("/sites")).html, /4 of 5 done/);
+    const dashboard = await client.page(`/sites/${siteId}`);
+    assert.equal(dashboard.res.status, 200);
+    assert.doesNotMatch((await client.page("/sites")).html, /Get started|4 of 5 done/);
+    assert.equal((await client.fetch("/")).headers.get("location"), "/sites");
   } finally {
     await app.stop();
   }

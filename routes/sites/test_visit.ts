@@ -9,6 +9,9 @@ import { fastPathFor } from "../../http/fast_path.ts";
 import type { Site } from "../../accounts/sites.ts";
 import { AppError, Invalid } from "../../lib/errors.ts";
 import { randomToken } from "../../lib/crypto.ts";
+import { ingestorFor } from "../../ingest/ingestor.ts";
+import { whyDropped } from "../../ingest/drop_reasons.ts";
+import type { DropReason } from "../../ingest/types.ts";
 
 /** Path of the sample pageview, so it is recognisable (and filterable) in reports. */
 export const TEST_VISIT_PATH = "/sextant-test-visit";
@@ -46,6 +49,8 @@ export async function sendTestVisit(
   if (from.forwardedFor) headers["x-forwarded-for"] = from.forwardedFor;
   // Collect may be served ahead of the app (http/fast_path.ts): call it the way the server does.
   const init = { method: "POST", headers, body: JSON.stringify(body) };
+  const drops = ingestorFor(ctx).drops;
+  const before = drops.seen(site.id);
   const fast = fastPathFor("/api/collect");
   const res = fast
     ? await fast(ctx, new Request(`${ctx.config.PUBLIC_URL}/api/collect`, init), from.remoteAddr)
@@ -62,9 +67,14 @@ export async function sendTestVisit(
     );
   }
   if (!answer.accepted) {
+    const after = drops.seen(site.id);
+    const reasons = (Object.keys(after) as DropReason[])
+      .filter((r) => (after[r] ?? 0) > (before[r] ?? 0));
     throw new Invalid(
       "test",
-      "The test visit arrived but was filtered out — check the excluded IPs and paths in this site's settings.",
+      reasons.length
+        ? `The test visit arrived but was dropped: it was ${reasons.map(whyDropped).join("; ")}.`
+        : "The test visit arrived but was dropped by this site's filters (bots, excluded IPs or paths).",
     );
   }
   return { accepted: answer.accepted };
