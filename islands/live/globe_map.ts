@@ -19,6 +19,8 @@ export interface GlobeColors {
   dot: string;
   dim: string;
   space: string;
+  /** How much atmosphere glows round the globe (0–1): none on light pages. */
+  atmosphere: number;
 }
 
 export interface GlobeOptions {
@@ -77,7 +79,7 @@ export function createGlobe(el: HTMLElement, opts: GlobeOptions): Promise<GlobeC
         world: { type: "geojson", data: new URL(opts.worldUrl, location.href).href },
         dots: { type: "geojson", data: dotFeatures([]) },
       },
-      sky: { "atmosphere-blend": 0.6 },
+      sky: { "atmosphere-blend": opts.colors.atmosphere },
       layers: [
         { id: "ocean", type: "background", paint: { "background-color": opts.colors.ocean } },
         { id: "land", type: "fill", source: "world", paint: { "fill-color": opts.colors.land } },
@@ -207,6 +209,7 @@ export function createGlobe(el: HTMLElement, opts: GlobeOptions): Promise<GlobeC
         ]);
       }
       el.style.background = colors.space;
+      map.setSky({ "atmosphere-blend": colors.atmosphere });
     },
     zoom(by) {
       pause();
