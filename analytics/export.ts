@@ -17,7 +17,7 @@ import { aggregate, breakdown, queryPeriod, type StatsSite, timeseries } from ".
 import { toCsv } from "./csv.ts";
 import { strToU8, zipSync } from "fflate";
 import { listAnnotations } from "./annotations.ts";
-import { valueLabel } from "./view.ts";
+import { plainValueLabel } from "./view.ts";
 
 /** Most rows one breakdown export holds. */
 export const EXPORT_MAX_ROWS = 100_000;
@@ -51,7 +51,7 @@ export async function breakdownCsv(
   ];
   for (const r of result.rows) {
     rows.push([
-      valueLabel(dimension, r.value),
+      plainValueLabel(dimension, r.value),
       ...metrics.map((m) => value(m, r.values[m], site.currency)),
     ]);
   }

@@ -5,6 +5,7 @@
 import { type Dimension, DIMENSION_INFO, type Metric } from "./dimensions.ts";
 import type { Granularity } from "./period.ts";
 import { viewSearch, type ViewState } from "./url.ts";
+import { countryLabel } from "../realtime/live_format.ts";
 
 export interface Annotation {
   id: number;
@@ -98,8 +99,14 @@ export interface DashboardSite {
   timezone: string;
 }
 
-/** How a dimension value reads ("" → "Direct / none", null → "Unmatched"). */
+/** How a dimension value reads on screen ("" → "Direct / none", null → "Unmatched", "DE" → "🇩🇪 Germany"). */
 export function valueLabel(dimension: Dimension, value: string | null): string {
+  if (dimension === "country" && value) return countryLabel(value);
+  return plainValueLabel(dimension, value);
+}
+
+/** A row's value as stored, for exports: country codes stay codes ("DE"). */
+export function plainValueLabel(dimension: Dimension, value: string | null): string {
   if (value === null) return "Unmatched";
   return value === "" ? DIMENSION_INFO[dimension].empty : value;
 }

@@ -83,7 +83,7 @@ Deno.test("demo traffic flows through collect into the database and the live cha
     const site = await createSite(sql, { orgId: org.id, domain: "northstar-courses.com" });
     const live: unknown[] = [];
     await app.ctx.bus.subscribe(liveChannel(site.id), (m) => live.push(m));
-    traffic = startDemoTraffic(app.ctx, site, 0.02);
+    traffic = startDemoTraffic(app.ctx, site, 0.0002);
     let stored = 0;
     for (let i = 0; i < 100 && stored < 5; i++) {
       await new Promise((r) => setTimeout(r, 100));

@@ -13,6 +13,7 @@ import { type PurchaseInput, recordPurchase } from "../attribution/record.ts";
 import { applySubscriptionState } from "../attribution/subscriptions.ts";
 import { refreshRollups } from "../db/rollups.ts";
 import { DEMO_DOMAIN, type Rng, rng } from "./catalog.ts";
+import { hourFor, typicalVisitors } from "./rhythm.ts";
 import {
   newVisitor,
   type PlannedPurchase,
@@ -34,17 +35,13 @@ export interface DemoAccount {
 
 /** Visitors on day `d` of the history (0 = oldest): growth, weekends and a launch spike. */
 function visitorsOn(r: Rng, d: number, date: Date): number {
-  const weekend = date.getUTCDay() === 0 || date.getUTCDay() === 6 ? 0.72 : 1;
   const launch = d >= 38 && d <= 41 ? 2.1 - (d - 38) * 0.3 : 1;
-  return Math.round(95 * (1 + d / 60) * weekend * launch * (0.85 + r.next() * 0.3));
+  return Math.round(typicalVisitors(d, date) * launch * (0.85 + r.next() * 0.3));
 }
 
-/** A daytime-weighted moment within the UTC day starting at `dayStart`. */
+/** A moment within the UTC day starting at `dayStart`, busier in the hours the site is busy. */
 function momentIn(r: Rng, dayStart: number): number {
-  const hour = Math.min(
-    23,
-    Math.max(0, Math.round(15 + (r.next() + r.next() + r.next() - 1.5) * 7)),
-  );
+  const hour = hourFor(r.next());
   return dayStart + hour * 3_600_000 + r.int(0, 3_599_999);
 }
 
@@ -92,7 +89,9 @@ export async function seedDemo(ctx: AppContext, now = Date.now()): Promise<DemoA
     for (const p of planned) {
       if (p.at > now - 60_000) continue;
       const visit = planVisit(r, p.visitor, p.at, p.back);
-      pending.push(...visitEvents(r, site, visit, r.uuid()));
+      // A visit still under way at `now` has only its past events so far.
+      const rows = visitEvents(r, site, visit, r.uuid());
+      pending.push(...rows.filter((e) => Date.parse(e.ts) <= now));
       if (visit.purchase && visit.purchase.at < now) {
         purchases.push({ ...visit.purchase, visitorId: p.visitor.id });
       }

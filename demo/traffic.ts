@@ -8,13 +8,17 @@ import type { Site } from "../accounts/sites.ts";
 import { ingestorFor } from "../ingest/mod.ts";
 import { recordPurchase } from "../attribution/record.ts";
 import { DEMO_DOMAIN, rng } from "./catalog.ts";
+import { nextVisitGapMs } from "./rhythm.ts";
 import { newVisitor, planVisit, trackerBody, type Visitor } from "./visits.ts";
 
 export interface DemoTraffic {
   stop(): void;
 }
 
-/** Starts visits every few seconds (`pace` scales the gaps; tests use a small one). */
+/**
+ * Starts visits at the rate the seeded history has for the hour, so the live view shows what a
+ * site of this size would (`pace` scales the gaps; tests use a small one).
+ */
 export function startDemoTraffic(ctx: AppContext, site: Site, pace = 1): DemoTraffic {
   const r = rng(Date.now() & 0xffffffff);
   const timers = new Set<ReturnType<typeof setTimeout>>();
@@ -68,7 +72,7 @@ export function startDemoTraffic(ctx: AppContext, site: Site, pace = 1): DemoTra
       });
     }
     if (regulars.length < 50 && r.chance(0.3)) regulars.push(visitor);
-    later(r.int(2500, 9000) * pace, visit);
+    later(nextVisitGapMs(Date.now(), r.next()) * pace, visit);
   };
   later(500 * pace, visit);
 

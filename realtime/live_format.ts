@@ -55,29 +55,52 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, "0")}m`;
 }
 
-let regionNames: Intl.DisplayNames | null | undefined;
+const regionNames = new Map<string, Intl.DisplayNames | null>();
 
-/** "DE" → "Germany"; unknown codes come back as given, empty as "Unknown". */
-export function countryName(code: string): string {
+/** The page's language in a browser (its `lang`), English on the server. */
+export function pageLanguage(): string {
+  return globalThis.document?.documentElement?.lang || "en";
+}
+
+/** "DE" → "Germany" in the page's language; unknown codes come back as given, empty as "Unknown". */
+export function countryName(code: string, locale = pageLanguage()): string {
   if (!code) return "Unknown";
-  if (regionNames === undefined) {
+  let names = regionNames.get(locale);
+  if (names === undefined) {
     try {
-      regionNames = new Intl.DisplayNames(["en"], { type: "region" });
+      names = new Intl.DisplayNames([locale, "en"], { type: "region", fallback: "none" });
     } catch {
-      regionNames = null;
+      names = null;
     }
+    regionNames.set(locale, names);
   }
   try {
-    return regionNames?.of(code.toUpperCase()) ?? code;
+    return names?.of(code.toUpperCase()) ?? code;
   } catch {
     return code;
   }
 }
 
-/** The two-letter code shown beside places ("DE"); "" for anything else. Flag emoji are not
- * used: several systems (Windows among them) draw them as bare letters or boxes. */
+/** The two-letter code shown beside places ("DE"); "" for anything else. */
 export function countryCode(code: string): string {
   return /^[A-Za-z]{2}$/.test(code) ? code.toUpperCase() : "";
+}
+
+/**
+ * "DE" → 🇩🇪, built from the code's regional indicator letters; "" for anything else. Systems
+ * without flag glyphs (Windows) draw the two letters instead, which still reads as the code.
+ */
+export function countryFlag(code: string): string {
+  const cc = countryCode(code);
+  if (!cc || cc === "XX" || cc === "ZZ") return "";
+  return String.fromCodePoint(...[...cc].map((c) => 0x1f1e6 + c.charCodeAt(0) - 65));
+}
+
+/** "🇩🇪 Germany": a country as people read it on screen (exports keep the bare code). */
+export function countryLabel(code: string, locale = pageLanguage()): string {
+  const flag = countryFlag(code);
+  const name = countryName(code, locale);
+  return flag ? `${flag} ${name}` : name;
 }
 
 /** "Berlin, Germany" or just the country. */

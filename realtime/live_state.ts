@@ -317,3 +317,26 @@ export function dotOpacity(idleMs: number): number {
   const t = Math.min(1, (idleMs - 60_000) / (ACTIVE_WINDOW_MS - 60_000));
   return Math.round((1 - 0.85 * t) * 100) / 100;
 }
+
+/** Where the globe faces before there is anyone to face: the Atlantic between the Americas and Europe. */
+export const DEFAULT_GLOBE_CENTRE: [number, number] = [-20, 25];
+
+/**
+ * Where the globe should face to show the visitors: the mean of their dots on the sphere,
+ * weighted by how many stand at each ([lon, lat]). Averaging on the sphere, not the degrees, keeps
+ * visitors on both sides of the date line together (Tokyo and Hawaii centre over the Pacific).
+ */
+export function visitorsCentre(dots: MapDot[]): [number, number] {
+  let x = 0, y = 0, z = 0;
+  for (const d of dots) {
+    const lat = d.lat * Math.PI / 180, lon = d.lon * Math.PI / 180;
+    x += d.count * Math.cos(lat) * Math.cos(lon);
+    y += d.count * Math.cos(lat) * Math.sin(lon);
+    z += d.count * Math.sin(lat);
+  }
+  const flat = Math.hypot(x, y);
+  // No one, or visitors spread evenly round the world: no side is better than the default.
+  if (Math.hypot(flat, z) < 1e-9 * Math.max(1, dots.length)) return DEFAULT_GLOBE_CENTRE;
+  const round = (v: number) => Math.round(v * 10) / 10;
+  return [round(Math.atan2(y, x) * 180 / Math.PI), round(Math.atan2(z, flat) * 180 / Math.PI)];
+}

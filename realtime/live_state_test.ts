@@ -10,6 +10,7 @@ import {
   pruneIdle,
   sourcesOf,
   stateFromSnapshot,
+  visitorsCentre,
 } from "./live_state.ts";
 import { liveEvent, livePurchase } from "../testing/live.ts";
 import { formatDuration, formatMoney, placeLabel, timeAgo } from "./live_format.ts";
@@ -174,4 +175,27 @@ Deno.test("a live grant proves one share's password for a while, and nothing els
   const [exp, mac] = grant.split(".");
   assert.equal(await isLiveGrantValid(key, 7, `${Number(exp) + 1}.${mac}`, T0), false, "altered");
   assert.equal(await isLiveGrantValid(key, 7, undefined, T0), false);
+});
+
+Deno.test("the globe opens facing where most visitors are", () => {
+  const dot = (lon: number, lat: number, count: number) => ({
+    lon,
+    lat,
+    count,
+    idleMs: 0,
+    match: true,
+    label: "",
+  });
+  const [lon, lat] = visitorsCentre([
+    dot(-122.4, 37.8, 4), // San Francisco
+    dot(-74, 40.7, 5), // New York
+    dot(-99.1, 19.4, 2), // Mexico City
+    dot(13.4, 52.5, 1), // Berlin
+  ]);
+  assert.ok(lon < -60 && lon > -110, `mostly Americas: lon ${lon}`);
+  assert.ok(lat > 20 && lat < 50, `lat ${lat}`);
+  assert.deepEqual(visitorsCentre([dot(13.4, 52.5, 3)]), [13.4, 52.5], "one place: face it");
+  const [pacific] = visitorsCentre([dot(139.7, 35.7, 1), dot(-157.9, 21.3, 1)]);
+  assert.ok(Math.abs(pacific) > 150, `Tokyo and Honolulu meet over the Pacific: ${pacific}`);
+  assert.deepEqual(visitorsCentre([]), visitorsCentre([dot(0, 0, 1), dot(180, 0, 1)]));
 });

@@ -32,6 +32,7 @@ Deno.test("the dashboard over HTTP: page, filters, exports, isolation, API, shar
       for (const text of ["Acquisition", "Organic Search", "Top pages", "Countries", "Goals"]) {
         assert(html.includes(text), `page mentions ${text}`);
       }
+      assert(html.includes("🇺🇸 United States"), "countries by flag and name, not code");
       assert(html.includes('data-slot="live-summary"'), "slot for the live summary");
       assert(html.includes("<svg"), "a chart drawn on the server");
       assert.match(res.headers.get("content-security-policy") ?? "", /script-src/);
@@ -124,6 +125,8 @@ Deno.test("the dashboard over HTTP: page, filters, exports, isolation, API, shar
       ) {
         assert(files[n], n);
       }
+      const countries = strFromU8(files["country.csv"]).trim().split("\r\n");
+      assert(countries.some((l) => l.startsWith("US,")), "exports keep country codes");
       const devices = strFromU8(files["device.csv"]).trim().split("\r\n");
       assert.equal(devices.length, 2, "the filter applies inside the zip too");
       assert.match(devices[1], /^Mobile,/);

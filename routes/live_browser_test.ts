@@ -106,6 +106,16 @@ Deno.test({
         const places = await page.$$eval(".v-place-name", (els) => els.map((e) => e.textContent));
         // The offline database knows a city for some addresses and only the country for others.
         assert.deepEqual([...places].sort(), ["Plymouth, United Kingdom", "Spain", "Sweden"]);
+        const flags = await page.$$eval(".v-place .flag", (els) => els.map((e) => e.textContent));
+        assert.deepEqual([...flags].sort(), ["🇪🇸", "🇬🇧", "🇸🇪"]);
+        // A long place name stays on the flag's line (cut short), not wrapped under it.
+        const sameLine = await page.$$eval(".v-place", (els) =>
+          els.every((el) => {
+            const flag = el.querySelector(".flag")!.getBoundingClientRect();
+            const name = el.querySelector(".v-place-name")!.getBoundingClientRect();
+            return Math.abs(flag.top + flag.height / 2 - (name.top + name.height / 2)) < 4;
+          }));
+        assert.ok(sameLine, "each place name sits beside its flag");
         const sale = await page.$eval(".feed-item", (li) => li.textContent ?? "");
         assert.match(sale, /\$149/);
         assert.match(sale, /Design course/);
@@ -116,6 +126,11 @@ Deno.test({
         if (width > 640) {
           const label = await page.$eval(".globe", (el) => el.getAttribute("aria-label"));
           assert.equal(label, "Globe of active visitors: 3 places");
+          // On a light page a lit atmosphere showed as a pale crescent off the globe's edge.
+          const glow = await page.evaluate(() =>
+            getComputedStyle(document.documentElement).getPropertyValue("--map-atmosphere").trim()
+          );
+          assert.equal(glow, "0", "no atmosphere round the globe on a light page");
           // Keyboard: a row opens the journey with focus on Close; Escape returns to the row.
           await page.focus(".visitor-row");
           await page.evaluate(() => {

@@ -73,6 +73,7 @@ function cssColors(): GlobeColors {
     dot: v("--accent"),
     dim: v("--muted"),
     space: v("--map-space"),
+    atmosphere: Number(v("--map-atmosphere")) || 0,
   };
 }
 

@@ -1,6 +1,6 @@
 /** The purchase feed: newest first, new ones slide in. */
 import type { FeedPurchase } from "../../realtime/live_state.ts";
-import { countryCode, countryName, formatMoney, timeAgo } from "../../realtime/live_format.ts";
+import { countryLabel, formatMoney, timeAgo } from "../../realtime/live_format.ts";
 
 const KIND_LABEL: Record<string, string> = {
   one_time: "Purchase",
@@ -50,7 +50,7 @@ export function PurchaseList(props: {
             </span>
             <span class="feed-meta">
               <span class="feed-source">{purchaseSource(p)}</span>
-              {p.country && <span title={countryName(p.country)}>{countryCode(p.country)}</span>}
+              {p.country && <span class="feed-country">{countryLabel(p.country)}</span>}
               <time dateTime={p.ts}>{timeAgo(props.now - Date.parse(p.ts))}</time>
             </span>
           </li>

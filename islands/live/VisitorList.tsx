@@ -1,7 +1,7 @@
 /** Active visitors: where they are, what they read, where they came from, for how long. */
 import { type LiveVisitor, sourceLabel } from "../../realtime/live_state.ts";
 import {
-  countryCode,
+  countryFlag,
   countryName,
   deviceLabel,
   formatDuration,
@@ -31,13 +31,13 @@ export function VisitorList(props: {
       )}
       {props.visitors.map((v) => {
         const place = placeLabel(v.country, v.city);
-        // Compact rows have room for the city alone; the code beside it names the country.
+        // Compact rows have room for the city alone; the flag beside it shows the country.
         const shownPlace = props.compact ? v.city || countryName(v.country) : place;
         const onSite = formatDuration(props.now - Date.parse(v.startedAt));
         const body = (
           <>
             <span class="v-place">
-              <span class="cc" aria-hidden="true">{countryCode(v.country) || "··"}</span>
+              <span class="flag" aria-hidden="true">{countryFlag(v.country) || "··"}</span>
               <span class="v-place-name" title={place}>{shownPlace}</span>
               {(v.goals.length > 0 || v.purchased) && (
                 <span class="v-badges">

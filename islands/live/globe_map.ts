@@ -5,7 +5,12 @@
  * reduced motion it never moves on its own. Loaded on demand: MapLibre is the page's heaviest part.
  */
 import { type GeoJSONSource, Map as MapLibre, Marker, setWorkerUrl } from "maplibre-gl";
-import { dotOpacity, type MapDot } from "../../realtime/live_state.ts";
+import {
+  DEFAULT_GLOBE_CENTRE,
+  dotOpacity,
+  type MapDot,
+  visitorsCentre,
+} from "../../realtime/live_state.ts";
 
 export interface GlobeColors {
   ocean: string;
@@ -14,6 +19,8 @@ export interface GlobeColors {
   dot: string;
   dim: string;
   space: string;
+  /** How much atmosphere glows round the globe (0–1): none on light pages. */
+  atmosphere: number;
 }
 
 export interface GlobeOptions {
@@ -72,7 +79,7 @@ export function createGlobe(el: HTMLElement, opts: GlobeOptions): Promise<GlobeC
         world: { type: "geojson", data: new URL(opts.worldUrl, location.href).href },
         dots: { type: "geojson", data: dotFeatures([]) },
       },
-      sky: { "atmosphere-blend": 0.6 },
+      sky: { "atmosphere-blend": opts.colors.atmosphere },
       layers: [
         { id: "ocean", type: "background", paint: { "background-color": opts.colors.ocean } },
         { id: "land", type: "fill", source: "world", paint: { "fill-color": opts.colors.land } },
@@ -108,7 +115,7 @@ export function createGlobe(el: HTMLElement, opts: GlobeOptions): Promise<GlobeC
         },
       ],
     },
-    center: [10, 25],
+    center: DEFAULT_GLOBE_CENTRE,
     zoom: fittingZoom(el),
     minZoom: 0,
     maxZoom: 6,
@@ -126,6 +133,7 @@ export function createGlobe(el: HTMLElement, opts: GlobeOptions): Promise<GlobeC
   let raf = 0;
   let resume: ReturnType<typeof setTimeout> | undefined;
   let ripples = 0;
+  let faced = false;
   // Frames are requested only while turning: an idle globe costs nothing.
   const spin = (now: number) => {
     raf = 0;
@@ -159,6 +167,11 @@ export function createGlobe(el: HTMLElement, opts: GlobeOptions): Promise<GlobeC
   const controller: GlobeController = {
     setDots(dots) {
       (map.getSource("dots") as GeoJSONSource | undefined)?.setData(dotFeatures(dots));
+      // Open facing the first visitors (not a fixed side of the world), unless already steered.
+      if (!faced && dots.length > 0) {
+        faced = true;
+        if (performance.now() > pausedUntil) map.jumpTo({ center: visitorsCentre(dots) });
+      }
     },
     pulse(lon, lat, kind, label) {
       if (kind === "arrival" && ripples >= MAX_RIPPLES) return;
@@ -196,6 +209,7 @@ export function createGlobe(el: HTMLElement, opts: GlobeOptions): Promise<GlobeC
         ]);
       }
       el.style.background = colors.space;
+      map.setSky({ "atmosphere-blend": colors.atmosphere });
     },
     zoom(by) {
       pause();

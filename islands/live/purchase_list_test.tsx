@@ -41,3 +41,7 @@ Deno.test("the purchase feed says so when its amounts are in different currencie
   const one = html([purchase("a", "USD", 18900), purchase("b", "USD", 19900)]);
   assert.doesNotMatch(one, /Mixed currencies/);
 });
+
+Deno.test("the purchase feed names the buyer's country with its flag", () => {
+  assert.match(html([purchase("a", "USD", 4900)]), /🇩🇪 Germany/);
+});
