@@ -124,6 +124,11 @@ function Toolbar(props: DashboardProps & { data: DashboardData }) {
           <a href={viewHref(base, { ...v, filters: [] })} data-nav="" class="small">Clear all</a>
         )}
       </div>
+      {data.updating && (
+        <span class="updating-note small muted" role="status">
+          Updating… the newest visits are on their way
+        </span>
+      )}
       <span class="spacer" />
       <a
         class="button secondary small-button"
@@ -351,6 +356,20 @@ function Dashboard(props: DashboardProps) {
     history.pushState(null, "", url.pathname + url.search);
     load(url.search);
   };
+
+  // The totals come from rollups refreshed every ~10 s: while they are behind the visits
+  // already stored, look again shortly, so the cards catch up and the note goes.
+  useEffect(() => {
+    if (!data.updating || loading) return;
+    const timer = setTimeout(async () => {
+      try {
+        setData(await fetchJson<DashboardData>(`${props.api}/dashboard${location.search}`));
+      } catch {
+        setData((d) => ({ ...d })); // try again after the same pause
+      }
+    }, 3000);
+    return () => clearTimeout(timer);
+  }, [data, loading]);
 
   useEffect(() => {
     const onPop = () => load(location.search);
