@@ -3,7 +3,7 @@
  * so it works before and without script); in the browser it takes over those links, fetches the
  * next view as JSON, keeps the URL in step (back button included) and re-sorts panels in place.
  */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { island } from "../lib/island.ts";
 import { DIMENSION_INFO, type Metric, METRIC_INFO } from "../analytics/dimensions.ts";
 import { formatMetric } from "../analytics/format.ts";
@@ -338,8 +338,11 @@ function Dashboard(props: DashboardProps) {
   const [loading, setLoading] = useState(false);
   const [loadingPanels, setLoadingPanels] = useState<Set<PanelId>>(new Set());
   const [error, setError] = useState<string | null>(null);
+  /** Looks taken at this view while its totals are behind (see below). */
+  const looks = useRef(0);
 
   const load = async (search: string) => {
+    looks.current = 0;
     setLoading(true);
     setError(null);
     try {
@@ -358,16 +361,19 @@ function Dashboard(props: DashboardProps) {
   };
 
   // The totals come from rollups refreshed every ~10 s: while they are behind the visits
-  // already stored, look again shortly, so the cards catch up and the note goes.
+  // already stored, look again shortly, so the cards catch up and the note goes. A site busy
+  // enough to be always a few seconds behind is looked at again only for a minute per view.
   useEffect(() => {
-    if (!data.updating || loading) return;
+    if (!data.updating) looks.current = 0;
+    if (!data.updating || loading || looks.current >= 12) return;
     const timer = setTimeout(async () => {
+      looks.current++;
       try {
         setData(await fetchJson<DashboardData>(`${props.api}/dashboard${location.search}`));
       } catch {
         setData((d) => ({ ...d })); // try again after the same pause
       }
-    }, 3000);
+    }, 5000);
     return () => clearTimeout(timer);
   }, [data, loading]);
 
