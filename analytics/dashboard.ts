@@ -11,6 +11,7 @@ import { GRANULARITIES, type Granularity } from "./period.ts";
 import { checkQuery, parseStatsParams, type StatsQuery } from "./query.ts";
 import { aggregate, breakdown, queryPeriod, type StatsSite, timeseries } from "./stats.ts";
 import { listAnnotations } from "./annotations.ts";
+import { rollupsBehind } from "../db/rollups.ts";
 import {
   CARD_METRICS,
   type DashboardData,
@@ -110,6 +111,9 @@ export async function loadDashboard(
   const now = opts.now;
   const interval = view.interval as Granularity | undefined;
   const period = queryPeriod(site, query, now);
+  // Asked first: a refresh landing while the cards load can then only make them newer than
+  // the note says, never leave a stale count without it.
+  const updating = await rollupsBehind(sql, site.id);
   const [agg, series, flags, list, ...panels] = await Promise.all([
     aggregate(sql, site, { ...query, metrics: CARD_METRICS }, { now }),
     timeseries(
@@ -156,5 +160,6 @@ export async function loadDashboard(
     annotations: list,
     hasData: flags[0].has_data,
     hasRevenue: flags[0].has_revenue,
+    updating,
   };
 }

@@ -89,6 +89,8 @@ export interface DashboardData {
   /** Whether the site has ever received an event / a purchase. */
   hasData: boolean;
   hasRevenue: boolean;
+  /** Visits are stored that the numbers do not count yet (the rollups refresh every ~10 s). */
+  updating: boolean;
 }
 
 export interface DashboardSite {

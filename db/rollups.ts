@@ -93,3 +93,16 @@ function refreshAggregates(sql: Sql, log?: Logger): Promise<number> {
     return n;
   });
 }
+
+/**
+ * Whether a site has stored rows its rollups do not count yet. On plain PostgreSQL these are the
+ * hours and days marked dirty since the last refresh; TimescaleDB's continuous aggregates add
+ * rows not yet materialized when read, so they are never behind.
+ */
+export async function rollupsBehind(sql: Sql, siteId: number): Promise<boolean> {
+  if (await usesTimescale(sql)) return false;
+  const [row] = await sql<{ behind: boolean }[]>`
+    select exists (select 1 from rollup_dirty where site_id = ${siteId})
+        or exists (select 1 from day_rollup_dirty where site_id = ${siteId}) as behind`;
+  return row.behind;
+}

@@ -3,7 +3,7 @@
  * so it works before and without script); in the browser it takes over those links, fetches the
  * next view as JSON, keeps the URL in step (back button included) and re-sorts panels in place.
  */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { island } from "../lib/island.ts";
 import { DIMENSION_INFO, type Metric, METRIC_INFO } from "../analytics/dimensions.ts";
 import { formatMetric } from "../analytics/format.ts";
@@ -124,6 +124,11 @@ function Toolbar(props: DashboardProps & { data: DashboardData }) {
           <a href={viewHref(base, { ...v, filters: [] })} data-nav="" class="small">Clear all</a>
         )}
       </div>
+      {data.updating && (
+        <span class="updating-note small muted" role="status">
+          Updating… the newest visits are on their way
+        </span>
+      )}
       <span class="spacer" />
       <a
         class="button secondary small-button"
@@ -333,8 +338,11 @@ function Dashboard(props: DashboardProps) {
   const [loading, setLoading] = useState(false);
   const [loadingPanels, setLoadingPanels] = useState<Set<PanelId>>(new Set());
   const [error, setError] = useState<string | null>(null);
+  /** Looks taken at this view while its totals are behind (see below). */
+  const looks = useRef(0);
 
   const load = async (search: string) => {
+    looks.current = 0;
     setLoading(true);
     setError(null);
     try {
@@ -351,6 +359,23 @@ function Dashboard(props: DashboardProps) {
     history.pushState(null, "", url.pathname + url.search);
     load(url.search);
   };
+
+  // The totals come from rollups refreshed every ~10 s: while they are behind the visits
+  // already stored, look again shortly, so the cards catch up and the note goes. A site busy
+  // enough to be always a few seconds behind is looked at again only for a minute per view.
+  useEffect(() => {
+    if (!data.updating) looks.current = 0;
+    if (!data.updating || loading || looks.current >= 12) return;
+    const timer = setTimeout(async () => {
+      looks.current++;
+      try {
+        setData(await fetchJson<DashboardData>(`${props.api}/dashboard${location.search}`));
+      } catch {
+        setData((d) => ({ ...d })); // try again after the same pause
+      }
+    }, 5000);
+    return () => clearTimeout(timer);
+  }, [data, loading]);
 
   useEffect(() => {
     const onPop = () => load(location.search);

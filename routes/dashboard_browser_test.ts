@@ -7,6 +7,9 @@ import assert from "node:assert/strict";
 import { startTestApp } from "../testing/app.ts";
 import { hasChromium, launchBrowser } from "../testing/browser.ts";
 import { seedTraffic, signedInTenant } from "../testing/tenants.ts";
+import { createSiteWithOwner, insertSession } from "../testing/journeys.ts";
+import { refreshRollups } from "../db/rollups.ts";
+import { usesTimescale } from "../db/migrate.ts";
 
 Deno.test({
   name: "in a browser the dashboard filters by click, keeps the URL and back button, fits 375 px",
@@ -91,6 +94,39 @@ Deno.test({
       );
       assert(cards.length >= 7 && cards.every((c) => c && c !== "—"), cards.join(","));
       assert((await plain.$$(".panel a.bar-label")).length > 5);
+    } finally {
+      await browser.close();
+      await app.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "in a browser a visit not yet in the totals shows as updating until the cards count it",
+  ignore: !hasChromium(),
+  async fn() {
+    const app = await startTestApp();
+    const browser = await launchBrowser();
+    try {
+      const sql = app.db.sql;
+      const owner = await createSiteWithOwner(sql);
+      await insertSession(sql, owner.site.id, { visitorId: "first", startedAt: new Date() });
+      const page = await browser.newPage();
+      await page.setCookie({ name: "sextant_session", value: owner.token, url: app.url });
+      await page.goto(`${app.url}/sites/${owner.site.id}?period=today`, { waitUntil: "load" });
+      await page.waitForSelector("[data-island][data-hydrated]");
+      const visitors = () => page.$eval(".cards .metric .value", (v) => v.textContent!.trim());
+      if (!await usesTimescale(sql)) {
+        assert.equal(await visitors(), "0");
+        assert.match(await page.$eval(".updating-note", (n) => n.textContent!), /Updating/);
+      }
+      // The page looks again by itself: once the rollups catch up, the count is right and the
+      // note has gone, with no reload.
+      await refreshRollups(sql);
+      await page.waitForFunction(() =>
+        !document.querySelector(".updating-note") &&
+        document.querySelector(".cards .metric .value")?.textContent?.trim() === "1"
+      );
     } finally {
       await browser.close();
       await app.stop();

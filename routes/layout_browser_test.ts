@@ -127,9 +127,10 @@ export function layoutProblems(): string[] {
     }
   }
 
-  // On desktops, tables fit: no container needs scrolling sideways to show them.
-  if (innerWidth >= 1024) {
-    for (const table of document.querySelectorAll("table")) {
+  // On desktops, tables fit: no container needs scrolling sideways to show them. Revenue by
+  // source fits phones too, showing fewer columns there (tablets may still scroll it).
+  for (const table of document.querySelectorAll("table")) {
+    if (innerWidth >= 1024 || (innerWidth < 640 && table.matches(".revenue-table"))) {
       const box = table.parentElement!;
       if (visible(table) && box.scrollWidth > box.clientWidth + 1) {
         problems.push(
@@ -253,6 +254,22 @@ Deno.test({
             assert.equal(res?.status(), 200, where);
             await settle(page);
             for (const p of await lastingProblems(page)) trouble.push(`${where}: ${p}`);
+            if (path.endsWith("/revenue") && width < 640) {
+              const fit = await page.evaluate(() => {
+                const table = document.querySelector<HTMLTableElement>(".revenue-table")!;
+                const box = table.parentElement!;
+                return {
+                  columns: [...table.tHead!.rows[0].cells]
+                    .filter((c) => c.getBoundingClientRect().width > 0)
+                    .map((c) => c.textContent),
+                  sideways: box.scrollWidth > box.clientWidth + 1,
+                };
+              });
+              assert.deepEqual(fit, {
+                columns: ["Source", "Visitors", "Revenue"],
+                sideways: false,
+              });
+            }
           }
         }
       }

@@ -357,10 +357,10 @@ function ReportTable(props: {
         />
         <span class="amount">{money(r.revenue)}</span>
       </td>
-      <td class="num">{r.customers.toLocaleString("en-US")}</td>
-      <td class="num">{r.conversion === null ? "—" : `${r.conversion.toFixed(1)}%`}</td>
-      <td class="num">{money(r.aov)}</td>
-      <td class="num">{money(r.rpv)}</td>
+      <td class="num minor">{r.customers.toLocaleString("en-US")}</td>
+      <td class="num minor">{r.conversion === null ? "—" : `${r.conversion.toFixed(1)}%`}</td>
+      <td class="num minor">{money(r.aov)}</td>
+      <td class="num minor">{money(r.rpv)}</td>
     </>
   );
   if (report.rows.length === 0 && report.unmatched.revenue === 0) {
@@ -374,10 +374,10 @@ function ReportTable(props: {
             <th scope="col">{heading}</th>
             <th scope="col" class="num">Visitors</th>
             <th scope="col" class="num">Revenue</th>
-            <th scope="col" class="num">Customers</th>
-            <th scope="col" class="num">Conversion</th>
-            <th scope="col" class="num">Avg order</th>
-            <th scope="col" class="num">Rev / visitor</th>
+            <th scope="col" class="num minor">Customers</th>
+            <th scope="col" class="num minor">Conversion</th>
+            <th scope="col" class="num minor">Avg order</th>
+            <th scope="col" class="num minor">Rev / visitor</th>
           </tr>
         </thead>
         <tbody>
@@ -410,10 +410,12 @@ function ReportTable(props: {
             <th scope="row">Total</th>
             <td class="num">{report.totals.visitors.toLocaleString("en-US")}</td>
             <td class="num">{money(report.totals.revenue)}</td>
-            <td class="num">{report.level === "source" ? report.totals.customers : ""}</td>
-            <td></td>
-            <td></td>
-            <td></td>
+            <td class="num minor">
+              {report.level === "source" ? report.totals.customers : ""}
+            </td>
+            <td class="minor"></td>
+            <td class="minor"></td>
+            <td class="minor"></td>
           </tr>
         </tfoot>
       </table>
