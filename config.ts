@@ -42,6 +42,11 @@ export const envSchema = z.object({
   MAIL_PREVIEW: bool.default(false),
   /** Chromium used for page screenshots and browser tests. */
   CHROMIUM_PATH: z.string().min(1).default("/usr/bin/chromium"),
+  /**
+   * Let user-aimed requests (screenshots, Slack and webhook URLs) reach loopback and private
+   * addresses. Off: only public addresses. Turn on only for tests or a trusted private network.
+   */
+  OUTBOUND_ALLOW_PRIVATE: bool.default(false),
   /** debug, info, warn or error. */
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** Demo data: "auto" seeds a fresh embedded database; "on" always seeds; "off" never. */
