@@ -88,7 +88,12 @@ export function columnFormatter(
   const majors = present.map((v) => v / 10 ** digits);
   if (majors.some((m) => Math.abs(m) >= 10_000)) {
     const f = moneyFormat(currency, true);
-    return (v) => v === null || v === undefined ? "—" : f.format(v / 10 ** digits);
+    // Compact keeps one decimal for thousands ("$12.4K"); below that, whole amounts read alike.
+    return (v) => {
+      if (v === null || v === undefined) return "—";
+      const major = v / 10 ** digits;
+      return f.format(Math.abs(major) < 1000 ? Math.round(major) : major);
+    };
   }
   const cents = majors.some((m) => !Number.isInteger(m));
   const f = moneyFormat(currency, false);

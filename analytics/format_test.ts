@@ -8,6 +8,9 @@ Deno.test("a money column uses one style: cents for all or none, compact for all
   assert.deepEqual([76100, 4400].map(whole), ["$761", "$44"]);
   const big = columnFormatter("money", [1110000, 807962], "USD");
   assert.deepEqual([1110000, 807962].map(big), ["$11.1K", "$8.1K"]);
+  // Below a thousand a compact column shows whole amounts: "$239", never "$238.8" beside "$12.4K".
+  const mixed = columnFormatter("money", [1240000, 23880, 99], "USD");
+  assert.deepEqual([1240000, 23880, 99].map(mixed), ["$12.4K", "$239", "$1"]);
   const yen = columnFormatter("money", [1500, 20], "JPY");
   assert.deepEqual([1500, 20].map(yen), ["¥1,500", "¥20"]);
 });

@@ -1,5 +1,6 @@
 /** CSV exports of the revenue report and its purchases. */
 import { minorDigits, minorToDecimal } from "./currency.ts";
+import { plainValueLabel } from "../analytics/view.ts";
 import type { PurchaseListItem, ReportRow, RevenueReport } from "./report.ts";
 
 /** One CSV cell: quoted when needed; text that a spreadsheet would run as a formula is defused. */
@@ -86,7 +87,7 @@ export function purchasesCsv(items: PurchaseListItem[], siteCurrency: string): s
       p.converted ? "yes" : "no",
       p.customer_email,
       p.gift_recipient_email,
-      p.sources.join(" + "),
+      p.sources.map((v) => plainValueLabel("source", v)).join(" + "),
       p.match_method,
       p.match_confidence,
       p.provider,

@@ -189,7 +189,8 @@ export interface PurchaseListItem {
   /** webhook | backfill | browser (reported through collect, unverified) | api */
   origin: string;
   /** Sources credited under the model, largest share first ("YouTube", "Google + 2"). */
-  sources: string[];
+  /** Credited sources as stored: "" for direct, null for unmatched. */
+  sources: Array<string | null>;
 }
 
 /** Purchases of the period, newest first, with the sources the model credits. */
@@ -201,8 +202,7 @@ export function listPurchases(
     select p.id, p.ts, p.kind, p.amount_minor, p.currency::text as currency, p.amount_site_minor,
       p.converted, p.product, p.customer_email, p.gift_recipient_email, p.match_method,
       p.match_confidence, p.provider, p.origin,
-      coalesce((select array_agg(case when c.touch < 0 then '(unmatched)'
-                  when c.source = '' then '(direct)' else c.source end
+      coalesce((select array_agg(case when c.touch < 0 then null else c.source end
                   order by abs(c.amount_site_minor) desc, c.touch)
         from attribution_credits c where c.purchase_id = p.id and c.model = ${q.model}),
         '{}') as sources

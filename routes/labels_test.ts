@@ -12,6 +12,7 @@ Deno.test("the dashboard, its breakdown and the revenue report spell Direct / no
       const html = await (await app.fetch(path, { headers: { cookie: t.cookie } })).text();
       assert(html.includes("Direct / none"), `${path} names visits without a source`);
       assert(!html.includes("Direct / None"), `${path} uses one spelling`);
+      assert(!/>[^<]*\((direct|unmatched)\)/.test(html), `${path} shows no raw "(direct)" label`);
     }
   } finally {
     await app.stop();

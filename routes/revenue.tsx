@@ -2,6 +2,7 @@
  * /sites/:siteId/revenue — which source made the money, under any attribution model, with
  * drill-down to campaigns and contents, subscription metrics and CSV exports.
  */
+import { plainValueLabel } from "../analytics/view.ts";
 import type { Context, Hono } from "hono";
 import type { AppEnv } from "../http/context.ts";
 import { renderPage } from "../http/render.tsx";
@@ -595,8 +596,8 @@ function PurchasesSection(props: {
                       {p.sources.length === 0
                         ? "—"
                         : p.sources.length === 1
-                        ? p.sources[0]
-                        : `${p.sources[0]} + ${p.sources.length - 1}`}
+                        ? plainValueLabel("source", p.sources[0])
+                        : `${plainValueLabel("source", p.sources[0])} + ${p.sources.length - 1}`}
                     </td>
                     <td>
                       <span class={`badge ${p.match_method === "none" ? "" : "ok"}`}>

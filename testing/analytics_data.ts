@@ -234,6 +234,7 @@ export interface PurchaseRow {
   currency: string;
   amount_site_minor: number;
   customer_email: string;
+  customer_key: string;
   product: string;
   visitor_id: string | null;
   match_method: string;
@@ -398,6 +399,8 @@ export function* synthesizeVisits(opts: SynthOptions): Generator<Visit> {
         currency,
         amount_site_minor: amount,
         customer_email: matched ? `${visitor_id}@buyers.example` : `guest${i}@buyers.example`,
+        // As the matcher keys customers: one per email.
+        customer_key: matched ? `${visitor_id}@buyers.example` : `guest${i}@buyers.example`,
         product,
         visitor_id: matched ? visitor_id : null,
         match_method: matched ? "checkout_id" : "none",
