@@ -179,6 +179,18 @@ export function layoutProblems(): string[] {
     }
   }
 
+  // A line of "Google · Germany · 2 h ago" that wraps never starts its next line with a dot.
+  for (const meta of document.querySelectorAll(".feed-meta")) {
+    const left = meta.getBoundingClientRect().left;
+    for (const item of [...meta.children].slice(1)) {
+      const opensLine = Math.abs(item.getBoundingClientRect().left - left) < 2;
+      const dot = getComputedStyle(item, "::before").content.includes("·");
+      if (visible(item) && opensLine && dot) {
+        problems.push(`a separator starts a line: ${name(meta)}`);
+      }
+    }
+  }
+
   // Each row of a list laid out as columns lines up with the rows above it.
   for (const list of document.querySelectorAll(".visitors")) {
     const lefts = new Map<number, number>();

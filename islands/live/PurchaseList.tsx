@@ -49,8 +49,8 @@ export function PurchaseList(props: {
               )}
             </span>
             <span class="feed-meta">
-              <span class="feed-source">{purchaseSource(p)}</span>
-              {p.country && <span class="feed-country">{countryLabel(p.country)}</span>}
+              <span class="feed-source">{purchaseSource(p)}</span>{" "}
+              {p.country && <span class="feed-country">{countryLabel(p.country)}</span>}{" "}
               <time dateTime={p.ts}>{timeAgo(props.now - Date.parse(p.ts))}</time>
             </span>
           </li>
