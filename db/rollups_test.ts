@@ -9,7 +9,7 @@ import { aggregate, type StatsSite } from "../analytics/stats.ts";
 import { checkQuery } from "../analytics/query.ts";
 import { createLogger } from "../lib/log.ts";
 import type { Sql } from "./connect.ts";
-import { refreshRollups } from "./rollups.ts";
+import { markRollups, refreshRollups } from "./rollups.ts";
 
 const NOW = new Date("2026-03-20T15:30:00Z");
 const TZ = "Europe/Berlin";
@@ -54,6 +54,7 @@ async function poisonRevenue(sql: Sql, siteId: number) {
       values ('2026-03-19T10:15:00Z', ${siteId}, 'stripe', ${key}, 'one_time', ${big}::int8,
               'USD', ${big}::int8)`;
   }
+  await markRollups(sql, "purchases", [{ siteId, at: "2026-03-19T10:15:00Z" }]);
 }
 
 for (const mode of ALL_DB_MODES) {
