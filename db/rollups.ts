@@ -50,7 +50,7 @@ export async function markSiteRollups(sql: Sql, siteId: number): Promise<void> {
 /** Per database: sites whose last refresh failed, kept out of the shared transaction. */
 const failing = new WeakMap<Sql, Set<number>>();
 
-/** Brings every rollup up to date with the raw tables; returns buckets or views refreshed. */
+/** Brings every rollup up to date with the raw tables; returns how many hour marks it took. */
 export async function refreshRollups(sql: Sql, log?: Logger): Promise<number> {
   let skip = failing.get(sql);
   if (!skip) failing.set(sql, skip = new Set());
