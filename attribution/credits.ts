@@ -4,6 +4,7 @@
  * unmatched purchase gets one row per model with touch = -1.
  */
 import type { Sql } from "../db/connect.ts";
+import { markRollups } from "../db/rollups.ts";
 import { creditShares, MODELS } from "./models.ts";
 import {
   blankAttributes,
@@ -95,4 +96,5 @@ export async function writeCredits(sql: Sql, p: Purchase, a: Attribution): Promi
   for (let i = 0; i < rows.length; i += 500) {
     await sql`insert into attribution_credits ${sql(rows.slice(i, i + 500) as never[])}`;
   }
+  await markRollups(sql, "credits", [{ siteId: p.site_id, at: p.ts }]);
 }

@@ -1,5 +1,6 @@
 /** Purchases: the SQL behind recording, finding and updating normalized purchases. */
 import type { Sql } from "../db/connect.ts";
+import { markRollups } from "../db/rollups.ts";
 
 export type PurchaseKind = "one_time" | "subscription_start" | "renewal" | "refund";
 export const PURCHASE_KINDS: PurchaseKind[] = [
@@ -227,6 +228,7 @@ export async function insertPurchase(sql: Sql, p: NewPurchase): Promise<Purchase
       ${p.product}, ${p.giftRecipientEmail}, ${p.checkoutVisitorId}, ${p.country},
       ${p.subscriptionId}, ${p.paymentRef}, ${p.parentId}, ${p.origin})
     returning ${sql(COLUMNS)}`;
+  await markRollups(sql, "purchases", [{ siteId: row.site_id, at: row.ts }]);
   return row;
 }
 
@@ -263,6 +265,7 @@ export async function updateEvidence(
       converted = ${changes.converted ?? p.converted}
     where site_id = ${p.site_id} and id = ${p.id} and ts = ${p.ts}
     returning ${sql(COLUMNS)}`;
+  await markRollups(sql, "purchases", [{ siteId: p.site_id, at: p.ts }]);
   return row;
 }
 
@@ -284,6 +287,7 @@ export async function saveMatch(
       journey = ${sql.json(m.journey as never)}, matched_at = now()
     where site_id = ${p.site_id} and id = ${p.id} and ts = ${p.ts}
     returning ${sql(COLUMNS)}`;
+  await markRollups(sql, "purchases", [{ siteId: p.site_id, at: p.ts }]);
   return row;
 }
 
@@ -291,6 +295,7 @@ export async function saveMatch(
 export async function deletePurchase(sql: Sql, p: Purchase): Promise<void> {
   await sql`delete from attribution_credits where purchase_id = ${p.id}`;
   await sql`delete from purchases where site_id = ${p.site_id} and id = ${p.id} and ts = ${p.ts}`;
+  await markRollups(sql, "purchases", [{ siteId: p.site_id, at: p.ts }]);
 }
 
 /** The tracker's report of a purchase whose transaction id is one of `refs`. */

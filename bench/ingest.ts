@@ -1,15 +1,16 @@
 /**
  * `deno task bench:ingest`: drives POST /api/collect over loopback with wrk (autocannon when wrk
  * is not installed; see bench/wrk.ts) and realistic tracker bodies, against a server PostgreSQL
- * database, then prints events/s sustained, p50/p99 latency, accepted vs stored, where the
- * machine's CPU went (Sextant, PostgreSQL, the load generator) per event, and the rows/s of a
- * plain COPY of the same rows into a table like `events` as the ceiling. It prints; it never
- * asserts on time.
+ * database, once per ingest queue — in-process, then Redis (Stream + consumer group) — each on a
+ * fresh database, and prints them side by side: events/s sustained, p50/p99 latency, accepted vs
+ * stored, where the machine's CPU went (Sextant, PostgreSQL, the load generator) per event, and
+ * Redis as a share of in-process. Then the rows/s of a plain COPY of the same rows into a table
+ * like `events` as the ceiling. It prints; it never asserts on time.
  *
  * Environment: BENCH_DATABASE_URL (default TEST_DATABASE_URL, else local PostgreSQL),
- * BENCH_SECONDS (15), BENCH_CONNECTIONS (50), BENCH_BUS (memory | redis, at BENCH_REDIS_URL,
- * default TEST_REDIS_URL, else local Redis), BENCH_LOAD (wrk | autocannon), BENCH_CPU_PROFILE
- * (a file for Sextant's CPU profile over the collect run).
+ * BENCH_SECONDS (15), BENCH_CONNECTIONS (50), BENCH_BUS (memory,redis: the queues to run, in
+ * order; Redis at BENCH_REDIS_URL, default TEST_REDIS_URL, else local Redis), BENCH_LOAD
+ * (wrk | autocannon), BENCH_CPU_PROFILE (a file for Sextant's CPU profile over the collect runs).
  */
 import { startTestApp } from "../testing/app.ts";
 import { createTestDatabase } from "../testing/db.ts";
@@ -33,7 +34,11 @@ if (!Deno.env.get("TEST_REDIS_URL")) {
 }
 const seconds = Number(env("BENCH_SECONDS", "15"));
 const connections = Number(env("BENCH_CONNECTIONS", "50"));
-const busKind = env("BENCH_BUS", "memory") as "memory" | "redis";
+type Bus = "memory" | "redis";
+const buses = env("BENCH_BUS", "memory,redis").split(",").map((b) => b.trim()) as Bus[];
+if (buses.some((b) => b !== "memory" && b !== "redis")) {
+  throw new Error(`BENCH_BUS lists queues to run: memory, redis (got ${buses.join(",")})`);
+}
 const generator = env("BENCH_LOAD", await hasWrk() ? "wrk" : "autocannon") as
   | "wrk"
   | "autocannon";
@@ -64,11 +69,12 @@ async function copyCeiling(sql: import("../db/connect.ts").Sql, url: string) {
 }
 
 /**
- * With BENCH_CPU_PROFILE=file, records Sextant's JavaScript CPU profile over the collect run
- * (open it in Chrome DevTools' Performance panel).
+ * With BENCH_CPU_PROFILE=file, records Sextant's JavaScript CPU profile over a collect run, one
+ * file per queue when there are several (open it in Chrome DevTools' Performance panel).
  */
-async function startProfile(): Promise<{ stop(): Promise<void> }> {
-  const file = Deno.env.get("BENCH_CPU_PROFILE");
+async function startProfile(bus: Bus): Promise<{ stop(): Promise<void> }> {
+  const base = Deno.env.get("BENCH_CPU_PROFILE");
+  const file = base && buses.length > 1 ? base.replace(/(\.cpuprofile)?$/, `-${bus}$1`) : base;
   if (!file) return { stop: async () => {} };
   const { Session } = await import("node:inspector");
   const session = new Session();
@@ -110,113 +116,154 @@ async function postgresCpuMs(): Promise<number | null> {
   }
 }
 
-const db = await createTestDatabase("server");
-const app = await startTestApp({
-  db,
-  bus: busKind,
-  env: { COLLECT_RATE_LIMIT: "0", TRUST_PROXY: "1", LOG_LEVEL: "error" },
-});
-try {
-  const site = await createTestSite(db.sql, {}, "bench.example");
-  const requests: LoadRequest[] = collectRequests(site.public_id, "bench.example", 4000);
-  const load = (url: string) => runLoad(generator, { url, seconds, connections, requests });
-  console.log(
-    `bench:ingest — ${seconds} s, ${connections} connections, load generator ${generator}, ` +
-      `bus ${busKind}, server PostgreSQL`,
-  );
-  // The floor under everything: a bare Deno.serve handler that parses the same JSON and
-  // answers 202, loaded the same way in the same run. Collect is compared against it.
-  const bare = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
-    JSON.parse(await req.text());
-    return Response.json({ accepted: 1 }, { status: 202 });
-  });
-  const bareCpu0 = process.cpuUsage();
-  const floor = await load(`http://127.0.0.1:${bare.addr.port}`);
-  const bareCpu = process.cpuUsage(bareCpu0);
-  await bare.shutdown();
-
-  const profile = await startProfile();
-  const pg0 = await postgresCpuMs();
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const r = await load(app.url);
-  const loadSeconds = (performance.now() - t0) / 1000;
-  const ingestor = ingestorFor(app.ctx);
-  const accepted = ingestor.totals.accepted;
-  const drainStart = performance.now();
-  while ((await app.ctx.bus.depth(INGEST_QUEUE)) > 0) {
-    if (performance.now() - drainStart > 120_000) {
-      throw new Error("the writer did not drain in 2 min");
-    }
-    await new Promise((s) => setTimeout(s, 50));
-  }
-  const drainSeconds = (performance.now() - drainStart) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const pg1 = await postgresCpuMs();
-  await profile.stop();
-  const cpuMs = (cpu.user + cpu.system) / 1000;
-  const [{ stored }] = await db.sql`select count(*)::int as stored from events`;
-  const [{ sessions }] = await db.sql`select count(*)::int as sessions from sessions`;
-  const copy = await copyCeiling(db.sql, db.url!);
-  const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
-  const eventsPerSecond = accepted / r.seconds;
-  console.log(
-    `requests            ${fmt(r.requests)} (${
-      fmt(r.rps)
-    }/s), non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts}`,
-  );
-  console.log(`events accepted     ${fmt(accepted)} → ${fmt(eventsPerSecond)} events/s sustained`);
-  console.log(
-    `latency             p50 ${r.p50} ms, p90 ${r.p90} ms, p99 ${r.p99} ms, max ${r.max} ms`,
-  );
-  console.log(
-    `events stored       ${fmt(stored)} (${
-      stored === accepted ? "equal to accepted: zero loss" : `LOST ${accepted - stored}`
-    }), ${fmt(sessions)} sessions`,
-  );
-  console.log(
-    `writer backlog      drained ${drainSeconds.toFixed(1)} s after the load ended (load ran ${
-      loadSeconds.toFixed(1)
-    } s)`,
-  );
-  console.log(
-    `write throughput    ${fmt(stored / (r.seconds + drainSeconds))} events/s end to end`,
-  );
-  console.log(
-    `server CPU          ${(cpuMs * 1000 / Math.max(1, accepted)).toFixed(0)} µs per event ` +
-      `(HTTP, pipeline and writer; PostgreSQL not included) → ` +
-      `${fmt(accepted / (cpuMs / 1000))} events/s per busy core`,
-  );
-  const perEvent = (ms: number) => `${(ms * 1000 / Math.max(1, accepted)).toFixed(0)} µs`;
-  console.log(
-    `CPU per event       Sextant ${perEvent(cpuMs)}, PostgreSQL ${
-      pg0 === null || pg1 === null ? "n/a" : perEvent(pg1 - pg0)
-    }, load generator ${perEvent(r.cpuMs)}; the machine has ${
-      perEvent(navigator.hardwareConcurrency * r.seconds * 1000)
-    } (${navigator.hardwareConcurrency} cores × ${r.seconds.toFixed(1)} s)`,
-  );
-  console.log(
-    `machine load        ${
-      Deno.loadavg().map((l) => l.toFixed(1)).join(" ")
-    } (1/5/15 min) on ${navigator.hardwareConcurrency} cores`,
-  );
-  console.log(
-    `bare handler        ${fmt(floor.rps)} req/s, p99 ${floor.p99} ms, ${
-      ((bareCpu.user + bareCpu.system) / floor.requests).toFixed(0)
-    } µs CPU per request (JSON parse + 202, same load) ` +
-      `→ collect runs at ${(r.rps / floor.rps * 100).toFixed(0)}% of it`,
-  );
-  console.log(
-    `COPY ceiling        ${fmt(copy.rowsPerSecond)} rows/s (${fmt(copy.rows)} rows in ${
-      copy.seconds.toFixed(2)
-    } s)`,
-  );
-  console.log(
-    `ratio               collect sustains ${
-      (eventsPerSecond / copy.rowsPerSecond * 100).toFixed(0)
-    }% of the COPY ceiling`,
-  );
-} finally {
-  await app.stop();
-  await db.close();
+/** What one collect run measured. */
+interface Run {
+  bus: Bus;
+  load: Awaited<ReturnType<typeof runLoad>>;
+  loadSeconds: number;
+  accepted: number;
+  stored: number;
+  sessions: number;
+  drainSeconds: number;
+  cpuMs: number;
+  pgMs: number | null;
+  /** The COPY ceiling on this run's rows, when asked for. */
+  copy: Awaited<ReturnType<typeof copyCeiling>> | null;
 }
+
+/** One collect run against a fresh database with the given ingest queue. */
+async function collectRun(bus: Bus, measureCopy: boolean): Promise<Run> {
+  const db = await createTestDatabase("server");
+  const app = await startTestApp({
+    db,
+    bus,
+    env: { COLLECT_RATE_LIMIT: "0", TRUST_PROXY: "1", LOG_LEVEL: "error" },
+  });
+  try {
+    const site = await createTestSite(db.sql, {}, "bench.example");
+    const requests: LoadRequest[] = collectRequests(site.public_id, "bench.example", 4000);
+    const profile = await startProfile(bus);
+    const pg0 = await postgresCpuMs();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const load = await runLoad(generator, { url: app.url, seconds, connections, requests });
+    const loadSeconds = (performance.now() - t0) / 1000;
+    const accepted = ingestorFor(app.ctx).totals.accepted;
+    const drainStart = performance.now();
+    while ((await app.ctx.bus.depth(INGEST_QUEUE)) > 0) {
+      if (performance.now() - drainStart > 120_000) {
+        throw new Error(`the writer did not drain in 2 min (${bus})`);
+      }
+      await new Promise((s) => setTimeout(s, 50));
+    }
+    const drainSeconds = (performance.now() - drainStart) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const pg1 = await postgresCpuMs();
+    await profile.stop();
+    const [{ stored }] = await db.sql`select count(*)::int as stored from events`;
+    const [{ sessions }] = await db.sql`select count(*)::int as sessions from sessions`;
+    const copy = measureCopy ? await copyCeiling(db.sql, db.url!) : null;
+    return {
+      bus,
+      load,
+      loadSeconds,
+      accepted,
+      stored,
+      sessions,
+      drainSeconds,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      pgMs: pg0 === null || pg1 === null ? null : pg1 - pg0,
+      copy,
+    };
+  } finally {
+    await app.stop();
+    await db.close();
+  }
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+const label = (bus: Bus) => bus === "memory" ? "in-process" : "Redis";
+
+console.log(
+  `bench:ingest — ${seconds} s, ${connections} connections, load generator ${generator}, ` +
+    `queues ${buses.map(label).join(" and ")}, server PostgreSQL`,
+);
+// The floor under everything: a bare Deno.serve handler that parses the same JSON and answers
+// 202, loaded the same way in the same run. Collect is compared against it.
+const bare = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
+  JSON.parse(await req.text());
+  return Response.json({ accepted: 1 }, { status: 202 });
+});
+const bareCpu0 = process.cpuUsage();
+const floor = await runLoad(generator, {
+  url: `http://127.0.0.1:${bare.addr.port}`,
+  seconds,
+  connections,
+  requests: collectRequests("floor", "bench.example", 4000),
+});
+const bareCpu = process.cpuUsage(bareCpu0);
+await bare.shutdown();
+
+const runs: Run[] = [];
+for (const [i, bus] of buses.entries()) runs.push(await collectRun(bus, i === buses.length - 1));
+
+const rate = (r: Run) => r.accepted / r.load.seconds;
+const perEvent = (r: Run, ms: number | null) =>
+  ms === null ? "n/a" : `${(ms * 1000 / Math.max(1, r.accepted)).toFixed(0)} µs`;
+const rows: Array<[string, (r: Run) => string]> = [
+  ["requests", (r) => `${fmt(r.load.requests)} (${fmt(r.load.rps)}/s)`],
+  ["non-2xx/errors/timeouts", (r) => `${r.load.non2xx}/${r.load.errors}/${r.load.timeouts}`],
+  ["events accepted", (r) => fmt(r.accepted)],
+  ["events/s sustained", (r) => fmt(rate(r))],
+  ["latency p50/p99", (r) => `${r.load.p50}/${r.load.p99} ms`],
+  ["latency max", (r) => `${r.load.max} ms`],
+  [
+    "events stored",
+    (r) =>
+      `${fmt(r.stored)} ${
+        r.stored === r.accepted ? "(zero loss)" : `(LOST ${r.accepted - r.stored})`
+      }`,
+  ],
+  ["sessions", (r) => fmt(r.sessions)],
+  [
+    "backlog drained after",
+    (r) => `${r.drainSeconds.toFixed(1)} s (load ${r.loadSeconds.toFixed(1)} s)`,
+  ],
+  ["end to end", (r) => `${fmt(r.stored / (r.load.seconds + r.drainSeconds))} events/s`],
+  ["CPU/event Sextant", (r) => perEvent(r, r.cpuMs)],
+  ["CPU/event PostgreSQL", (r) => perEvent(r, r.pgMs)],
+  ["CPU/event load generator", (r) => perEvent(r, r.load.cpuMs)],
+];
+const width = 26;
+const col = 30;
+console.log(
+  "".padEnd(width) + runs.map((r) => label(r.bus).padEnd(col)).join(""),
+);
+for (const [name, value] of rows) {
+  console.log(name.padEnd(width) + runs.map((r) => value(r).padEnd(col)).join(""));
+}
+const memory = runs.find((r) => r.bus === "memory");
+const redis = runs.find((r) => r.bus === "redis");
+if (memory && redis) {
+  console.log(
+    `Redis vs in-process       ${(rate(redis) / rate(memory) * 100).toFixed(0)}% of the events/s`,
+  );
+}
+console.log(
+  `machine load              ${
+    Deno.loadavg().map((l) => l.toFixed(1)).join(" ")
+  } (1/5/15 min) on ${navigator.hardwareConcurrency} cores; each run has ${
+    fmt(navigator.hardwareConcurrency * seconds * 1000)
+  } ms of CPU (cores × seconds)`,
+);
+console.log(
+  `bare handler              ${fmt(floor.rps)} req/s, p99 ${floor.p99} ms, ${
+    ((bareCpu.user + bareCpu.system) / floor.requests).toFixed(0)
+  } µs CPU per request (JSON parse + 202, same load)`,
+);
+const copy = runs[runs.length - 1].copy!;
+console.log(
+  `COPY ceiling              ${fmt(copy.rowsPerSecond)} rows/s (${fmt(copy.rows)} rows in ${
+    copy.seconds.toFixed(2)
+  } s)`,
+);

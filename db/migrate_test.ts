@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { migrate } from "./migrate.ts";
-import { refreshRollups } from "./rollups.ts";
+import { migrate, MIGRATIONS_DIR } from "./migrate.ts";
+import { startEmbeddedPostgres } from "./embedded.ts";
+import type { Sql } from "./connect.ts";
+import { markRollups, refreshRollups } from "./rollups.ts";
 import { ALL_DB_MODES, createTestDatabase, inDbMode } from "../testing/db.ts";
+import { insertSiteRows } from "../testing/analytics_data.ts";
 import { openDatabase } from "./connect.ts";
 
 const serverUrl = Deno.env.get("TEST_DATABASE_URL");
@@ -42,6 +45,9 @@ for (const mode of ALL_DB_MODES) {
       await sql`insert into purchases (ts, site_id, provider, provider_event_id, kind,
           amount_minor, currency, amount_site_minor)
         values (${at(30)}, 7, 'stripe', 'evt_1', 'one_time', 4900, 'USD', 4900)`;
+      // Writers mark the hours they change; these rows went in by hand.
+      await markRollups(sql, "events", [5, 10, 20].map((min) => ({ siteId: 7, at: at(min) })));
+      await markRollups(sql, "purchases", [{ siteId: 7, at: at(30) }]);
       await refreshRollups(sql);
       const visitors = await sql`
         select v.visitor_key = sextant_visitor_key('a') as is_a, v.pageviews
@@ -59,6 +65,7 @@ for (const mode of ALL_DB_MODES) {
       // Late data for an hour already rolled up is folded in on the next refresh.
       await sql`insert into events (ts, event_id, site_id, visitor_id, session_id, type, pathname)
         values (${at(50)}, gen_random_uuid(), 7, 'c', gen_random_uuid(), 'pageview', '/')`;
+      await markRollups(sql, "events", [{ siteId: 7, at: at(50) }]);
       await refreshRollups(sql);
       const [count] = await sql`select count(*)::int as n from visitors_hourly where site_id = 7`;
       assert.deepEqual(count.n, 3);
@@ -68,29 +75,76 @@ for (const mode of ALL_DB_MODES) {
   });
 }
 
-Deno.test("with TimescaleDB, events and purchases are hypertables with continuous aggregates", async () => {
+Deno.test("with TimescaleDB, raw tables are hypertables and rollups the tables plain PostgreSQL has", async () => {
   const db = await createTestDatabase("embedded");
   try {
     const hypertables = await db.sql`
       select hypertable_name from timescaledb_information.hypertables order by 1`;
     const names = hypertables.map((r) => r.hypertable_name);
     assert(names.includes("events") && names.includes("purchases"), names.join(","));
-    const caggs = await db.sql`
-      select view_name, materialized_only from timescaledb_information.continuous_aggregates
-      order by view_name`;
-    assert.deepEqual(caggs.map((r) => r.view_name), [
+    const caggs = await db.sql`select view_name from timescaledb_information.continuous_aggregates`;
+    assert.deepEqual(caggs.length, 0, "one rollup design: no continuous aggregates");
+    const rollups = await db.sql`
+      select table_name from information_schema.tables
+      where table_schema = current_schema() and table_type = 'BASE TABLE'
+        and table_name like '%\_hourly' order by 1`;
+    assert.deepEqual(rollups.map((r) => r.table_name), [
       "goals_hourly",
       "pages_hourly",
       "revenue_hourly",
       "sessions_hourly",
       "visitors_hourly",
     ]);
-    assert(caggs.every((r) => r.materialized_only === false), "real-time aggregation is on");
     const jobs = await db.sql`select proc_name from timescaledb_information.jobs`;
     const procs = new Set(jobs.map((r) => r.proc_name));
     assert(procs.has("policy_compression") && procs.has("policy_retention"), [...procs].join());
+    assert(!procs.has("policy_refresh_continuous_aggregate"), [...procs].join());
   } finally {
     await db.close();
+  }
+});
+
+Deno.test("a TimescaleDB database from before keeps its hourly rollups and gains daily ones", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const before = await Deno.makeTempDir();
+  for await (const f of Deno.readDir(MIGRATIONS_DIR)) {
+    if (f.name < "0080") {
+      await Deno.copyFile(new URL(f.name, MIGRATIONS_DIR), `${before}/${f.name}`);
+    }
+  }
+  const pg = await startEmbeddedPostgres(dataDir);
+  const sql = postgres(pg.url, { max: 1, onnotice: () => {} }) as unknown as Sql;
+  try {
+    await migrate(sql, { dir: new URL(`file://${before}/`) });
+    await insertSiteRows(sql, [7], "Europe/Berlin");
+    const day = new Date(Date.UTC(2026, 10, 20, 14, 0, 0));
+    const at = (hours: number) => new Date(day.getTime() + hours * 3_600_000);
+    for (const [h, visitor] of [[0, "a"], [1, "a"], [2, "b"], [26, "a"]] as const) {
+      await sql`insert into events (ts, event_id, site_id, visitor_id, session_id, type, pathname)
+        values (${at(h)}, gen_random_uuid(), 7, ${visitor}, gen_random_uuid(), 'pageview', '/')`;
+    }
+    // Half of it materialized by the old continuous aggregates, half still only in the raw rows.
+    await sql`call refresh_continuous_aggregate('visitors_hourly', null, ${at(2)}::timestamptz)`;
+
+    const { applied } = await migrate(sql);
+    assert(applied.some((m) => m.startsWith("0080_")), applied.join());
+    const hours = await sql`select bucket, pageviews from visitors_hourly where site_id = 7
+      order by bucket`;
+    assert.deepEqual(hours.map((r) => [(r.bucket as Date).toISOString(), r.pageviews]), [
+      [at(0).toISOString(), 1],
+      [at(1).toISOString(), 1],
+      [at(2).toISOString(), 1],
+      [at(26).toISOString(), 1],
+    ]);
+    await refreshRollups(sql);
+    const days = await sql`select day::text, sum(visitors)::int as visitors from visitor_firsts
+      where site_id = 7 and dim = '' group by day order by day`;
+    assert.deepEqual(days.map((r) => [r.day, r.visitors]), [["2026-11-20", 2], ["2026-11-21", 1]]);
+  } finally {
+    await (sql as unknown as { end(): Promise<void> }).end();
+    await pg.stop();
+    await Deno.remove(dataDir, { recursive: true });
+    await Deno.remove(before, { recursive: true });
   }
 });
 

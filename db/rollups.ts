@@ -1,31 +1,57 @@
 /**
- * Keeps the hourly rollups current. With TimescaleDB the continuous aggregates are refreshed
- * (needed where no background workers run, e.g. embedded, and for late data); on plain
- * PostgreSQL the dirty buckets recorded by triggers are recomputed, and with them the daily
- * rollups in each site's time zone.
+ * Keeps the rollups current, the same way in every mode (plain PostgreSQL, a TimescaleDB server,
+ * embedded): writers mark the (site, hour) buckets they changed (markRollups, or rollup_mark()
+ * in their own statements), and the refresh recomputes exactly those hours, then the daily
+ * rollups in each site's time zone from the earliest changed day.
  *
- * One refresh serves every tenant, so a failure is kept to what caused it: a continuous
- * aggregate that fails does not stop the others, and on plain PostgreSQL a site whose rollups
+ * One refresh serves every tenant, so a failure is kept to what caused it: a site whose rollups
  * fail is logged by id and refreshed on its own from then on, while every other site goes on.
  */
 import type { Sql } from "./connect.ts";
 import type { Logger } from "../lib/log.ts";
-import { usesTimescale } from "./migrate.ts";
 import { inTransaction, type ReservedSql, withSessionLock } from "./session_lock.ts";
 
-/**
- * The session-level advisory lock refreshes take turns on, in both modes: several instances on
- * one database refresh on the same schedule, and TimescaleDB refuses a second refresh of a
- * continuous aggregate while one runs ("due to a concurrent refresh").
- */
+/** The session-level advisory lock refreshes take turns on: several instances share a database. */
 const REFRESH_LOCK = 7295014;
+
+/**
+ * What changed rows belong to: a raw table (hourly and daily rollups), or attribution credits
+ * (daily revenue by dimension), which are marked by their purchase's time.
+ */
+export type RollupSource = "events" | "sessions" | "purchases" | "credits";
+
+/** One changed row: its site and the time its table buckets it by. */
+export interface RollupChange {
+  siteId: number;
+  at: Date | string;
+}
+
+/**
+ * Marks the hours these rows of `source` fall in for the next refresh. Call it in the
+ * transaction that wrote them, or after it committed — never before: a refresh in between would
+ * take the mark and miss the rows.
+ */
+export async function markRollups(
+  sql: Sql | ReservedSql,
+  source: RollupSource,
+  changes: readonly RollupChange[],
+): Promise<void> {
+  if (changes.length === 0) return;
+  const sites = changes.map((c) => c.siteId);
+  const times = changes.map((c) => new Date(c.at).toISOString());
+  await sql`select rollup_mark(${source}, ${sites}::bigint[], ${times}::timestamptz[])`;
+}
+
+/** Marks every hour of a site's raw rows, after a bulk load that went around the writers. */
+export async function markSiteRollups(sql: Sql, siteId: number): Promise<void> {
+  await sql`select rollup_mark_site(${siteId})`;
+}
 
 /** Per database: sites whose last refresh failed, kept out of the shared transaction. */
 const failing = new WeakMap<Sql, Set<number>>();
 
-/** Brings every rollup up to date with the raw tables; returns buckets or views refreshed. */
+/** Brings every rollup up to date with the raw tables; returns how many hour marks it took. */
 export async function refreshRollups(sql: Sql, log?: Logger): Promise<number> {
-  if (await usesTimescale(sql)) return await refreshAggregates(sql, log);
   let skip = failing.get(sql);
   if (!skip) failing.set(sql, skip = new Set());
   const quarantined = skip;
@@ -71,36 +97,8 @@ function refreshSites(conn: ReservedSql, only: number | null, skip: number[]): P
   }, "begin isolation level repeatable read");
 }
 
-/**
- * Refreshes each continuous aggregate on its own, so one that fails holds back no other, under
- * the session lock (a session lock, not a transaction: refresh_continuous_aggregate cannot run
- * inside one).
- */
-function refreshAggregates(sql: Sql, log?: Logger): Promise<number> {
-  return withSessionLock(sql, REFRESH_LOCK, async (conn) => {
-    const views = await conn<{ name: string }[]>`
-      select view_name as name from timescaledb_information.continuous_aggregates
-      where view_schema = current_schema() order by view_name`;
-    let n = 0;
-    for (const { name } of views) {
-      try {
-        await conn`call refresh_continuous_aggregate(${name}::regclass, null, null)`;
-        n++;
-      } catch (error) {
-        log?.error("continuous aggregate refresh failed", { view: name, error });
-      }
-    }
-    return n;
-  });
-}
-
-/**
- * Whether a site has stored rows its rollups do not count yet. On plain PostgreSQL these are the
- * hours and days marked dirty since the last refresh; TimescaleDB's continuous aggregates add
- * rows not yet materialized when read, so they are never behind.
- */
+/** Whether a site has stored rows its rollups do not count yet: hours or days marked since. */
 export async function rollupsBehind(sql: Sql, siteId: number): Promise<boolean> {
-  if (await usesTimescale(sql)) return false;
   const [row] = await sql<{ behind: boolean }[]>`
     select exists (select 1 from rollup_dirty where site_id = ${siteId})
         or exists (select 1 from day_rollup_dirty where site_id = ${siteId}) as behind`;

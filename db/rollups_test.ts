@@ -9,7 +9,7 @@ import { aggregate, type StatsSite } from "../analytics/stats.ts";
 import { checkQuery } from "../analytics/query.ts";
 import { createLogger } from "../lib/log.ts";
 import type { Sql } from "./connect.ts";
-import { refreshRollups } from "./rollups.ts";
+import { markRollups, refreshRollups } from "./rollups.ts";
 
 const NOW = new Date("2026-03-20T15:30:00Z");
 const TZ = "Europe/Berlin";
@@ -54,6 +54,7 @@ async function poisonRevenue(sql: Sql, siteId: number) {
       values ('2026-03-19T10:15:00Z', ${siteId}, 'stripe', ${key}, 'one_time', ${big}::int8,
               'USD', ${big}::int8)`;
   }
+  await markRollups(sql, "purchases", [{ siteId, at: "2026-03-19T10:15:00Z" }]);
 }
 
 for (const mode of ALL_DB_MODES) {
@@ -124,3 +125,39 @@ Deno.test({
     }
   },
 });
+
+Deno.test(
+  "rows a writer commits while a refresh runs reach the rollups, in an hour marked before (server)",
+  inDbMode("server"),
+  async () => {
+    const db = await createTestDatabase("server");
+    const writer = await db.sql.reserve();
+    try {
+      const sql = db.sql;
+      await makeSites(sql, [51]);
+      const hour = new Date("2026-03-19T09:00:00Z");
+      const pageview = (conn: Sql | typeof writer, visitor: string, minute: number) => {
+        const at = new Date(hour.getTime() + minute * 60_000);
+        return conn`insert into events (ts, event_id, site_id, visitor_id, session_id, type)
+          values (${at}, gen_random_uuid(), 51, ${visitor}, gen_random_uuid(), 'pageview')`
+          .then(() => markRollups(conn, "events", [{ siteId: 51, at }]));
+      };
+      await pageview(sql, "first", 5);
+      // The writer stores a second pageview in that hour but commits only after a refresh has
+      // started (and finished) from a snapshot without it.
+      await writer`begin`;
+      await pageview(writer, "second", 10);
+      await refreshRollups(sql);
+      await writer`commit`;
+      await refreshRollups(sql); // the job's next tick
+
+      const [rolled] = await sql`select sum(pageviews)::int as n from visitors_hourly
+        where site_id = 51 and bucket = ${hour}`;
+      assert.equal(rolled.n, 2, "both pageviews are in the hour");
+      await dashboardPageviews(sql, 51);
+    } finally {
+      writer.release();
+      await db.close();
+    }
+  },
+);

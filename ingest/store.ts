@@ -153,7 +153,10 @@ export interface InsertedEvents {
   ids: Set<string> | null;
 }
 
-/** Inserts events, skipping ones already stored; `copy` as for batchRows. */
+/**
+ * Inserts events, skipping ones already stored, and marks their hours for the rollups; `copy`
+ * as for batchRows.
+ */
 export async function insertEvents(
   sql: Sql,
   rows: QueuedEvent[],
@@ -162,24 +165,30 @@ export async function insertEvents(
   if (rows.length === 0) return { count: 0, ids: null };
   const { from } = await batchRows(sql, copy, "events", EVENT_COLUMNS, rows);
   // Nearly every batch is stored whole; the ids come back only when some were replays, so the
-  // usual answer is one short row rather than one row per event.
+  // usual answer is one short row rather than one row per event. The rows stored mark their
+  // hours for the rollups in the same statement.
   const [r] = await sql<{ count: number; ids: string[] | null }[]>`
     with inserted as (
       insert into events (${columnList(sql, EVENT_COLUMNS)})
       select ${columnList(sql, EVENT_COLUMNS)} from ${from}
       on conflict (event_id, ts) do nothing
-      returning event_id)
+      returning event_id, site_id, ts)
     select count(*)::int as count,
-      case when count(*) < ${rows.length} then array_agg(event_id::text) end as ids
+      case when count(*) < ${rows.length} then array_agg(event_id::text) end as ids,
+      rollup_mark('events', array_agg(site_id), array_agg(ts)) as marked
     from inserted`;
   return { count: r.count, ids: r.count === rows.length ? null : new Set(r.ids ?? []) };
 }
 
-/** Adds batch deltas to their sessions (creating them on first sight); `copy` as for batchRows. */
+/**
+ * Adds batch deltas to their sessions (creating them on first sight), marking their hours for
+ * the rollups; `copy` as for batchRows.
+ */
 export async function upsertSessions(sql: Sql, rows: SessionDelta[], copy = false): Promise<void> {
   if (rows.length === 0) return;
   const { from } = await batchRows(sql, copy, "sessions", SESSION_COLUMNS, rows);
   await sql`
+    with changed as (
     insert into sessions as s (${columnList(sql, SESSION_COLUMNS)})
     select ${columnList(sql, SESSION_COLUMNS)} from ${from}
     on conflict (session_id, started_at) do update set
@@ -194,7 +203,9 @@ export async function upsertSessions(sql: Sql, rows: SessionDelta[], copy = fals
       exit_at = greatest(s.exit_at, excluded.exit_at),
       pageviews = s.pageviews + excluded.pageviews,
       events = s.events + excluded.events,
-      engaged_ms = s.engaged_ms + excluded.engaged_ms`;
+      engaged_ms = s.engaged_ms + excluded.engaged_ms
+    returning s.site_id, s.started_at)
+    select rollup_mark('sessions', array_agg(site_id), array_agg(started_at)) from changed`;
 }
 
 /** Links visitors to the emails / user ids they identified as; traits are merged. */

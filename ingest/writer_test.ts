@@ -4,6 +4,7 @@ import { runPipeline } from "./pipeline.ts";
 import { createTestSite, pipelineDeps, trackerRequest } from "./test_support.ts";
 import type { QueuedBatch } from "./types.ts";
 import { writeBatches, writeBatchesSafely } from "./writer.ts";
+import { refreshRollups } from "../db/rollups.ts";
 
 for (const mode of ALL_DB_MODES) {
   Deno.test(
@@ -57,6 +58,14 @@ for (const mode of ALL_DB_MODES) {
         assert.equal(ids.length, 1);
         assert.equal(ids[0].identifier, "ada@example.com");
         assert.deepEqual(ids[0].traits, { n: 2 });
+
+        // The writer marks the hours it stores, so the next refresh counts them, once.
+        await refreshRollups(db.sql);
+        const [rolled] = await db.sql`select
+            (select sum(pageviews)::int from visitors_hourly) as pageviews,
+            (select sum(events)::int from visitors_hourly) as events,
+            (select sum(sessions)::int from sessions_hourly) as sessions`;
+        assert.deepEqual({ ...rolled }, { pageviews: 4, events: 10, sessions: 1 });
       } finally {
         await db.close();
       }

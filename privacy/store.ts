@@ -114,15 +114,26 @@ export function eraseSubject(sql: Sql, siteId: number, k: SubjectKeys): Promise<
   const keys = customerKeys(k);
   const token = `erased:${crypto.randomUUID()}`;
   return sql.begin(async (tx) => {
-    const events = await tx`
-      delete from events where site_id = ${siteId} and visitor_id = any(${ids}::text[])`;
-    const sessions = await tx`
-      delete from sessions where site_id = ${siteId} and visitor_id = any(${ids}::text[])`;
+    // Each change to a raw table marks its hours for the rollups in the same statement.
+    const [events] = await tx`
+      with gone as (
+        delete from events where site_id = ${siteId} and visitor_id = any(${ids}::text[])
+        returning site_id, ts)
+      select count(*)::int as count, rollup_mark('events', array_agg(site_id), array_agg(ts))
+      from gone`;
+    const [sessions] = await tx`
+      with gone as (
+        delete from sessions where site_id = ${siteId} and visitor_id = any(${ids}::text[])
+        returning site_id, started_at)
+      select count(*)::int as count,
+        rollup_mark('sessions', array_agg(site_id), array_agg(started_at))
+      from gone`;
     const identities = await tx`
       delete from identities where site_id = ${siteId}
         and (visitor_id = any(${ids}::text[]) or email = any(${emails}::text[])
           or identifier = any(${emails}::text[]))`;
-    const purchases = await tx`
+    const [purchases] = await tx`
+      with changed as (
       update purchases set
         customer_email = case when customer_email = any(${emails}::text[])
           or customer_key = any(${keys}::text[]) then '' else customer_email end,
@@ -136,7 +147,10 @@ export function eraseSubject(sql: Sql, siteId: number, k: SubjectKeys): Promise<
       where site_id = ${siteId}
         and (visitor_id = any(${ids}::text[]) or checkout_visitor_id = any(${ids}::text[])
           or customer_email = any(${emails}::text[])
-          or gift_recipient_email = any(${emails}::text[]) or customer_key = any(${keys}::text[]))`;
+          or gift_recipient_email = any(${emails}::text[]) or customer_key = any(${keys}::text[]))
+      returning site_id, ts)
+      select count(*)::int as count, rollup_mark('purchases', array_agg(site_id), array_agg(ts))
+      from changed`;
     const subscriptions = await tx`
       update subscriptions set customer_email = '', customer_key = ${token}
       where site_id = ${siteId}
@@ -144,9 +158,14 @@ export function eraseSubject(sql: Sql, siteId: number, k: SubjectKeys): Promise<
     await tx`
       update mrr_movements set customer_key = ${token}
       where site_id = ${siteId} and customer_key = any(${keys}::text[])`;
-    const credits = await tx`
-      update attribution_credits set visitor_id = null
-      where site_id = ${siteId} and visitor_id = any(${ids}::text[])`;
+    const [credits] = await tx`
+      with changed as (
+        update attribution_credits set visitor_id = null
+        where site_id = ${siteId} and visitor_id = any(${ids}::text[])
+        returning site_id, purchase_ts)
+      select count(*)::int as count,
+        rollup_mark('credits', array_agg(site_id), array_agg(purchase_ts))
+      from changed`;
     const deliveries = await tx`
       update webhook_deliveries set body = null, body_removed_at = now(),
         status = case when status in ('received', 'retrying') then 'ignored' else status end,
@@ -222,9 +241,18 @@ export function siteRetentions(conn: Conn, fallback: number) {
  */
 export async function trimSite(conn: Conn, siteId: number, days: number, salt: string) {
   const cutoff = conn`now() - make_interval(days => ${days})`;
-  const events = await conn`delete from events where site_id = ${siteId} and ts < ${cutoff}`;
-  const sessions = await conn`
-    delete from sessions where site_id = ${siteId} and started_at < ${cutoff}`;
+  // Each change to a raw table marks its hours for the rollups in the same statement.
+  const [events] = await conn`
+    with gone as (delete from events where site_id = ${siteId} and ts < ${cutoff}
+                  returning site_id, ts)
+    select count(*)::int as count, rollup_mark('events', array_agg(site_id), array_agg(ts))
+    from gone`;
+  const [sessions] = await conn`
+    with gone as (delete from sessions where site_id = ${siteId} and started_at < ${cutoff}
+                  returning site_id, started_at)
+    select count(*)::int as count,
+      rollup_mark('sessions', array_agg(site_id), array_agg(started_at))
+    from gone`;
   const heatmap = await conn`
     delete from heatmap_clicks where site_id = ${siteId} and ts < ${cutoff}`;
   const identities = await conn`
@@ -232,19 +260,28 @@ export async function trimSite(conn: Conn, siteId: number, days: number, salt: s
   const personalKey = conn`customer_key <> '' and customer_key not like 'order:%'
     and customer_key not like 'erased:%'`;
   const token = conn`'erased:' || md5(${salt} || customer_key)`;
-  const purchases = await conn`
+  const [purchases] = await conn`
+    with changed as (
     update purchases set customer_email = '', gift_recipient_email = '', visitor_id = null,
       checkout_visitor_id = null,
       customer_key = case when ${personalKey} then ${token} else customer_key end
     where site_id = ${siteId} and ts < ${cutoff}
       and (customer_email <> '' or gift_recipient_email <> '' or visitor_id is not null
-        or checkout_visitor_id is not null or (${personalKey}))`;
+        or checkout_visitor_id is not null or (${personalKey}))
+    returning site_id, ts)
+    select count(*)::int as count, rollup_mark('purchases', array_agg(site_id), array_agg(ts))
+    from changed`;
   await conn`
     update mrr_movements set customer_key = ${token}
     where site_id = ${siteId} and ts < ${cutoff} and ${personalKey}`;
-  const credits = await conn`
-    update attribution_credits set visitor_id = null
-    where site_id = ${siteId} and purchase_ts < ${cutoff} and visitor_id is not null`;
+  const [credits] = await conn`
+    with changed as (
+      update attribution_credits set visitor_id = null
+      where site_id = ${siteId} and purchase_ts < ${cutoff} and visitor_id is not null
+      returning site_id, purchase_ts)
+    select count(*)::int as count,
+      rollup_mark('credits', array_agg(site_id), array_agg(purchase_ts))
+    from changed`;
   return {
     events: events.count,
     sessions: sessions.count,

@@ -9,7 +9,6 @@ import { hasChromium, launchBrowser } from "../testing/browser.ts";
 import { seedTraffic, signedInTenant } from "../testing/tenants.ts";
 import { createSiteWithOwner, insertSession } from "../testing/journeys.ts";
 import { refreshRollups } from "../db/rollups.ts";
-import { usesTimescale } from "../db/migrate.ts";
 
 Deno.test({
   name: "in a browser the dashboard filters by click, keeps the URL and back button, fits 375 px",
@@ -116,10 +115,8 @@ Deno.test({
       await page.goto(`${app.url}/sites/${owner.site.id}?period=today`, { waitUntil: "load" });
       await page.waitForSelector("[data-island][data-hydrated]");
       const visitors = () => page.$eval(".cards .metric .value", (v) => v.textContent!.trim());
-      if (!await usesTimescale(sql)) {
-        assert.equal(await visitors(), "0");
-        assert.match(await page.$eval(".updating-note", (n) => n.textContent!), /Updating/);
-      }
+      assert.equal(await visitors(), "0");
+      assert.match(await page.$eval(".updating-note", (n) => n.textContent!), /Updating/);
       // The page looks again by itself: once the rollups catch up, the count is right and the
       // note has gone, with no reload.
       await refreshRollups(sql);

@@ -16,7 +16,7 @@ import { startSextant } from "../boot.ts";
 import { silentLogger } from "../lib/log.ts";
 import { openDatabase } from "../db/connect.ts";
 import { migrate } from "../db/migrate.ts";
-import { refreshRollups } from "../db/rollups.ts";
+import { markSiteRollups, refreshRollups } from "../db/rollups.ts";
 import { synthesizeVisits, type Visit } from "../testing/analytics_data.ts";
 import { signedInTenant } from "../testing/tenants.ts";
 import { aggregate, breakdown, type StatsOptions, timeseries } from "../analytics/stats.ts";
@@ -130,7 +130,7 @@ try {
   });
   let done = false;
   while (!done && events < EVENTS) {
-    // One COPY per table per batch keeps each statement's rollup bookkeeping small.
+    // One COPY per table per batch keeps each statement, and the memory it holds, small.
     const ev = copier("events");
     const se = copier("sessions");
     const pu = copier("purchases");
@@ -172,6 +172,8 @@ try {
   for (const ix of indexes) await sql.unsafe(ix.def);
   console.log(`${indexes.length} indexes built in ${t(r0)}`);
   r0 = performance.now();
+  // COPY goes around the writers, so the loaded hours are marked for the refresh here.
+  await markSiteRollups(sql, siteId);
   await refreshRollups(sql);
   console.log(`rollups (hourly, then daily in the site's zone) built in ${t(r0)}`);
   r0 = performance.now();

@@ -3,6 +3,7 @@
  * events, purchases and last-touch attribution credits, shaped like a real site (a few sources
  * bring most visitors, some visitors return, a few buy). Deterministic for a given seed.
  */
+import { markRollups } from "../db/rollups.ts";
 
 /** A small fast seeded PRNG (mulberry32). */
 export function seededRandom(seed: number): () => number {
@@ -479,6 +480,11 @@ export async function insertVisits(
     }
     if (p.length) await sql`insert into purchases ${sql(p)}`;
     if (c.length) await sql`insert into attribution_credits ${sql(c)}`;
+    // Written around the ingest writer and the purchase recorder, so marked as they would.
+    await markRollups(sql, "sessions", s.map((r) => ({ siteId: r.site_id, at: r.started_at })));
+    await markRollups(sql, "events", e.map((r) => ({ siteId: r.site_id, at: r.ts })));
+    await markRollups(sql, "purchases", p.map((r) => ({ siteId: r.site_id, at: r.ts })));
+    await markRollups(sql, "credits", c.map((r) => ({ siteId: r.site_id, at: r.purchase_ts })));
     counts.visits += s.length;
     counts.events += e.length;
     counts.purchases += p.length;

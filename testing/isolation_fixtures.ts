@@ -5,6 +5,7 @@
  * new kind of id? Add one line to ID_FIXTURES — the test itself needs no change.
  */
 import type { Sql } from "../db/connect.ts";
+import { markRollups } from "../db/rollups.ts";
 import { createApiKey } from "../accounts/api_keys.ts";
 import { createShare } from "../accounts/shares.ts";
 import { createInvite } from "../accounts/invites.ts";
@@ -73,10 +74,13 @@ export const ID_FIXTURES: Record<string, (w: IsolationWorld) => Promise<string |
     return delivery.id as number;
   },
   visitorId: async (w) => {
-    await w.sql`
+    const [event] = await w.sql`
       insert into events (ts, event_id, site_id, visitor_id, session_id, type)
       values (now(), gen_random_uuid(), ${w.siteId}, 'isolation-visitor', gen_random_uuid(),
-              'pageview')`;
+              'pageview')
+      returning ts`;
+    // Written around the ingest writer, so marked for the rollups as it would.
+    await markRollups(w.sql, "events", [{ siteId: w.siteId, at: event.ts }]);
     return "isolation-visitor";
   },
   mailId: (w) =>

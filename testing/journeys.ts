@@ -3,6 +3,7 @@
  * straight into sessions/events/identities the way the ingest writer stores them.
  */
 import type { Sql } from "../db/connect.ts";
+import { markRollups } from "../db/rollups.ts";
 import { createUser } from "../accounts/users.ts";
 import { createOrg } from "../accounts/orgs.ts";
 import { createSite, type Site } from "../accounts/sites.ts";
@@ -74,6 +75,13 @@ export async function insertSession(sql: Sql, siteId: number, s: SessionSpec): P
         ${s.campaign ?? ""}, ${s.content ?? ""}, ${channel}, ${s.country ?? "US"},
         ${s.city ?? ""}, 40.7, -74.0)`;
   }
+  // Written around the ingest writer, so marked for the rollups as it would.
+  await markRollups(sql, "sessions", [{ siteId, at: s.startedAt }]);
+  await markRollups(
+    sql,
+    "events",
+    pages.map((_, i) => ({ siteId, at: new Date(s.startedAt.getTime() + i * 60_000) })),
+  );
   return sessionId;
 }
 

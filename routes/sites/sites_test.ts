@@ -3,7 +3,7 @@ import { startTestApp, type TestApp } from "../../testing/app.ts";
 import { TestClient } from "../../testing/http_client.ts";
 import { ALL_DB_MODES, inDbMode } from "../../testing/db.ts";
 import { CHROME_UA, waitFor } from "../../ingest/test_support.ts";
-import { refreshRollups } from "../../db/rollups.ts";
+import { markRollups, refreshRollups } from "../../db/rollups.ts";
 import { purgeDeletedSites } from "../../accounts/site_deletion.ts";
 
 const SETTINGS = {
@@ -179,6 +179,14 @@ for (const mode of ALL_DB_MODES) {
                 values (${hour}, ${siteId}, 'stripe', 'evt_1', 'one_time', 8000, 'EUR', 8000),
                        (${hour}, ${other.id}, 'stripe', 'evt_2', 'one_time', 4000, 'USD', 4000),
                        (${hour}, ${other.id}, 'stripe', 'evt_3', 'refund', -1000, 'USD', -1000)`;
+        // Stored by hand, so marked for the rollups as the writers would.
+        for (const source of ["events", "purchases"] as const) {
+          await markRollups(
+            sql,
+            source,
+            [siteId, other.id].map((id) => ({ siteId: id, at: hour })),
+          );
+        }
         await refreshRollups(sql);
         const { html } = await client.page("/sites?period=24h");
         const metric = (label: string) =>
