@@ -55,6 +55,10 @@ export const envSchema = z.object({
   STRIPE_API_URL: urlWithProtocols("STRIPE_API_URL", ["http:", "https:"]).default(
     "https://api.stripe.com",
   ),
+  /** Base URL of Lemon Squeezy's API; tests point it at a local fake. */
+  LEMONSQUEEZY_API_URL: urlWithProtocols("LEMONSQUEEZY_API_URL", ["http:", "https:"]).default(
+    "https://api.lemonsqueezy.com",
+  ),
   /** Serve behind a proxy that sets X-Forwarded-For (trust its client address). */
   TRUST_PROXY: bool.default(false),
   /**

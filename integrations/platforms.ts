@@ -2,17 +2,21 @@
 import type { Config } from "../config.ts";
 import type { Platform } from "./types.ts";
 import { createStripePlatform } from "./stripe/mod.ts";
+import { createLemonSqueezyPlatform } from "./lemonsqueezy/mod.ts";
 import { NotFound } from "../lib/errors.ts";
 
 /** Platform ids with an implementation. */
-export const PLATFORM_IDS = ["stripe"] as const;
+export const PLATFORM_IDS = ["stripe", "lemonsqueezy"] as const;
 
 const cache = new WeakMap<Config, Map<string, Platform>>();
 
 function build(config: Config): Map<string, Platform> {
   let byId = cache.get(config);
   if (!byId) {
-    const all: Platform[] = [createStripePlatform(config.STRIPE_API_URL)];
+    const all: Platform[] = [
+      createStripePlatform(config.STRIPE_API_URL),
+      createLemonSqueezyPlatform(config.LEMONSQUEEZY_API_URL),
+    ];
     byId = new Map(all.map((p) => [p.id, p]));
     cache.set(config, byId);
   }
