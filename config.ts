@@ -59,6 +59,10 @@ export const envSchema = z.object({
   LEMONSQUEEZY_API_URL: urlWithProtocols("LEMONSQUEEZY_API_URL", ["http:", "https:"]).default(
     "https://api.lemonsqueezy.com",
   ),
+  /** Base URL of Polar's API (https://sandbox-api.polar.sh for its sandbox); tests use a fake. */
+  POLAR_API_URL: urlWithProtocols("POLAR_API_URL", ["http:", "https:"]).default(
+    "https://api.polar.sh",
+  ),
   /** Serve behind a proxy that sets X-Forwarded-For (trust its client address). */
   TRUST_PROXY: bool.default(false),
   /**

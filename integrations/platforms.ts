@@ -3,10 +3,11 @@ import type { Config } from "../config.ts";
 import type { Platform } from "./types.ts";
 import { createStripePlatform } from "./stripe/mod.ts";
 import { createLemonSqueezyPlatform } from "./lemonsqueezy/mod.ts";
+import { createPolarPlatform } from "./polar/mod.ts";
 import { NotFound } from "../lib/errors.ts";
 
 /** Platform ids with an implementation. */
-export const PLATFORM_IDS = ["stripe", "lemonsqueezy"] as const;
+export const PLATFORM_IDS = ["stripe", "lemonsqueezy", "polar"] as const;
 
 const cache = new WeakMap<Config, Map<string, Platform>>();
 
@@ -16,6 +17,7 @@ function build(config: Config): Map<string, Platform> {
     const all: Platform[] = [
       createStripePlatform(config.STRIPE_API_URL),
       createLemonSqueezyPlatform(config.LEMONSQUEEZY_API_URL),
+      createPolarPlatform(config.POLAR_API_URL),
     ];
     byId = new Map(all.map((p) => [p.id, p]));
     cache.set(config, byId);
