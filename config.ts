@@ -63,6 +63,10 @@ export const envSchema = z.object({
   POLAR_API_URL: urlWithProtocols("POLAR_API_URL", ["http:", "https:"]).default(
     "https://api.polar.sh",
   ),
+  /** Base URL of Paddle Billing's API (https://sandbox-api.paddle.com for its sandbox). */
+  PADDLE_API_URL: urlWithProtocols("PADDLE_API_URL", ["http:", "https:"]).default(
+    "https://api.paddle.com",
+  ),
   /** Serve behind a proxy that sets X-Forwarded-For (trust its client address). */
   TRUST_PROXY: bool.default(false),
   /**

@@ -1,5 +1,6 @@
 /** Reading platform objects: what every platform module needs the same way. */
 import { z } from "zod";
+import type { BackfillProgress, PlatformChange, PlatformPurchase } from "./types.ts";
 
 /** Keys of checkout custom data or metadata that carry the Sextant visitor id. */
 export const VISITOR_KEYS = ["sextant_visitor_id", "sextant_vid", "visitor_id"];
@@ -56,3 +57,28 @@ export const isoDate = z.string().transform((s, ctx) => {
   }
   return d;
 });
+
+/** Reports a running count of objects found, page by page, as a backfill lists them. */
+export function pageCounter(progress: BackfillProgress): (n: number) => Promise<void> {
+  let found = 0;
+  return async (n) => {
+    found += n;
+    await progress.listed(found);
+  };
+}
+
+/**
+ * A backfill's result: purchases oldest first, each sale before refunds of the same second (so
+ * refunds find their sale), then subscription states. Reports the final count.
+ */
+export async function backfillResult(
+  progress: BackfillProgress,
+  purchases: (PlatformPurchase | null)[],
+  states: PlatformChange[],
+): Promise<PlatformChange[]> {
+  const money = purchases.filter((p): p is PlatformPurchase => p !== null).sort((a, b) =>
+    a.ts.getTime() - b.ts.getTime() || Number(a.kind === "refund") - Number(b.kind === "refund")
+  );
+  await progress.listed(money.length);
+  return [...money.map((p) => ({ type: "purchase" as const, purchase: p })), ...states];
+}

@@ -4,10 +4,11 @@ import type { Platform } from "./types.ts";
 import { createStripePlatform } from "./stripe/mod.ts";
 import { createLemonSqueezyPlatform } from "./lemonsqueezy/mod.ts";
 import { createPolarPlatform } from "./polar/mod.ts";
+import { createPaddlePlatform } from "./paddle/mod.ts";
 import { NotFound } from "../lib/errors.ts";
 
 /** Platform ids with an implementation. */
-export const PLATFORM_IDS = ["stripe", "lemonsqueezy", "polar"] as const;
+export const PLATFORM_IDS = ["stripe", "lemonsqueezy", "polar", "paddle"] as const;
 
 const cache = new WeakMap<Config, Map<string, Platform>>();
 
@@ -18,6 +19,7 @@ function build(config: Config): Map<string, Platform> {
       createStripePlatform(config.STRIPE_API_URL),
       createLemonSqueezyPlatform(config.LEMONSQUEEZY_API_URL),
       createPolarPlatform(config.POLAR_API_URL),
+      createPaddlePlatform(config.PADDLE_API_URL),
     ];
     byId = new Map(all.map((p) => [p.id, p]));
     cache.set(config, byId);
