@@ -67,6 +67,11 @@ export const envSchema = z.object({
   PADDLE_API_URL: urlWithProtocols("PADDLE_API_URL", ["http:", "https:"]).default(
     "https://api.paddle.com",
   ),
+  /** The Shopify app Sextant connects stores as (its client id and secret, read_orders scope). */
+  SHOPIFY_CLIENT_ID: z.string().default(""),
+  SHOPIFY_CLIENT_SECRET: z.string().default(""),
+  /** Where a store's Admin API is reached; `{shop}` is its myshopify.com domain. Tests use a fake. */
+  SHOPIFY_SHOP_URL: z.string().regex(/^https?:\/\/\S+$/).default("https://{shop}"),
   /** Serve behind a proxy that sets X-Forwarded-For (trust its client address). */
   TRUST_PROXY: bool.default(false),
   /**

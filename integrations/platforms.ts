@@ -5,10 +5,11 @@ import { createStripePlatform } from "./stripe/mod.ts";
 import { createLemonSqueezyPlatform } from "./lemonsqueezy/mod.ts";
 import { createPolarPlatform } from "./polar/mod.ts";
 import { createPaddlePlatform } from "./paddle/mod.ts";
+import { createShopifyPlatform } from "./shopify/mod.ts";
 import { NotFound } from "../lib/errors.ts";
 
 /** Platform ids with an implementation. */
-export const PLATFORM_IDS = ["stripe", "lemonsqueezy", "polar", "paddle"] as const;
+export const PLATFORM_IDS = ["stripe", "lemonsqueezy", "polar", "paddle", "shopify"] as const;
 
 const cache = new WeakMap<Config, Map<string, Platform>>();
 
@@ -20,6 +21,11 @@ function build(config: Config): Map<string, Platform> {
       createLemonSqueezyPlatform(config.LEMONSQUEEZY_API_URL),
       createPolarPlatform(config.POLAR_API_URL),
       createPaddlePlatform(config.PADDLE_API_URL),
+      createShopifyPlatform({
+        clientId: config.SHOPIFY_CLIENT_ID,
+        clientSecret: config.SHOPIFY_CLIENT_SECRET,
+        shopUrl: config.SHOPIFY_SHOP_URL,
+      }),
     ];
     byId = new Map(all.map((p) => [p.id, p]));
     cache.set(config, byId);
