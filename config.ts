@@ -55,6 +55,23 @@ export const envSchema = z.object({
   STRIPE_API_URL: urlWithProtocols("STRIPE_API_URL", ["http:", "https:"]).default(
     "https://api.stripe.com",
   ),
+  /** Base URL of Lemon Squeezy's API; tests point it at a local fake. */
+  LEMONSQUEEZY_API_URL: urlWithProtocols("LEMONSQUEEZY_API_URL", ["http:", "https:"]).default(
+    "https://api.lemonsqueezy.com",
+  ),
+  /** Base URL of Polar's API (https://sandbox-api.polar.sh for its sandbox); tests use a fake. */
+  POLAR_API_URL: urlWithProtocols("POLAR_API_URL", ["http:", "https:"]).default(
+    "https://api.polar.sh",
+  ),
+  /** Base URL of Paddle Billing's API (https://sandbox-api.paddle.com for its sandbox). */
+  PADDLE_API_URL: urlWithProtocols("PADDLE_API_URL", ["http:", "https:"]).default(
+    "https://api.paddle.com",
+  ),
+  /** The Shopify app Sextant connects stores as (its client id and secret, read_orders scope). */
+  SHOPIFY_CLIENT_ID: z.string().default(""),
+  SHOPIFY_CLIENT_SECRET: z.string().default(""),
+  /** Where a store's Admin API is reached; `{shop}` is its myshopify.com domain. Tests use a fake. */
+  SHOPIFY_SHOP_URL: z.string().regex(/^https?:\/\/\S+$/).default("https://{shop}"),
   /** Serve behind a proxy that sets X-Forwarded-For (trust its client address). */
   TRUST_PROXY: bool.default(false),
   /**

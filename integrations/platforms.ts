@@ -1,22 +1,46 @@
-/** The platforms Sextant can connect, by id. */
+/** The platforms Sextant can connect, by id, in the order the integrations page lists them. */
 import type { Config } from "../config.ts";
 import type { Platform } from "./types.ts";
 import { createStripePlatform } from "./stripe/mod.ts";
+import { createLemonSqueezyPlatform } from "./lemonsqueezy/mod.ts";
+import { createPolarPlatform } from "./polar/mod.ts";
+import { createPaddlePlatform } from "./paddle/mod.ts";
+import { createShopifyPlatform } from "./shopify/mod.ts";
 import { NotFound } from "../lib/errors.ts";
 
 /** Platform ids with an implementation. */
-export const PLATFORM_IDS = ["stripe"] as const;
+export const PLATFORM_IDS = ["stripe", "lemonsqueezy", "polar", "paddle", "shopify"] as const;
 
 const cache = new WeakMap<Config, Map<string, Platform>>();
 
-/** The platform called `id`, configured for this instance; NotFound for unknown ids. */
-export function platformFor(config: Config, id: string): Platform {
+function build(config: Config): Map<string, Platform> {
   let byId = cache.get(config);
   if (!byId) {
-    byId = new Map([["stripe", createStripePlatform(config.STRIPE_API_URL)]]);
+    const all: Platform[] = [
+      createStripePlatform(config.STRIPE_API_URL),
+      createLemonSqueezyPlatform(config.LEMONSQUEEZY_API_URL),
+      createPolarPlatform(config.POLAR_API_URL),
+      createPaddlePlatform(config.PADDLE_API_URL),
+      createShopifyPlatform({
+        clientId: config.SHOPIFY_CLIENT_ID,
+        clientSecret: config.SHOPIFY_CLIENT_SECRET,
+        shopUrl: config.SHOPIFY_SHOP_URL,
+      }),
+    ];
+    byId = new Map(all.map((p) => [p.id, p]));
     cache.set(config, byId);
   }
-  const p = byId.get(id);
+  return byId;
+}
+
+/** Every platform, configured for this instance. */
+export function allPlatforms(config: Config): Platform[] {
+  return [...build(config).values()];
+}
+
+/** The platform called `id`, configured for this instance; NotFound for unknown ids. */
+export function platformFor(config: Config, id: string): Platform {
+  const p = build(config).get(id);
   if (!p) throw new NotFound("Sextant doesn't know that platform.");
   return p;
 }

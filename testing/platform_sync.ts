@@ -1,0 +1,26 @@
+/** Helpers for platform integration tests: waiting for a backfill, posting the page's forms. */
+import type { TestApp } from "./app.ts";
+import { latestSync, type Sync } from "../integrations/store.ts";
+import { waitFor } from "./wait.ts";
+
+/** The integration's newest backfill after `after`, once it has finished. */
+export async function syncDone(app: TestApp, integrationId: number, after = 0): Promise<Sync> {
+  let found: Sync | null = null;
+  await waitFor(
+    async () => {
+      const s = await latestSync(app.ctx.db.sql, integrationId);
+      found = s && s.id > after && (s.status === "done" || s.status === "failed") ? s : null;
+      return found !== null;
+    },
+    60_000,
+    "the sync finishing",
+  );
+  return found!;
+}
+
+/** The integrations page's CSRF token for a signed-in user. */
+export async function csrfFor(app: TestApp, cookie: string, siteId: number): Promise<string> {
+  const html = await (await app.fetch(`/sites/${siteId}/integrations`, { headers: { cookie } }))
+    .text();
+  return /name="_csrf" value="([^"]+)"/.exec(html)![1];
+}
