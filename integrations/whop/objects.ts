@@ -3,6 +3,7 @@
  * currency's major unit (19.99 USD, 1500 JPY), never cents.
  */
 import { z } from "zod";
+import { readObject } from "../read_object.ts";
 
 const id = z.string().min(1);
 /** A decimal amount, as a JSON number or a string. */
@@ -95,12 +96,6 @@ export const event = z.object({
 }).refine((e) => Boolean(e.type ?? e.action), { message: "the event has no type" });
 export type WhopEvent = z.infer<typeof event>;
 
-/** Parses `value` with `schema`; the error names the object and the first bad field. */
-export function parseWhop<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  throw new Error(
-    `Whop sent a ${what} Sextant could not read (${issue.path.join(".")}: ${issue.message})`,
-  );
-}
+/** Parses a Whop object; the error names the object and the first bad field. */
+export const parseWhop = <T>(schema: z.ZodType<T>, value: unknown, what: string): T =>
+  readObject("Whop", schema, value, what);
