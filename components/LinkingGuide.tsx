@@ -1,41 +1,10 @@
 /**
- * How to link purchases to visitors: pass `sextant.visitorId()` to Stripe Checkout or Payment
- * Links, or report purchases from the page. Shown on the integrations page; docs/revenue.md says
- * the same at length.
+ * How to link purchases to visitors: pass `sextant.visitorId()` to each platform's checkout (the
+ * snippets come from the platforms' own descriptions), or report purchases from the page. Shown
+ * on the integrations page; docs/revenue.md says the same at length.
  */
 import { Snippet } from "./RevenueNav.tsx";
-
-export const CHECKOUT_SNIPPET =
-  `// In the browser: send the visitor id along with your checkout request.
-const visitorId = window.sextant ? sextant.visitorId() : undefined;
-await fetch("/create-checkout-session", {
-  method: "POST",
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify({ priceId, visitorId }),
-});
-
-// On your server (Node, Stripe SDK): put it on the Checkout Session.
-const session = await stripe.checkout.sessions.create({
-  mode: "payment", // or "subscription"
-  line_items: [{ price: priceId, quantity: 1 }],
-  client_reference_id: visitorId,
-  // Already using client_reference_id for something else? Use metadata instead:
-  metadata: { sextant_visitor_id: visitorId },
-  success_url: "https://example.com/thanks",
-});`;
-
-export const PAYMENT_LINK_SNIPPET = `<script>
-  // After the Sextant script: adds the visitor id to every Stripe Payment Link on the page.
-  window.addEventListener("load", function () {
-    if (!window.sextant) return;
-    var id = sextant.visitorId();
-    document.querySelectorAll('a[href^="https://buy.stripe.com/"]').forEach(function (a) {
-      var url = new URL(a.href);
-      url.searchParams.set("client_reference_id", id);
-      a.href = url.toString();
-    });
-  });
-</script>`;
+import type { PlatformDescription } from "../integrations/types.ts";
 
 export const TRACKER_SNIPPET =
   `// On your thank-you page, if your checkout isn't Stripe (or as a backup):
@@ -46,8 +15,17 @@ sextant("revenue", {
   transaction_id: "order_1234", // the same order reported twice counts once
 });`;
 
-/** The "link purchases to visitors" section. */
-export function LinkingGuide(props: { siteId: number }) {
+/**
+ * The "link purchases to visitors" section: every platform's snippets, those of connected
+ * platforms unfolded.
+ */
+export function LinkingGuide(
+  props: {
+    siteId: number;
+    platforms: readonly Pick<PlatformDescription, "id" | "name" | "checkout">[];
+    connected: readonly string[];
+  },
+) {
   return (
     <section class="card linking" id="linking" aria-labelledby="linking-title">
       <h2 id="linking-title">Link purchases to visitors</h2>
@@ -59,13 +37,18 @@ export function LinkingGuide(props: { siteId: number }) {
         Purchases with no evidence appear as <strong>Unmatched revenue</strong>{" "}
         — pass the visitor id and that row shrinks to nothing.
       </p>
-      <h3>Stripe Checkout</h3>
-      <Snippet label="JavaScript" code={CHECKOUT_SNIPPET} />
-      <h3>Stripe Payment Links</h3>
-      <p class="small">
-        Payment Links accept a <code>client_reference_id</code> in their URL; this adds it for you.
-      </p>
-      <Snippet label="HTML" code={PAYMENT_LINK_SNIPPET} />
+      {props.platforms.filter((p) => p.checkout.length > 0).map((p) => (
+        <details class="linking-platform" open={props.connected.includes(p.id)}>
+          <summary>{p.name}</summary>
+          {p.checkout.map((snippet) => (
+            <>
+              <h3>{snippet.title}</h3>
+              {snippet.intro && <p class="small">{snippet.intro}</p>}
+              <Snippet label={snippet.language} code={snippet.code} />
+            </>
+          ))}
+        </details>
+      ))}
       <h3>Any other checkout</h3>
       <Snippet label="JavaScript" code={TRACKER_SNIPPET} />
       <p class="small muted">

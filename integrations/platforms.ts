@@ -1,4 +1,4 @@
-/** The platforms Sextant can connect, by id. */
+/** The platforms Sextant can connect, by id, in the order the integrations page lists them. */
 import type { Config } from "../config.ts";
 import type { Platform } from "./types.ts";
 import { createStripePlatform } from "./stripe/mod.ts";
@@ -9,14 +9,24 @@ export const PLATFORM_IDS = ["stripe"] as const;
 
 const cache = new WeakMap<Config, Map<string, Platform>>();
 
-/** The platform called `id`, configured for this instance; NotFound for unknown ids. */
-export function platformFor(config: Config, id: string): Platform {
+function build(config: Config): Map<string, Platform> {
   let byId = cache.get(config);
   if (!byId) {
-    byId = new Map([["stripe", createStripePlatform(config.STRIPE_API_URL)]]);
+    const all: Platform[] = [createStripePlatform(config.STRIPE_API_URL)];
+    byId = new Map(all.map((p) => [p.id, p]));
     cache.set(config, byId);
   }
-  const p = byId.get(id);
+  return byId;
+}
+
+/** Every platform, configured for this instance. */
+export function allPlatforms(config: Config): Platform[] {
+  return [...build(config).values()];
+}
+
+/** The platform called `id`, configured for this instance; NotFound for unknown ids. */
+export function platformFor(config: Config, id: string): Platform {
+  const p = build(config).get(id);
   if (!p) throw new NotFound("Sextant doesn't know that platform.");
   return p;
 }

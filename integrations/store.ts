@@ -8,6 +8,7 @@ export interface Integration {
   site_id: number;
   provider: string;
   status: IntegrationStatus;
+  /** Sealed credentials: a JSON map of named fields (older rows: the bare API key). */
   api_key_enc: string | null;
   webhook_secret_enc: string | null;
   key_hint: string;
@@ -44,13 +45,14 @@ export async function findSiteIntegration(
   return row ?? null;
 }
 
-/** Stores a validated key (creating the row on first connect, keeping its id after). */
+/** Stores validated credentials (creating the row on first connect, keeping its id after). */
 export async function saveConnection(
   sql: Sql,
   v: {
     siteId: number;
     provider: string;
-    apiKeyEnc: string;
+    /** Sealed JSON map of the credential fields. */
+    credentialsEnc: string;
     keyHint: string;
     livemode: boolean;
     accountName: string;
@@ -59,7 +61,7 @@ export async function saveConnection(
   const [row] = await sql<Integration[]>`
     insert into integrations (site_id, provider, status, api_key_enc, key_hint, livemode,
       account_name, connected_at)
-    values (${v.siteId}, ${v.provider}, 'connected', ${v.apiKeyEnc}, ${v.keyHint}, ${v.livemode},
+    values (${v.siteId}, ${v.provider}, 'connected', ${v.credentialsEnc}, ${v.keyHint}, ${v.livemode},
       ${v.accountName}, now())
     on conflict (site_id, provider) do update set
       status = 'connected', api_key_enc = excluded.api_key_enc, key_hint = excluded.key_hint,
@@ -74,7 +76,12 @@ export async function saveConnection(
 export async function saveWebhook(
   sql: Sql,
   id: number,
-  v: { mode: "auto" | "manual"; endpointId: string; secretEnc: string | null; note: string },
+  v: {
+    mode: Integration["webhook_mode"];
+    endpointId: string;
+    secretEnc: string | null;
+    note: string;
+  },
 ): Promise<void> {
   await sql`
     update integrations set webhook_mode = ${v.mode}, webhook_endpoint_id = ${v.endpointId},
@@ -151,17 +158,28 @@ export interface Delivery {
   processed_at: Date | null;
 }
 
-/** Stores a delivery exactly as received. */
+/**
+ * Stores a delivery exactly as received; null when `dedupeKey` was seen before for this
+ * integration (a replay, or the platform retrying what we already have).
+ */
 export async function insertDelivery(
   sql: Sql,
-  v: { integration: Integration; eventId: string; eventType: string; body: string },
-): Promise<Delivery> {
+  v: {
+    integration: Integration;
+    eventId: string;
+    eventType: string;
+    body: string;
+    dedupeKey?: string;
+  },
+): Promise<Delivery | null> {
   const [row] = await sql<Delivery[]>`
-    insert into webhook_deliveries (integration_id, site_id, provider, event_id, event_type, body)
+    insert into webhook_deliveries (integration_id, site_id, provider, event_id, event_type, body,
+      dedupe_key)
     values (${v.integration.id}, ${v.integration.site_id}, ${v.integration.provider},
-      ${v.eventId}, ${v.eventType}, ${v.body})
+      ${v.eventId}, ${v.eventType}, ${v.body}, ${v.dedupeKey ?? null})
+    on conflict (integration_id, dedupe_key) where dedupe_key is not null do nothing
     returning *`;
-  return row;
+  return row ?? null;
 }
 
 /**
@@ -320,5 +338,29 @@ export async function latestSync(sql: Sql, integrationId: number): Promise<Sync 
   const [row] = await sql<Sync[]>`
     select * from integration_syncs where integration_id = ${integrationId}
     order by created_at desc, id desc limit 1`;
+  return row ?? null;
+}
+
+/** Remembers an OAuth connect in progress under the hash of its state. */
+export async function saveOAuthState(
+  sql: Sql,
+  v: { stateHash: string; siteId: number; provider: string; userId: number; fieldsEnc: string },
+): Promise<void> {
+  await sql`delete from integration_oauth_states where created_at < now() - interval '1 hour'`;
+  await sql`
+    insert into integration_oauth_states (state_hash, site_id, provider, user_id, fields_enc)
+    values (${v.stateHash}, ${v.siteId}, ${v.provider}, ${v.userId}, ${v.fieldsEnc})`;
+}
+
+/** Takes (and forgets) an OAuth state younger than an hour that this user started. */
+export async function takeOAuthState(
+  sql: Sql,
+  v: { stateHash: string; provider: string; userId: number },
+): Promise<{ site_id: number; fields_enc: string } | null> {
+  const [row] = await sql<{ site_id: number; fields_enc: string }[]>`
+    delete from integration_oauth_states
+    where state_hash = ${v.stateHash} and provider = ${v.provider} and user_id = ${v.userId}
+      and created_at > now() - interval '1 hour'
+    returning site_id::int, fields_enc`;
   return row ?? null;
 }

@@ -71,7 +71,7 @@ Deno.test("the connect form shows the refusal beside the field, never a status c
     const html = await page.text();
     assert.match(
       html,
-      /id="f-apiKey-error"[^>]*>Stripe didn&#x27;t accept this key|id="f-apiKey-error"[^>]*>Stripe didn't accept this key/,
+      /id="f-stripe-apiKey-error"[^>]*>Stripe didn&#x27;t accept this key|id="f-stripe-apiKey-error"[^>]*>Stripe didn't accept this key/,
     );
     assert.doesNotMatch(html, /401/);
   });

@@ -15,9 +15,12 @@ export type PlatformChange =
   | { type: "purchase"; purchase: PlatformPurchase }
   | { type: "subscription"; subscription: PlatformSubscription };
 
+/** The named credential fields of one connection (`apiKey`, `storeId`, `accessToken`…). */
+export type CredentialFields = Record<string, string>;
+
 /** Decrypted credentials of one connection. */
 export interface Credentials {
-  apiKey: string;
+  fields: CredentialFields;
   webhookSecret: string | null;
 }
 
@@ -27,17 +30,107 @@ export interface VerifiedEvent {
   type: string;
   /** The parsed event, for `normalize`. */
   payload: unknown;
+  /**
+   * For platforms that sign no timestamp: the delivery or event id a replay would repeat. A
+   * second delivery with the same key is acknowledged and not stored again.
+   */
+  dedupeKey?: string;
 }
 
+/** What a successful connect learned, shown beside the platform on the integrations page. */
 export interface ConnectInfo {
   keyHint: string;
   livemode: boolean;
   accountName: string;
+  /** The fields to keep (a chosen store, a token from an OAuth exchange); default: those given. */
+  fields?: CredentialFields;
 }
 
 export type WebhookSetup =
   | { mode: "auto"; endpointId: string; secret: string }
   | { mode: "manual"; note: string };
+
+/** How a platform connects: a pasted key, a client id and secret, or an OAuth consent screen. */
+export type AuthKind = "api_key" | "client_credentials" | "oauth";
+
+/** One field the connect form asks for. */
+export interface CredentialField {
+  /** Form and storage name (`apiKey`). */
+  name: string;
+  label: string;
+  /** Shown under the field: where to find it, what it must allow. */
+  help: string;
+  /** Masked in the form and never shown again once stored. */
+  secret: boolean;
+  placeholder?: string;
+  /** May be left empty (a store id when the account has only one). */
+  optional?: boolean;
+}
+
+/** Where the owner pastes a signing secret copied from the platform (manual webhook setup). */
+export interface SecretPrompt {
+  label: string;
+  placeholder: string;
+  /** Null when `secret` looks right, else the sentence saying what to paste instead. */
+  check(secret: string): string | null;
+}
+
+/**
+ * How a platform's webhooks reach Sextant. `setup: "auto"` registers the endpoint through the
+ * platform's API on connect (the manual steps are the fallback when that is refused);
+ * "manual" always needs the owner. `proof` says how a delivery proves where it came from: a
+ * signature, or — for platforms that sign nothing — an unguessable token in the URL.
+ */
+export interface WebhookDescription {
+  setup: "auto" | "manual";
+  proof: "signature" | "url_token";
+  /** The events to subscribe to. */
+  events: readonly string[];
+  /**
+   * Steps for doing it by hand. `{url}` and `{events}` stand for the endpoint URL and the event
+   * list; `**text**` is set in bold (the platform's menu names).
+   */
+  steps: readonly string[];
+  /** Null when the platform has no secret to paste (URL token, or automatic only). */
+  secret: SecretPrompt | null;
+}
+
+/** A snippet that passes the visitor id to one kind of checkout. */
+export interface CheckoutSnippet {
+  title: string;
+  /** One sentence before the code (may be empty). */
+  intro: string;
+  language: "JavaScript" | "HTML";
+  code: string;
+}
+
+/** What the integrations page and the connect flow need to know about a platform. */
+export interface PlatformDescription {
+  /** stripe, lemonsqueezy, … (also the webhook and form URL segment). */
+  id: string;
+  name: string;
+  /** One line under the name while not connected. */
+  tagline: string;
+  auth: AuthKind;
+  /** Steps before the form (where to create the key, what it must allow); `**bold**` allowed. */
+  connectSteps: readonly string[];
+  fields: readonly CredentialField[];
+  webhook: WebhookDescription;
+  /** How each checkout carries `sextant.visitorId()`. */
+  checkout: readonly CheckoutSnippet[];
+}
+
+/** The OAuth authorization-code flow of a platform whose `auth` is "oauth". */
+export interface OAuthFlow {
+  /** Where to send the owner to approve Sextant; `fields` are what the form asked (a shop). */
+  authorizeUrl(fields: CredentialFields, state: string, redirectUri: string): Promise<string>;
+  /** Checks the callback and trades its code for credentials; throws PlatformError. */
+  exchange(
+    fields: CredentialFields,
+    callback: URLSearchParams,
+    redirectUri: string,
+  ): Promise<ConnectInfo & { fields: CredentialFields }>;
+}
 
 /** How a backfill reports progress: objects found while listing, then each one processed. */
 export interface BackfillProgress {
@@ -52,6 +145,21 @@ export class PlatformError extends Error {
   }
 }
 
+/**
+ * The credentials work but reach several stores or organizations: the owner picks one, and the
+ * form asks again with `field` set to the choice.
+ */
+export class ChoiceNeeded extends PlatformError {
+  override name = "ChoiceNeeded";
+  constructor(
+    message: string,
+    readonly field: string,
+    readonly options: readonly { value: string; label: string }[],
+  ) {
+    super(message);
+  }
+}
+
 /** A webhook whose signature is missing, wrong or too old. */
 export class SignatureError extends Error {
   override name = "SignatureError";
@@ -62,17 +170,20 @@ export class MalformedWebhook extends Error {
   override name = "MalformedWebhook";
 }
 
-export interface Platform {
-  /** stripe, lemonsqueezy, … (also the webhook URL segment). */
-  id: string;
-  name: string;
-  /** Validates the key with a test call; throws PlatformError with what to fix. */
-  connect(apiKey: string): Promise<ConnectInfo>;
-  /** Registers Sextant's webhook URL when the key allows it, or says how to do it by hand. */
+/** A platform Sextant can connect: its description and what it does. */
+export interface Platform extends PlatformDescription {
+  /** Validates the fields with a test call; throws PlatformError with what to fix. */
+  connect(fields: CredentialFields): Promise<ConnectInfo>;
+  /** Present when `auth` is "oauth". */
+  oauth?: OAuthFlow;
+  /** Registers Sextant's webhook URL when the credentials allow it, or says how to do it by hand. */
   registerWebhook(creds: Credentials, url: string): Promise<WebhookSetup>;
   /** Removes what registerWebhook created (best effort). */
   unregisterWebhook(creds: Credentials, endpointId: string): Promise<void>;
-  /** Verifies a delivery's signature (SignatureError), then reads it (MalformedWebhook). */
+  /**
+   * Verifies a delivery's signature (SignatureError), then reads it (MalformedWebhook). For
+   * `proof: "url_token"` platforms the token was already checked and `secret` is that token.
+   */
   verifyWebhook(
     rawBody: string,
     headers: Headers,

@@ -22,6 +22,7 @@ import {
 } from "./store.ts";
 import { alertOwners } from "./alerts.ts";
 import { Invalid } from "../lib/errors.ts";
+import { tokenMatches } from "./connection.ts";
 
 /** Attempts in all, and the waits between them. */
 export const MAX_ATTEMPTS = 3;
@@ -36,13 +37,17 @@ export interface WebhookAnswer {
   body: { received?: boolean; duplicate?: boolean; error?: string };
 }
 
-/** Handles one delivery to /api/webhooks/:provider/:integrationId. */
+/**
+ * Handles one delivery to /api/webhooks/:provider/:integrationId[/:token]; `urlToken` is the
+ * last segment for platforms that sign nothing.
+ */
 export async function receiveWebhook(
   ctx: AppContext,
   provider: string,
   integrationId: number,
   rawBody: string,
   headers: Headers,
+  urlToken = "",
 ): Promise<WebhookAnswer> {
   const integration = await findIntegration(ctx.db.sql, integrationId);
   if (!integration || integration.provider !== provider || integration.status === "disconnected") {
@@ -61,6 +66,9 @@ export async function receiveWebhook(
   const platform = platformFor(ctx.config, provider);
   let event;
   try {
+    if (platform.webhook.proof === "url_token" && !await tokenMatches(ctx, integration, urlToken)) {
+      throw new SignatureError("The webhook address's secret token is missing or wrong.");
+    }
     const secret = await ctx.secrets.decrypt(integration.webhook_secret_enc);
     event = await platform.verifyWebhook(rawBody, headers, secret);
   } catch (e) {
@@ -81,7 +89,12 @@ export async function receiveWebhook(
     eventId: event.id,
     eventType: event.type,
     body: rawBody,
+    dedupeKey: event.dedupeKey,
   });
+  if (!delivery) {
+    ctx.log.info("webhook already received", { integration: integration.id, event: event.id });
+    return { status: 200, body: { received: true, duplicate: true } };
+  }
   // Stored: from here on a failure is ours to retry, so the platform hears 200 either way.
   await processDelivery(ctx, integration, delivery);
   return { status: 200, body: { received: true } };
@@ -89,6 +102,7 @@ export async function receiveWebhook(
 
 async function signatureFailed(ctx: AppContext, integration: Integration, reason: string) {
   const updated = await countSignatureFailure(ctx.db.sql, integration.id);
+  const name = platformFor(ctx.config, integration.provider).name;
   ctx.log.warn("webhook signature rejected", {
     integration: integration.id,
     site: integration.site_id,
@@ -100,11 +114,11 @@ async function signatureFailed(ctx: AppContext, integration: Integration, reason
   if (updated.signature_failures >= SIGNATURE_ALERT_AFTER && !recentlyAlerted) {
     await markSignatureAlerted(ctx.db.sql, integration.id);
     await alertOwners(ctx, integration.site_id, {
-      subject: "Stripe webhooks to Sextant are being rejected",
+      subject: `${name} webhooks to Sextant are being rejected`,
       text: `Sextant rejected ${updated.signature_failures} webhook deliveries in a row because ` +
         `their signature didn't check out (${reason}) If you rolled the webhook signing secret in ` +
-        "Stripe, paste the new one on the site's integrations page; if you did not, someone may " +
-        "be sending forged events.",
+        `${name}, paste the new one on the site's integrations page; if you did not, someone ` +
+        "may be sending forged events.",
     });
   }
 }
@@ -149,7 +163,7 @@ export async function processDelivery(
         ctx.db.sql,
         integration.id,
         "error",
-        `A Stripe event (${delivery.event_type}) could not be recorded after ${attempts} tries: ${message}`,
+        `A ${platform.name} event (${delivery.event_type}) could not be recorded after ${attempts} tries: ${message}`,
       );
     }
     ctx.log.warn("webhook processing failed", {

@@ -1,11 +1,13 @@
 /**
- * /sites/:siteId/integrations — connect Stripe, watch its backfill, fix webhooks, replay failed
- * deliveries, set currency rates, and learn how to link checkouts to visitors.
+ * /sites/:siteId/integrations — connect payment platforms, watch their backfills, fix webhooks,
+ * replay failed deliveries, set currency rates, and learn how to link checkouts to visitors.
+ * Each platform's section is drawn from its own description (integrations/types.ts).
  */
 import type { Context, Hono } from "hono";
+import type { ComponentChildren } from "preact";
 import type { AppEnv } from "../http/context.ts";
 import { renderPage } from "../http/render.tsx";
-import { requireSite } from "../http/middleware/auth.ts";
+import { requireSite, requireUser } from "../http/middleware/auth.ts";
 import { csrfToken } from "../http/middleware/csrf.ts";
 import { AppShell } from "../components/AppShell.tsx";
 import { Form } from "../components/Form.tsx";
@@ -22,15 +24,19 @@ import {
   listDeliveries,
 } from "../integrations/store.ts";
 import {
+  ChoiceRequired,
   connectPlatform,
   disconnectPlatform,
+  finishOAuth,
   resync,
   saveWebhookSecret,
+  startOAuth,
   webhookUrl,
 } from "../integrations/connection.ts";
 import { replayDelivery } from "../integrations/webhooks.ts";
 import { statusView } from "../integrations/status_view.ts";
-import { STRIPE_EVENTS } from "../integrations/stripe/mod.ts";
+import { allPlatforms, platformFor } from "../integrations/platforms.ts";
+import type { Platform } from "../integrations/types.ts";
 import { currenciesWithoutRate, listRates, setRate } from "../attribution/rates.ts";
 import { revalueCurrency } from "../attribution/rematch.ts";
 import { isCurrencyCode } from "../attribution/currency.ts";
@@ -40,39 +46,56 @@ type C = Context<AppEnv>;
 
 const base = (c: C) => `/sites/${c.get("site").id}/integrations`;
 
-async function stripeIntegration(c: C): Promise<Integration> {
-  const i = await findSiteIntegration(c.get("app").db.sql, c.get("site").id, "stripe");
-  if (!i) throw new NotFound("Stripe isn't connected to this site.");
+/** The platform named by the URL; NotFound for unknown ones. */
+const platformOf = (c: C): Platform => platformFor(c.get("app").config, c.req.param("provider")!);
+
+async function siteIntegration(c: C): Promise<Integration> {
+  const p = platformOf(c);
+  const i = await findSiteIntegration(c.get("app").db.sql, c.get("site").id, p.id);
+  if (!i) throw new NotFound(`${p.name} isn't connected to this site.`);
   return i;
 }
 
-async function formValue(c: C, name: string): Promise<string> {
+async function formFields(c: C): Promise<Record<string, string>> {
   const body = await c.req.parseBody();
-  const v = body[name];
-  return typeof v === "string" ? v : "";
+  return Object.fromEntries(
+    Object.entries(body).filter((e): e is [string, string] => typeof e[1] === "string"),
+  );
 }
 
-/** Runs a form action; Invalid errors re-render the page with the sentence beside the form. */
-async function action(c: C, fn: () => Promise<string>): Promise<Response> {
+/**
+ * Runs a form action; Invalid errors re-render the page with the sentence beside the form of
+ * the platform concerned. `fn` answers a notice key, or a Response (a redirect elsewhere).
+ */
+async function action(c: C, fn: () => Promise<string | Response>): Promise<Response> {
+  const provider = c.req.param("provider");
   try {
-    const notice = await fn();
-    return c.redirect(`${base(c)}?notice=${encodeURIComponent(notice)}`, 303);
+    const done = await fn();
+    if (done instanceof Response) return done;
+    const p = provider ? `&p=${encodeURIComponent(provider)}` : "";
+    return c.redirect(`${base(c)}?notice=${encodeURIComponent(done)}${p}`, 303);
   } catch (e) {
     if (e instanceof Invalid) {
-      return await page(c, { errors: { [e.field]: e.message }, status: 400 });
+      return await page(c, {
+        provider,
+        errors: { [e.field]: e.message },
+        choice: e instanceof ChoiceRequired ? { field: e.field, options: e.options } : undefined,
+        given: e instanceof ChoiceRequired ? await formFields(c) : undefined,
+        status: 400,
+      });
     }
     throw e;
   }
 }
 
-const NOTICES: Record<string, string> = {
-  connected: "Stripe is connected. Sextant is syncing your last 30 days.",
-  disconnected: "Stripe is disconnected. Your purchases so far stay in Sextant.",
-  secret: "Webhook signing secret saved. New Stripe events will arrive here.",
-  resync: "Syncing the last 30 days again.",
-  replayed: "Delivery processed again.",
-  "replay-failed": "That delivery failed again; the error is shown below.",
-  rate: "Rate saved. Purchases in that currency were converted again.",
+const NOTICES: Record<string, (name: string) => string> = {
+  connected: (n) => `${n} is connected. Sextant is syncing your last 30 days.`,
+  disconnected: (n) => `${n} is disconnected. Your purchases so far stay in Sextant.`,
+  secret: (n) => `Webhook signing secret saved. New ${n} events will arrive here.`,
+  resync: () => "Syncing the last 30 days again.",
+  replayed: () => "Delivery processed again.",
+  "replay-failed": () => "That delivery failed again; the error is shown below.",
+  rate: () => "Rate saved. Purchases in that currency were converted again.",
 };
 
 export function registerIntegrations(app: Hono<AppEnv>): void {
@@ -89,35 +112,59 @@ export function registerIntegrations(app: Hono<AppEnv>): void {
     },
   );
 
-  const stripeAction = (path: string, fn: (c: C) => Promise<string>) =>
+  const platformAction = (path: string, fn: (c: C) => Promise<string | Response>) =>
     app.post(
-      `/sites/:siteId/integrations/stripe/${path}`,
+      `/sites/:siteId/integrations/:provider/${path}`,
       requireSite("admin"),
       (c) => action(c, () => fn(c)),
     );
 
-  stripeAction("connect", async (c) => {
-    await connectPlatform(c.get("app"), c.get("site").id, "stripe", await formValue(c, "apiKey"));
+  platformAction("connect", async (c) => {
+    const platform = platformOf(c);
+    const fields = await formFields(c);
+    if (platform.oauth) {
+      const url = await startOAuth(
+        c.get("app"),
+        c.get("site").id,
+        c.get("user")!.id,
+        platform.id,
+        fields,
+      );
+      return c.redirect(url, 303);
+    }
+    await connectPlatform(c.get("app"), c.get("site").id, platform.id, fields);
     return "connected";
   });
-  stripeAction("disconnect", async (c) => {
-    await disconnectPlatform(c.get("app"), await stripeIntegration(c));
+  platformAction("disconnect", async (c) => {
+    await disconnectPlatform(c.get("app"), await siteIntegration(c));
     return "disconnected";
   });
-  stripeAction("webhook-secret", async (c) => {
-    const secret = await formValue(c, "webhookSecret");
-    await saveWebhookSecret(c.get("app"), await stripeIntegration(c), secret);
+  platformAction("webhook-secret", async (c) => {
+    const secret = (await formFields(c)).webhookSecret ?? "";
+    await saveWebhookSecret(c.get("app"), await siteIntegration(c), secret);
     return "secret";
   });
-  stripeAction("resync", async (c) => {
-    await resync(c.get("app"), await stripeIntegration(c));
+  platformAction("resync", async (c) => {
+    await resync(c.get("app"), await siteIntegration(c));
     return "resync";
   });
-  stripeAction("deliveries/:deliveryId/replay", async (c) => {
+  platformAction("deliveries/:deliveryId/replay", async (c) => {
     const id = idParam(c, "deliveryId");
-    const status = await replayDelivery(c.get("app"), await stripeIntegration(c), id);
+    const status = await replayDelivery(c.get("app"), await siteIntegration(c), id);
     if (status === null) throw new NotFound("We couldn't find that delivery.");
     return status === "processed" || status === "ignored" ? "replayed" : "replay-failed";
+  });
+
+  // The platform sends the owner back here after they approve Sextant (the OAuth callback).
+  app.get("/integrations/oauth/:provider/callback", requireUser(), async (c) => {
+    const platform = platformOf(c);
+    const url = new URL(c.req.url);
+    const done = await finishOAuth(c.get("app"), c.get("user")!.id, platform.id, url.searchParams);
+    const back = `/sites/${done.siteId}/integrations`;
+    if (done.error) {
+      return c.redirect(`${back}?oauth_error=${encodeURIComponent(done.error)}&p=${platform.id}`);
+    }
+    return c.redirect(`${back}?notice=connected&p=${platform.id}`);
   });
 
   app.post("/sites/:siteId/integrations/rates", requireSite("admin"), (c) =>
@@ -146,7 +193,13 @@ export function registerIntegrations(app: Hono<AppEnv>): void {
 }
 
 interface PageState {
+  /** The platform whose form the errors belong to. */
+  provider?: string;
   errors?: Record<string, string>;
+  /** The platform accepted the credentials but the owner must pick a store. */
+  choice?: { field: string; options: readonly { value: string; label: string }[] };
+  /** What the form sent, to fill it again when a choice is asked. */
+  given?: Record<string, string>;
   status?: number;
 }
 
@@ -157,16 +210,41 @@ async function page(c: C, state: PageState): Promise<Response> {
   const user = c.get("user")!;
   const canManage = roleAtLeast(c.get("role"), "admin");
   const csrf = await csrfToken(c);
-  const integration = await findSiteIntegration(sql, site.id, "stripe");
-  const connected = integration && integration.status !== "disconnected";
-  const sync = integration ? await latestSync(sql, integration.id) : null;
-  const deliveries = integration ? await listDeliveries(sql, integration.id, 15) : [];
-  const failed = integration ? await countFailedDeliveries(sql, integration.id) : 0;
   const rates = await listRates(sql, site.id);
   const missing = await currenciesWithoutRate(sql, site.id, site.currency.trim());
-  const notice = NOTICES[c.req.query("notice") ?? ""];
+  const noticeFor = c.req.query("p") ?? "";
+  const noticeName = allPlatforms(app.config).find((p) => p.id === noticeFor)?.name ?? "";
+  const notice = NOTICES[c.req.query("notice") ?? ""]?.(noticeName);
+  const oauthError = c.req.query("oauth_error");
   const errors = state.errors ?? {};
   const siteCurrency = site.currency.trim();
+  const sections = [];
+  const connectedIds: string[] = [];
+  for (const platform of allPlatforms(app.config)) {
+    const integration = await findSiteIntegration(sql, site.id, platform.id);
+    const connected = integration && integration.status !== "disconnected" ? integration : null;
+    if (connected) connectedIds.push(platform.id);
+    const mine = state.provider === platform.id ||
+      (!!oauthError && noticeFor === platform.id);
+    sections.push(
+      <PlatformSection
+        platform={platform}
+        siteId={site.id}
+        csrf={csrf}
+        canManage={canManage}
+        integration={connected}
+        sync={connected ? await latestSync(sql, connected.id) : null}
+        deliveries={connected ? await listDeliveries(sql, connected.id, 15) : []}
+        failed={connected ? await countFailedDeliveries(sql, connected.id) : 0}
+        url={connected ? await webhookUrl(app, connected) : ""}
+        errors={mine
+          ? { ...errors, ...(oauthError ? { [platform.fields[0]?.name ?? ""]: oauthError } : {}) }
+          : {}}
+        choice={mine ? state.choice : undefined}
+        given={mine ? state.given : undefined}
+      />,
+    );
+  }
 
   const body = (
     <AppShell user={user} csrf={csrf} path={c.req.path} site={site} active="revenue">
@@ -176,144 +254,17 @@ async function page(c: C, state: PageState): Promise<Response> {
       </div>
       {notice && <p class="alert success" role="status">{notice}</p>}
       <p class="muted lead">
-        Connect your payment platform and Sextant links every purchase to the visit that brought it
+        Connect your payment platforms and Sextant links every purchase to the visit that brought it
         — so you can see which traffic source actually made money.
       </p>
 
-      <section class="card integration" id="stripe" aria-labelledby="stripe-title">
-        <div class="integration-head">
-          <h2 id="stripe-title">Stripe</h2>
-          {integration && connected && (
-            <span class="muted small">
-              {integration.livemode ? "Live mode" : "Test mode"} · key {integration.key_hint}
-              {integration.account_name ? ` · ${integration.account_name}` : ""}
-            </span>
-          )}
-        </div>
+      {sections}
 
-        {connected && integration
-          ? (
-            <SyncProgress
-              url={`/api/app/sites/${site.id}/integrations/stripe/status`}
-              reportUrl={`/sites/${site.id}/revenue`}
-              initial={statusView(integration, sync)}
-            />
-          )
-          : (
-            <p class="row">
-              <span class="badge" data-status="disconnected">Not connected</span>
-              <span class="muted small">
-                Checkout, Payment Links, subscriptions and refunds flow in within a second.
-              </span>
-            </p>
-          )}
-
-        {connected && integration && (
-          <WebhookPanel
-            integration={integration}
-            url={webhookUrl(app, integration)}
-            canManage={canManage}
-            csrf={csrf}
-            error={errors.webhookSecret}
-            siteId={site.id}
-          />
-        )}
-
-        {connected && integration && deliveries.length > 0 && (
-          <details class="deliveries" open={failed > 0}>
-            <summary>
-              Recent webhook deliveries{failed > 0 ? ` · ${failed} failed` : ""}
-            </summary>
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Received</th>
-                    <th>Event</th>
-                    <th>Status</th>
-                    <th></th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {deliveries.map((d) => (
-                    <tr>
-                      <td class="nowrap">
-                        <time datetime={d.received_at.toISOString()}>
-                          {d.received_at.toISOString().replace("T", " ").slice(0, 19)} UTC
-                        </time>
-                      </td>
-                      <td>
-                        <code>{d.event_type}</code>
-                      </td>
-                      <td>
-                        <span
-                          class={`badge ${
-                            d.status === "failed" || d.status === "malformed"
-                              ? "bad"
-                              : d.status === "processed"
-                              ? "ok"
-                              : ""
-                          }`}
-                        >
-                          {d.status}
-                        </span>
-                        {d.last_error && <div class="small negative">{d.last_error}</div>}
-                        {d.status === "retrying" && d.next_attempt_at && (
-                          <div class="small muted">
-                            Attempt {d.attempts} of 3; retrying automatically.
-                          </div>
-                        )}
-                      </td>
-                      <td>
-                        {canManage && (d.status === "failed" || d.status === "retrying") && (
-                          <Form
-                            action={`/sites/${site.id}/integrations/stripe/deliveries/${d.id}/replay`}
-                            csrf={csrf}
-                          >
-                            <button type="submit" class="secondary small-button">Replay</button>
-                          </Form>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          </details>
-        )}
-
-        {canManage && (
-          connected
-            ? (
-              <div class="integration-actions">
-                {errors.sync && <p class="alert error" role="alert">{errors.sync}</p>}
-                <Form action={`/sites/${site.id}/integrations/stripe/resync`} csrf={csrf}>
-                  <button type="submit" class="secondary">Sync last 30 days again</button>
-                </Form>
-                <details>
-                  <summary>Replace the key</summary>
-                  <ConnectForm siteId={site.id} csrf={csrf} error={errors.apiKey} again />
-                </details>
-                <details>
-                  <summary>Disconnect Stripe…</summary>
-                  <p class="small muted">
-                    Sextant stops receiving purchases and removes the webhook endpoint it created.
-                    Purchases already recorded stay.
-                  </p>
-                  <Form action={`/sites/${site.id}/integrations/stripe/disconnect`} csrf={csrf}>
-                    <button type="submit" class="danger">Disconnect Stripe</button>
-                  </Form>
-                </details>
-              </div>
-            )
-            : <ConnectForm siteId={site.id} csrf={csrf} error={errors.apiKey} />
-        )}
-        {!canManage && !connected && (
-          <p class="muted small">Ask an admin of this site to connect Stripe.</p>
-        )}
-      </section>
-
-      <LinkingGuide siteId={site.id} />
+      <LinkingGuide
+        siteId={site.id}
+        platforms={allPlatforms(app.config)}
+        connected={connectedIds}
+      />
 
       <section class="card" id="rates" aria-labelledby="rates-title">
         <h2 id="rates-title">Currency rates</h2>
@@ -410,113 +361,296 @@ function shortRate(rate: string): string {
   return Number(rate).toFixed(6).replace(/\.?0+$/, "");
 }
 
-function ConnectForm(props: { siteId: number; csrf: string; error?: string; again?: boolean }) {
+/** Text with `**bold**` spans, and `{url}` / `{events}` standing for code. */
+function Rich(props: { text: string; url?: string; events?: readonly string[] }) {
+  const parts: ComponentChildren[] = [];
+  for (const [n, piece] of props.text.split(/(\*\*[^*]+\*\*|\{url\}|\{events\})/).entries()) {
+    if (piece === "{url}") parts.push(<code class="break">{props.url}</code>);
+    else if (piece === "{events}") {
+      (props.events ?? []).forEach((e, i) => {
+        if (i > 0) parts.push(", ");
+        parts.push(<code>{e}</code>);
+      });
+    } else if (n % 2 === 1) parts.push(<strong>{piece.slice(2, -2)}</strong>);
+    else if (piece) parts.push(piece);
+  }
+  return <>{parts}</>;
+}
+
+function PlatformSection(props: {
+  platform: Platform;
+  siteId: number;
+  csrf: string;
+  canManage: boolean;
+  integration: Integration | null;
+  sync: Awaited<ReturnType<typeof latestSync>>;
+  deliveries: Awaited<ReturnType<typeof listDeliveries>>;
+  failed: number;
+  url: string;
+  errors: Record<string, string>;
+  choice?: PageState["choice"];
+  given?: Record<string, string>;
+}) {
+  const { platform: p, integration, siteId, csrf, canManage, errors } = props;
+  const actionUrl = (path: string) => `/sites/${siteId}/integrations/${p.id}/${path}`;
+  return (
+    <section class="card integration" id={p.id} aria-labelledby={`${p.id}-title`}>
+      <div class="integration-head">
+        <h2 id={`${p.id}-title`}>{p.name}</h2>
+        {integration && (
+          <span class="muted small">
+            {integration.livemode ? "Live mode" : "Test mode"} ·{" "}
+            {p.auth === "oauth" ? "access" : "key"} {integration.key_hint}
+            {integration.account_name ? ` · ${integration.account_name}` : ""}
+          </span>
+        )}
+      </div>
+
+      {integration
+        ? (
+          <SyncProgress
+            url={`/api/app/sites/${siteId}/integrations/${p.id}/status`}
+            reportUrl={`/sites/${siteId}/revenue`}
+            initial={statusView(integration, props.sync)}
+          />
+        )
+        : (
+          <p class="row">
+            <span class="badge" data-status="disconnected">Not connected</span>
+            <span class="muted small">{p.tagline}</span>
+          </p>
+        )}
+
+      {integration && (
+        <WebhookPanel
+          platform={p}
+          integration={integration}
+          url={props.url}
+          canManage={canManage}
+          csrf={csrf}
+          error={errors.webhookSecret}
+          action={actionUrl("webhook-secret")}
+        />
+      )}
+
+      {integration && props.deliveries.length > 0 && (
+        <details class="deliveries" open={props.failed > 0}>
+          <summary>
+            Recent webhook deliveries{props.failed > 0 ? ` · ${props.failed} failed` : ""}
+          </summary>
+          <div class="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th>Received</th>
+                  <th>Event</th>
+                  <th>Status</th>
+                  <th></th>
+                </tr>
+              </thead>
+              <tbody>
+                {props.deliveries.map((d) => (
+                  <tr>
+                    <td class="nowrap">
+                      <time datetime={d.received_at.toISOString()}>
+                        {d.received_at.toISOString().replace("T", " ").slice(0, 19)} UTC
+                      </time>
+                    </td>
+                    <td>
+                      <code>{d.event_type}</code>
+                    </td>
+                    <td>
+                      <span
+                        class={`badge ${
+                          d.status === "failed" || d.status === "malformed"
+                            ? "bad"
+                            : d.status === "processed"
+                            ? "ok"
+                            : ""
+                        }`}
+                      >
+                        {d.status}
+                      </span>
+                      {d.last_error && <div class="small negative">{d.last_error}</div>}
+                      {d.status === "retrying" && d.next_attempt_at && (
+                        <div class="small muted">
+                          Attempt {d.attempts} of 3; retrying automatically.
+                        </div>
+                      )}
+                    </td>
+                    <td>
+                      {canManage && (d.status === "failed" || d.status === "retrying") && (
+                        <Form action={actionUrl(`deliveries/${d.id}/replay`)} csrf={csrf}>
+                          <button type="submit" class="secondary small-button">Replay</button>
+                        </Form>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </details>
+      )}
+
+      {canManage && (
+        integration
+          ? (
+            <div class="integration-actions">
+              {errors.sync && <p class="alert error" role="alert">{errors.sync}</p>}
+              <Form action={actionUrl("resync")} csrf={csrf}>
+                <button type="submit" class="secondary">Sync last 30 days again</button>
+              </Form>
+              <details
+                open={Object.keys(errors).some((k) => k !== "sync" && k !== "webhookSecret")}
+              >
+                <summary>{p.auth === "oauth" ? "Connect again" : "Replace the key"}</summary>
+                <ConnectForm {...props} again />
+              </details>
+              <details>
+                <summary>Disconnect {p.name}…</summary>
+                <p class="small muted">
+                  Sextant stops receiving purchases and removes the webhook endpoint it created.
+                  Purchases already recorded stay.
+                </p>
+                <Form action={actionUrl("disconnect")} csrf={csrf}>
+                  <button type="submit" class="danger">Disconnect {p.name}</button>
+                </Form>
+              </details>
+            </div>
+          )
+          : <ConnectForm {...props} />
+      )}
+      {!canManage && !integration && (
+        <p class="muted small">Ask an admin of this site to connect {p.name}.</p>
+      )}
+    </section>
+  );
+}
+
+function ConnectForm(props: {
+  platform: Platform;
+  siteId: number;
+  csrf: string;
+  errors: Record<string, string>;
+  choice?: PageState["choice"];
+  given?: Record<string, string>;
+  again?: boolean;
+}) {
+  const p = props.platform;
+  const id = (name: string) => `f-${p.id}-${name}`;
   return (
     <Form
-      action={`/sites/${props.siteId}/integrations/stripe/connect`}
+      action={`/sites/${props.siteId}/integrations/${p.id}/connect`}
       csrf={props.csrf}
       class="connect-form"
     >
       {!props.again && (
         <ol class="steps small">
-          <li>
-            In Stripe, open <strong>Developers → API keys</strong> and choose{" "}
-            <strong>Create restricted key</strong>.
-          </li>
-          <li>
-            Give it <strong>Read</strong>{" "}
-            access to Checkout Sessions, Invoices, Subscriptions and Refunds, and{" "}
-            <strong>Write</strong>{" "}
-            access to Webhook Endpoints (so Sextant can register its webhook for you).
-          </li>
-          <li>Paste the key below. Sextant checks it, then syncs your last 30 days.</li>
+          {p.connectSteps.map((s) => (
+            <li>
+              <Rich text={s} />
+            </li>
+          ))}
         </ol>
       )}
-      <div class="field">
-        <label for="f-apiKey">Restricted API key</label>
-        <input
-          id="f-apiKey"
-          name="apiKey"
-          type="password"
-          autocomplete="off"
-          spellcheck={false}
-          placeholder="rk_live_…"
-          required
-          aria-invalid={props.error ? "true" : undefined}
-          aria-describedby={props.error ? "f-apiKey-error" : "f-apiKey-hint"}
-        />
-        {props.error
-          ? <div class="hint negative" id="f-apiKey-error" role="alert">{props.error}</div>
-          : (
-            <div class="hint" id="f-apiKey-hint">
-              Stored encrypted. A secret key (sk_…) works too, but a restricted key is safer.
-            </div>
-          )}
-      </div>
+      {p.fields.map((f) => {
+        const error = props.errors[f.name];
+        const choice = props.choice?.field === f.name ? props.choice : undefined;
+        const describedBy = error ? `${id(f.name)}-error` : `${id(f.name)}-hint`;
+        return (
+          <div class="field">
+            <label for={id(f.name)}>{f.label}</label>
+            {choice
+              ? (
+                <select id={id(f.name)} name={f.name} aria-describedby={describedBy}>
+                  {choice.options.map((o) => (
+                    <option key={o.value} value={o.value}>{o.label}</option>
+                  ))}
+                </select>
+              )
+              : (
+                <input
+                  id={id(f.name)}
+                  name={f.name}
+                  type={f.secret ? "password" : "text"}
+                  autocomplete="off"
+                  spellcheck={false}
+                  placeholder={f.placeholder}
+                  required={!f.optional}
+                  // Kept only for non-secret fields: a store id, a shop domain.
+                  value={f.secret ? undefined : props.given?.[f.name]}
+                  aria-invalid={error ? "true" : undefined}
+                  aria-describedby={describedBy}
+                />
+              )}
+            {error
+              ? <div class="hint negative" id={`${id(f.name)}-error`} role="alert">{error}</div>
+              : <div class="hint" id={`${id(f.name)}-hint`}>{f.help}</div>}
+          </div>
+        );
+      })}
       <button type="submit" class="connect-button">
-        {props.again ? "Use this key" : "Connect Stripe"}
+        {props.again
+          ? (p.auth === "oauth" ? "Approve again" : "Use this key")
+          : `Connect ${p.name}`}
       </button>
     </Form>
   );
 }
 
 function WebhookPanel(props: {
+  platform: Platform;
   integration: Integration;
   url: string;
   canManage: boolean;
   csrf: string;
   error?: string;
-  siteId: number;
+  action: string;
 }) {
-  const i = props.integration;
+  const { platform: p, integration: i } = props;
   if (i.webhook_mode === "auto") {
     return (
       <p class="small muted webhook-line">
-        Webhooks: registered in Stripe automatically ({i.webhook_endpoint_id}).
+        Webhooks: registered in {p.name} automatically ({i.webhook_endpoint_id}).
         {i.last_webhook_at
           ? ` Last event ${i.last_webhook_at.toISOString().replace("T", " ").slice(0, 16)} UTC.`
           : " Waiting for the first event."}
       </p>
     );
   }
+  const prompt = p.webhook.secret;
   return (
     <div class="webhook-manual">
-      <h3>Add the webhook in Stripe</h3>
+      <h3>Add the webhook in {p.name}</h3>
       {i.webhook_note && <p class="small">{i.webhook_note}</p>}
+      {p.webhook.proof === "url_token" && (
+        <p class="small">
+          {p.name}{" "}
+          doesn't sign its webhooks, so the address below carries a secret token: keep it private.
+          Disconnecting and connecting again gives a new one.
+        </p>
+      )}
       <ol class="steps small">
-        <li>
-          In Stripe, open <strong>Developers → Webhooks</strong> and choose{" "}
-          <strong>Add endpoint</strong>.
-        </li>
-        <li>
-          Endpoint URL: <code class="break">{props.url}</code>
-        </li>
-        <li>
-          Events: {STRIPE_EVENTS.map((e, n) => (
-            <>
-              {n > 0 && ", "}
-              <code>{e}</code>
-            </>
-          ))}.
-        </li>
-        <li>Reveal the endpoint's signing secret and paste it here.</li>
+        {p.webhook.steps.map((s) => (
+          <li>
+            <Rich text={s} url={props.url} events={p.webhook.events} />
+          </li>
+        ))}
       </ol>
-      {i.webhook_secret_enc && !props.error && (
+      {prompt && i.webhook_secret_enc && !props.error && (
         <p class="small positive">A signing secret is saved. Paste a new one to replace it.</p>
       )}
-      {props.canManage && (
-        <Form
-          action={`/sites/${props.siteId}/integrations/stripe/webhook-secret`}
-          csrf={props.csrf}
-        >
+      {prompt && props.canManage && (
+        <Form action={props.action} csrf={props.csrf}>
           <div class="field">
-            <label for="f-webhookSecret">Signing secret</label>
+            <label for={`f-${p.id}-webhookSecret`}>{prompt.label}</label>
             <input
-              id="f-webhookSecret"
+              id={`f-${p.id}-webhookSecret`}
               name="webhookSecret"
               type="password"
               autocomplete="off"
-              placeholder="whsec_…"
+              placeholder={prompt.placeholder}
               aria-invalid={props.error ? "true" : undefined}
             />
             {props.error && <div class="hint negative" role="alert">{props.error}</div>}

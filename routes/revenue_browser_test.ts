@@ -88,13 +88,13 @@ Deno.test({
       await page.setViewport({ width: 1280, height: 900 });
 
       // A publishable key is refused with a sentence, not a code.
-      await page.type("#f-apiKey", "pk_test_wrongkind");
-      await Promise.all([page.waitForNavigation(), page.click(".connect-button")]);
-      const refusal = await page.$eval("#f-apiKey-error", (el) => el.textContent ?? "");
+      await page.type("#f-stripe-apiKey", "pk_test_wrongkind");
+      await Promise.all([page.waitForNavigation(), page.click("#stripe .connect-button")]);
+      const refusal = await page.$eval("#f-stripe-apiKey-error", (el) => el.textContent ?? "");
       assert.match(refusal, /publishable key/);
 
-      await page.type("#f-apiKey", key);
-      await Promise.all([page.waitForNavigation(), page.click(".connect-button")]);
+      await page.type("#f-stripe-apiKey", key);
+      await Promise.all([page.waitForNavigation(), page.click("#stripe .connect-button")]);
       // Record every sentence the live status shows until the sync is done.
       const seen: string[] = [];
       const deadline = Date.now() + 60_000;

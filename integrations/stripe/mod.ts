@@ -33,20 +33,9 @@ import {
   productName,
 } from "./normalize.ts";
 import type { PlatformPurchase } from "../types.ts";
+import { STRIPE_DESCRIPTION, STRIPE_EVENTS } from "./describe.ts";
 
-/** The events Sextant asks Stripe to send. */
-export const STRIPE_EVENTS = [
-  "checkout.session.completed",
-  "checkout.session.async_payment_succeeded",
-  "invoice.paid",
-  "payment_intent.succeeded",
-  "charge.refunded",
-  "refund.created",
-  "refund.updated",
-  "customer.subscription.created",
-  "customer.subscription.updated",
-  "customer.subscription.deleted",
-] as const;
+export { STRIPE_EVENTS } from "./describe.ts";
 
 /** Webhook timestamps further than this from now, either way, are refused (replay protection). */
 export const SIGNATURE_TOLERANCE_S = 300;
@@ -148,7 +137,7 @@ export function explainStripeError(e: unknown, doing: string): PlatformError {
 /** The Stripe platform, talking to `apiUrl`. */
 export function createStripePlatform(apiUrl: string): Platform {
   const client = (creds: Credentials | string) =>
-    stripeClient(apiUrl, typeof creds === "string" ? creds : creds.apiKey);
+    stripeClient(apiUrl, typeof creds === "string" ? creds : creds.fields.apiKey ?? "");
 
   async function call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -193,11 +182,10 @@ export function createStripePlatform(apiUrl: string): Platform {
     p ? [{ type: "purchase", purchase: p }] : [];
 
   return {
-    id: "stripe",
-    name: "Stripe",
+    ...STRIPE_DESCRIPTION,
 
-    async connect(rawKey) {
-      const key = checkKeyFormat(rawKey);
+    async connect(fields) {
+      const key = checkKeyFormat(fields.apiKey ?? "");
       const s = client(key);
       const results = await Promise.allSettled(READS.map((r) => r.probe(s)));
       const missing: string[] = [];
