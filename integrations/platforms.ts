@@ -2,17 +2,25 @@
 import type { Config } from "../config.ts";
 import type { Platform } from "./types.ts";
 import { createStripePlatform } from "./stripe/mod.ts";
+import { createKajabiPlatform } from "./kajabi/mod.ts";
+import { createTeachablePlatform } from "./teachable/mod.ts";
+import { createWhopPlatform } from "./whop/mod.ts";
 import { NotFound } from "../lib/errors.ts";
 
 /** Platform ids with an implementation. */
-export const PLATFORM_IDS = ["stripe"] as const;
+export const PLATFORM_IDS = ["stripe", "kajabi", "teachable", "whop"] as const;
 
 const cache = new WeakMap<Config, Map<string, Platform>>();
 
 function build(config: Config): Map<string, Platform> {
   let byId = cache.get(config);
   if (!byId) {
-    const all: Platform[] = [createStripePlatform(config.STRIPE_API_URL)];
+    const all: Platform[] = [
+      createStripePlatform(config.STRIPE_API_URL),
+      createKajabiPlatform(config.KAJABI_API_URL),
+      createTeachablePlatform(config.TEACHABLE_API_URL),
+      createWhopPlatform(config.WHOP_API_URL),
+    ];
     byId = new Map(all.map((p) => [p.id, p]));
     cache.set(config, byId);
   }

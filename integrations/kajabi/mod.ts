@@ -7,13 +7,15 @@
 import type {
   BackfillProgress,
   ConnectInfo,
+  CredentialFields,
+  Platform,
   PlatformChange,
   VerifiedEvent,
   WebhookSetup,
 } from "../types.ts";
 import { PlatformError } from "../types.ts";
 import { parseWebhookBody } from "../payload.ts";
-import { callRest, RestFailure, type RestResponse } from "../rest.ts";
+import { ApiClient, type ApiResponse, errorDetail } from "../http.ts";
 import {
   customerAttributes,
   delivery,
@@ -27,15 +29,15 @@ import {
   transactionAttributes,
 } from "./objects.ts";
 import { chargeOfHookItem, fromCharge, type KajabiCharge } from "./normalize.ts";
+import { KAJABI_DESCRIPTION, KAJABI_EVENTS } from "./describe.ts";
 
 /** What Sextant needs to read a Kajabi site: the API credentials from Settings → Public API. */
 export interface KajabiCredentials {
   clientId: string;
   clientSecret: string;
+  /** The site read on connect; without it, the credentials' first site. */
+  siteId?: string;
 }
-
-/** The hook events Sextant registers. */
-export const KAJABI_EVENTS = ["payment_succeeded"] as const;
 
 const KEYS_PAGE = "Kajabi → Settings → Public API";
 const PAGE_SIZE = 100;
@@ -50,35 +52,24 @@ export function createKajabi(apiUrl: string) {
   const base = apiUrl.replace(/\/+$/, "");
   const tokens = new Map<string, { token: string; until: number }>();
 
-  function unreachable(e: unknown): never {
-    if (!(e instanceof RestFailure)) throw e;
-    throw new PlatformError(
-      e.status === 0
-        ? "Sextant couldn't reach Kajabi. Check this server's internet connection; it will retry."
-        : e.status === 429
-        ? "Kajabi is limiting requests for these credentials; Sextant will retry shortly."
-        : "Kajabi had a problem answering; Sextant will retry shortly.",
-      true,
-    );
-  }
+  const api = (headers: Record<string, string> = {}) =>
+    new ApiClient({ platform: "Kajabi", baseUrl: base, headers, keysPage: KEYS_PAGE });
 
   async function token(creds: KajabiCredentials, fresh = false): Promise<string> {
     const cacheKey = `${creds.clientId}|${creds.clientSecret}`;
     const cached = tokens.get(cacheKey);
     if (!fresh && cached && cached.until > Date.now()) return cached.token;
-    let res: RestResponse;
-    try {
-      res = await callRest(`${base}/v1/oauth/token`, {
-        method: "POST",
-        form: {
-          grant_type: "client_credentials",
-          client_id: creds.clientId,
-          client_secret: creds.clientSecret,
-        },
-      });
-    } catch (e) {
-      unreachable(e);
-    }
+    const res = await api().request({
+      doing: "sign in",
+      method: "POST",
+      path: "/v1/oauth/token",
+      form: {
+        grant_type: "client_credentials",
+        client_id: creds.clientId,
+        client_secret: creds.clientSecret,
+      },
+      accept: [400, 401, 403],
+    });
     const body = res.body as { access_token?: unknown; expires_in?: unknown } | null;
     if (res.status >= 400 || typeof body?.access_token !== "string") {
       throw new PlatformError(
@@ -95,18 +86,16 @@ export function createKajabi(apiUrl: string) {
     doing: string,
     path: string,
     opts: { method?: "GET" | "POST" | "DELETE"; json?: unknown; allow?: number[] } = {},
-  ): Promise<RestResponse> {
-    let res: RestResponse | null = null;
+  ): Promise<ApiResponse<unknown>> {
+    let res: ApiResponse<unknown> | null = null;
     for (const fresh of [false, true]) {
-      try {
-        res = await callRest(`${base}${path}`, {
-          method: opts.method,
-          json: opts.json,
-          headers: { authorization: `Bearer ${await token(creds, fresh)}` },
-        });
-      } catch (e) {
-        unreachable(e);
-      }
+      res = await api({ authorization: `Bearer ${await token(creds, fresh)}` }).request({
+        doing,
+        path,
+        method: opts.method,
+        json: opts.json,
+        accept: [401, 403, 404, 422],
+      });
       // An expired token is refused once; a fresh one settles it.
       if (res.status !== 401) break;
     }
@@ -121,8 +110,7 @@ export function createKajabi(apiUrl: string) {
         `These Kajabi API credentials aren't allowed to ${doing}. Give them access in ${KEYS_PAGE}.`,
       );
     }
-    const errors = (res!.body as { errors?: { detail?: string; title?: string }[] } | null)?.errors;
-    const said = errors?.[0]?.detail ?? errors?.[0]?.title;
+    const said = errorDetail(res!.body);
     throw new PlatformError(
       `Kajabi refused to ${doing}${said ? `: ${said}` : ` (HTTP ${res!.status})`}.`,
     );
@@ -219,7 +207,8 @@ export function createKajabi(apiUrl: string) {
       _secret: string | null,
     ): Promise<VerifiedEvent> {
       const d = parseWebhookBody(rawBody, delivery, "Kajabi hook delivery");
-      return Promise.resolve({ id: d.id, type: d.event, payload: d });
+      // Nothing dates the delivery: a replay repeats its id and is stored once.
+      return Promise.resolve({ id: d.id, type: d.event, payload: d, dedupeKey: d.id });
     },
 
     /** What one delivery means: a purchase per payment in its payload. */
@@ -247,11 +236,11 @@ export function createKajabi(apiUrl: string) {
       progress: BackfillProgress,
     ): Promise<PlatformChange[]> {
       const since = Date.now() - days * 86_400_000;
-      const site = await firstSite(creds);
+      const siteId = creds.siteId || (await firstSite(creds)).id;
       const look = lookups(creds);
       const charges: { charge: KajabiCharge; customer?: string; offer?: string }[] = [];
       let path: string | null = `/v1/transactions?${new URLSearchParams({
-        "filter[site_id]": site.id,
+        "filter[site_id]": siteId,
         sort: "-created_at",
         "page[number]": "1",
         "page[size]": String(PAGE_SIZE),
@@ -299,3 +288,29 @@ export function createKajabi(apiUrl: string) {
 
 /** The Kajabi platform object. */
 export type KajabiPlatform = ReturnType<typeof createKajabi>;
+
+const kajabiCredentials = (f: CredentialFields): KajabiCredentials => ({
+  clientId: f.clientId ?? "",
+  clientSecret: f.clientSecret ?? "",
+  siteId: f.siteId,
+});
+
+/** Kajabi behind the Platform interface, talking to `apiUrl`. */
+export function createKajabiPlatform(apiUrl: string): Platform {
+  const kajabi = createKajabi(apiUrl);
+  return {
+    ...KAJABI_DESCRIPTION,
+    async connect(f) {
+      const { siteId, ...info } = await kajabi.connect(kajabiCredentials(f));
+      return {
+        ...info,
+        fields: { clientId: f.clientId.trim(), clientSecret: f.clientSecret.trim(), siteId },
+      };
+    },
+    registerWebhook: (c, url) => kajabi.registerWebhook(kajabiCredentials(c.fields), url),
+    unregisterWebhook: (c, id) => kajabi.unregisterWebhook(kajabiCredentials(c.fields), id),
+    verifyWebhook: (raw, headers, token) => kajabi.verifyWebhook(raw, headers, token),
+    normalize: (c, ev) => kajabi.normalize(kajabiCredentials(c.fields), ev),
+    backfill: (c, days, progress) => kajabi.backfill(kajabiCredentials(c.fields), days, progress),
+  };
+}

@@ -8,6 +8,8 @@
 import type {
   BackfillProgress,
   ConnectInfo,
+  CredentialFields,
+  Platform,
   PlatformChange,
   PlatformPurchase,
   VerifiedEvent,
@@ -15,7 +17,7 @@ import type {
 } from "../types.ts";
 import { PlatformError, SignatureError } from "../types.ts";
 import { parseWebhookBody } from "../payload.ts";
-import { callRest, RestFailure, type RestResponse } from "../rest.ts";
+import { ApiClient, type ApiResponse } from "../http.ts";
 import { hmacSha256, timingSafeEqual, toHex } from "../../lib/crypto.ts";
 import {
   course,
@@ -36,18 +38,12 @@ import {
   saleState,
   type TransactionContext,
 } from "./normalize.ts";
+import { TEACHABLE_DESCRIPTION, TEACHABLE_EVENTS } from "./describe.ts";
 
 /** What Sextant needs to read a Teachable school. */
 export interface TeachableCredentials {
   apiKey: string;
 }
-
-/** The webhook events to tick in Teachable. */
-export const TEACHABLE_EVENTS = [
-  "Transaction.created",
-  "Transaction.refunded",
-  "Sale.subscription_canceled",
-] as const;
 
 /** The header carrying the body's HMAC when a signing secret is set. */
 export const SIGNATURE_HEADER = "teachable-signature";
@@ -99,21 +95,13 @@ export function createTeachable(apiUrl: string) {
     doing: string,
     path: string,
     allow: number[] = [],
-  ): Promise<RestResponse> {
-    let res: RestResponse;
-    try {
-      res = await callRest(`${base}${path}`, { headers: { apiKey: creds.apiKey } });
-    } catch (e) {
-      if (!(e instanceof RestFailure)) throw e;
-      throw new PlatformError(
-        e.status === 0
-          ? "Sextant couldn't reach Teachable. Check this server's internet connection; it will retry."
-          : e.status === 429
-          ? "Teachable is limiting requests for this key right now; Sextant will retry shortly."
-          : "Teachable had a problem answering; Sextant will retry shortly.",
-        true,
-      );
-    }
+  ): Promise<ApiResponse<unknown>> {
+    const res = await new ApiClient({
+      platform: "Teachable",
+      baseUrl: base,
+      headers: { apiKey: creds.apiKey },
+      keysPage: KEYS_PAGE,
+    }).request({ doing, path, accept: [401, 403, 404] });
     if (res.status < 300 || allow.includes(res.status)) return res;
     switch (res.status) {
       case 401:
@@ -297,8 +285,9 @@ export function createTeachable(apiUrl: string) {
     ): Promise<VerifiedEvent> {
       if (secret) await verifyTeachableSignature(rawBody, headers, secret);
       const e = parseWebhookBody(rawBody, eventSchema, "Teachable webhook");
-      const id = e.hook_event_id ?? e.id ?? `${e.type}:${String(e.object.id ?? "")}`;
-      return { id: String(id), type: e.type, payload: e };
+      const id = String(e.hook_event_id ?? e.id ?? `${e.type}:${String(e.object.id ?? "")}`);
+      // Nothing dates the delivery: a replay repeats its event id and is stored once.
+      return { id, type: e.type, payload: e, dedupeKey: id };
     },
 
     /** What one delivery means. */
@@ -372,3 +361,27 @@ export function createTeachable(apiUrl: string) {
 
 /** The Teachable platform object. */
 export type TeachablePlatform = ReturnType<typeof createTeachable>;
+
+/** Teachable behind the Platform interface, talking to `apiUrl`. */
+export function createTeachablePlatform(apiUrl: string): Platform {
+  const teachable = createTeachable(apiUrl);
+  const creds = (f: CredentialFields): TeachableCredentials => ({ apiKey: f.apiKey ?? "" });
+  return {
+    ...TEACHABLE_DESCRIPTION,
+    connect: async (f) => ({
+      ...await teachable.connect(f.apiKey ?? ""),
+      fields: { apiKey: checkTeachableKey(f.apiKey ?? ""), ...pick(f, "signingSecret") },
+    }),
+    registerWebhook: (c, url) => teachable.registerWebhook(creds(c.fields), url),
+    unregisterWebhook: (c, id) => teachable.unregisterWebhook(creds(c.fields), id),
+    // The URL token was checked by the caller; a signing secret, when kept, is checked here.
+    verifyWebhook: (raw, headers, _token, fields) =>
+      teachable.verifyWebhook(raw, headers, fields?.signingSecret || null),
+    normalize: (c, ev) => teachable.normalize(creds(c.fields), ev),
+    backfill: (c, days, progress) => teachable.backfill(creds(c.fields), days, progress),
+  };
+}
+
+function pick(f: CredentialFields, name: string): CredentialFields {
+  return f[name]?.trim() ? { [name]: f[name].trim() } : {};
+}

@@ -5,6 +5,8 @@
 import type {
   BackfillProgress,
   ConnectInfo,
+  CredentialFields,
+  Platform,
   PlatformChange,
   PlatformPurchase,
   VerifiedEvent,
@@ -12,7 +14,7 @@ import type {
 } from "../types.ts";
 import { PlatformError, SignatureError } from "../types.ts";
 import { parseWebhookBody } from "../payload.ts";
-import { callRest, RestFailure, type RestResponse } from "../rest.ts";
+import { ApiClient, type ApiResponse } from "../http.ts";
 import { StandardWebhookError, verifyDelivery, webhookKey } from "../../lib/standard_webhooks.ts";
 import {
   event as eventSchema,
@@ -25,6 +27,7 @@ import {
   type WhopPayment,
   type WhopPlan,
 } from "./objects.ts";
+import { WHOP_DESCRIPTION, WHOP_EVENTS } from "./describe.ts";
 import { fromMembership, fromPayment, fromRefund } from "./normalize.ts";
 
 /** What Sextant needs to read a Whop company. */
@@ -32,15 +35,6 @@ export interface WhopCredentials {
   apiKey: string;
   companyId: string;
 }
-
-/** The events Sextant asks Whop to send. */
-export const WHOP_EVENTS = [
-  "payment.succeeded",
-  "refund.created",
-  "refund.updated",
-  "membership.activated",
-  "membership.deactivated",
-] as const;
 
 const KEYS_PAGE = "your Whop dashboard → Developer → API keys";
 const PAGE_SIZE = 100;
@@ -79,30 +73,22 @@ export function createWhop(apiUrl: string) {
     doing: string,
     path: string,
     opts: { method?: "GET" | "POST" | "DELETE"; json?: unknown; allow?: number[] } = {},
-  ): Promise<RestResponse> {
-    let res: RestResponse;
-    try {
-      res = await callRest(`${base}${path}`, {
-        method: opts.method,
-        json: opts.json,
-        headers: { authorization: `Bearer ${creds.apiKey}` },
-      });
-    } catch (e) {
-      if (!(e instanceof RestFailure)) throw e;
-      throw new PlatformError(
-        e.status === 0
-          ? "Sextant couldn't reach Whop. Check this server's internet connection; it will retry."
-          : e.status === 429
-          ? "Whop is limiting requests for this key right now; Sextant will retry shortly."
-          : "Whop had a problem answering; Sextant will retry shortly.",
-        true,
-      );
-    }
+  ): Promise<ApiResponse<unknown>> {
+    const res = await new ApiClient({
+      platform: "Whop",
+      baseUrl: base,
+      headers: { authorization: `Bearer ${creds.apiKey}` },
+      keysPage: KEYS_PAGE,
+    }).request({ doing, path, method: opts.method, json: opts.json, accept: [401, 403, 404, 422] });
     if (res.status < 300 || opts.allow?.includes(res.status)) return res;
     throw explain(res, creds, doing);
   }
 
-  function explain(res: RestResponse, creds: WhopCredentials, doing: string): PlatformError {
+  function explain(
+    res: ApiResponse<unknown>,
+    creds: WhopCredentials,
+    doing: string,
+  ): PlatformError {
     const said = (res.body as { error?: { message?: string } } | null)?.error?.message;
     switch (res.status) {
       case 401:
@@ -252,7 +238,13 @@ export function createWhop(apiUrl: string) {
         throw e;
       }
       const e = parseWebhookBody(rawBody, eventSchema, "Whop webhook");
-      return { id: e.id ?? webhookId, type: (e.type ?? e.action)!, payload: e };
+      // webhook-id is Standard Webhooks' idempotency key: Whop's retries repeat it.
+      return {
+        id: e.id ?? webhookId,
+        type: (e.type ?? e.action)!,
+        payload: e,
+        dedupeKey: webhookId,
+      };
     },
 
     /** What one delivery means. */
@@ -333,3 +325,22 @@ export function createWhop(apiUrl: string) {
 
 /** The Whop platform object. */
 export type WhopPlatform = ReturnType<typeof createWhop>;
+
+const whopCredentials = (f: CredentialFields): WhopCredentials => ({
+  apiKey: f.apiKey ?? "",
+  companyId: f.companyId ?? "",
+});
+
+/** Whop behind the Platform interface, talking to `apiUrl`. */
+export function createWhopPlatform(apiUrl: string): Platform {
+  const whop = createWhop(apiUrl);
+  return {
+    ...WHOP_DESCRIPTION,
+    connect: (f) => whop.connect(whopCredentials(f)),
+    registerWebhook: (c, url) => whop.registerWebhook(whopCredentials(c.fields), url),
+    unregisterWebhook: (c, id) => whop.unregisterWebhook(whopCredentials(c.fields), id),
+    verifyWebhook: (raw, headers, secret) => whop.verifyWebhook(raw, headers, secret),
+    normalize: (c, ev) => whop.normalize(whopCredentials(c.fields), ev),
+    backfill: (c, days, progress) => whop.backfill(whopCredentials(c.fields), days, progress),
+  };
+}
