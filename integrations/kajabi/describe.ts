@@ -27,15 +27,14 @@ export const KAJABI_DESCRIPTION: PlatformDescription = {
     steps: [
       "Sextant registers its hook through Kajabi's API when you connect. If that was refused, " +
       "give the API credentials access to hooks in **Settings → Public API** and connect again.",
-      "Kajabi doesn't sign its hooks: the address {url} ends with a secret token instead. Keep " +
-      "it private, and make a new one here if it ever leaks.",
+      "If you add it yourself, the hook's address is {url} and its event {events}.",
     ],
     secret: null,
   },
   checkout: [{
     title: "Match Kajabi sales by email",
-    intro: "Kajabi's checkout can't carry the visitor id. In **Settings → Site Details → Page " +
-      "Scripts → Footer**, paste this so signed-in members are linked to their visits.",
+    intro: "Kajabi's checkout can't carry the visitor id. In Settings → Site Details → Page " +
+      "Scripts → Footer, paste this so signed-in members are linked to their visits.",
     language: "HTML",
     code: identifySnippet("{{ member.email }}"),
   }],

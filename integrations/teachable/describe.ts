@@ -43,15 +43,13 @@ export const TEACHABLE_DESCRIPTION: PlatformDescription = {
       "In your Teachable admin, open **Settings → Webhooks** and choose **New webhook**.",
       "URL: {url}",
       "Events: {events}. Save.",
-      "The address ends with a secret token that proves deliveries come from Teachable: keep " +
-      "it private, and make a new one here if it ever leaks.",
     ],
     secret: null,
   },
   checkout: [{
     title: "Match Teachable sales by email",
-    intro: "Teachable's checkout can't carry the visitor id. In **Site → Code Snippets → Order " +
-      "thank-you page**, paste this so the buyer's email links the sale to their visit.",
+    intro: "Teachable's checkout can't carry the visitor id. In Site → Code Snippets → Order " +
+      "thank-you page, paste this so the buyer's email links the sale to their visit.",
     language: "HTML",
     code: identifySnippet("{{ current_user.email }}"),
   }],
