@@ -55,6 +55,10 @@ export const envSchema = z.object({
   STRIPE_API_URL: urlWithProtocols("STRIPE_API_URL", ["http:", "https:"]).default(
     "https://api.stripe.com",
   ),
+  /** Base URL of Lemon Squeezy's API; tests point it at a local fake. */
+  LEMONSQUEEZY_API_URL: urlWithProtocols("LEMONSQUEEZY_API_URL", ["http:", "https:"]).default(
+    "https://api.lemonsqueezy.com",
+  ),
   /** Base URL of Whop's REST API v1; tests point it at a local fake. */
   WHOP_API_URL: urlWithProtocols("WHOP_API_URL", ["http:", "https:"]).default(
     "https://api.whop.com/api/v1",

@@ -2,7 +2,7 @@
 import type { AppContext } from "../http/context.ts";
 import { type RecordOutcome, recordPurchase } from "../attribution/record.ts";
 import { applySubscriptionState } from "../attribution/subscriptions.ts";
-import type { CredentialFields, Credentials, PlatformChange } from "./types.ts";
+import type { CredentialFields, Credentials, PlatformChange, RefundTotal } from "./types.ts";
 import type { Integration } from "./store.ts";
 import { Invalid } from "../lib/errors.ts";
 
@@ -16,12 +16,50 @@ export async function applyChange(
   if (change.type === "purchase") {
     return await recordPurchase(ctx, { ...change.purchase, siteId: integration.site_id, origin });
   }
+  if (change.type === "refund_total") {
+    return await recordRefundTotal(ctx, integration, change.refund, origin);
+  }
   await applySubscriptionState(ctx, {
     ...change.subscription,
     siteId: integration.site_id,
     provider: integration.provider,
   });
   return null;
+}
+
+/**
+ * Records the part of a running refund total not yet recorded, keyed by the total so the same
+ * report twice stores one refund. Null when nothing new was refunded.
+ */
+async function recordRefundTotal(
+  ctx: AppContext,
+  integration: Integration,
+  r: RefundTotal,
+  origin: "webhook" | "backfill",
+): Promise<RecordOutcome | null> {
+  const prefix = `${r.saleKey}:refunded:`;
+  const key = `${prefix}${r.totalMinor}`;
+  const [done] = await ctx.db.sql<{ n: number; seen: boolean }[]>`
+    select coalesce(sum(abs(amount_minor)), 0)::bigint::float8 as n,
+      bool_or(provider_event_id = ${key}) as seen
+    from purchases
+    where site_id = ${integration.site_id} and provider = ${integration.provider}
+      and kind = 'refund' and starts_with(provider_event_id, ${prefix})`;
+  const delta = r.totalMinor - Number(done?.n ?? 0);
+  if (done?.seen || delta <= 0) return null;
+  return await recordPurchase(ctx, {
+    siteId: integration.site_id,
+    provider: integration.provider,
+    key,
+    ts: r.ts,
+    kind: "refund",
+    amountMinor: -delta,
+    currency: r.currency,
+    orderId: r.orderId,
+    email: r.email,
+    refundOf: { key: r.saleKey },
+    origin,
+  });
 }
 
 /** Seals credential fields for the integrations row. */

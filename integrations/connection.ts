@@ -151,9 +151,9 @@ async function storeConnection(
     ? { mode: "manual" as const, note: "" }
     : await platform.registerWebhook({ fields, webhookSecret: null }, url).catch((e) => ({
       mode: "manual" as const,
-      note: e instanceof PlatformError
-        ? e.message
-        : `Add the webhook endpoint in ${platform.name} yourself.`,
+      note: `${e instanceof PlatformError ? e.message + " " : ""}Add the webhook in ` +
+        `${platform.name} yourself as shown here, or set PUBLIC_URL to an address ` +
+        `${platform.name} can reach and connect again.`,
     }));
   if (setup.mode === "auto") {
     await saveWebhook(ctx.db.sql, integration.id, {

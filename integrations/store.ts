@@ -45,6 +45,13 @@ export async function findSiteIntegration(
   return row ?? null;
 }
 
+/** The site's connected platforms (any status but disconnected), oldest connection first. */
+export function listConnectedProviders(sql: Sql, siteId: number): Promise<{ provider: string }[]> {
+  return sql<{ provider: string }[]>`
+    select provider from integrations
+    where site_id = ${siteId} and status <> 'disconnected' order by created_at, id`;
+}
+
 /** Stores validated credentials (creating the row on first connect, keeping its id after). */
 export async function saveConnection(
   sql: Sql,

@@ -40,27 +40,29 @@ export async function runSync(
     const changes = await platform.backfill(creds, sync.days, {
       listed: (n) => saveSyncProgress(sql, sync.id, { phase: "listing", total: n }),
     });
-    const total = changes.filter((c) => c.type === "purchase").length;
+    const total = changes.filter((c) => c.type !== "subscription").length;
     await saveSyncProgress(sql, sync.id, { phase: "syncing", total, processed: 0 });
     let processed = 0;
+    let synced = 0;
     let matched = 0;
     let savedAt = 0;
     for (const change of changes) {
       if (signal.aborted) return; // Left "running": another instance resumes it once stale.
       const outcome = await applyChange(ctx, integration, change, "backfill");
+      if (change.type !== "subscription") processed++;
       if (outcome) {
-        processed++;
+        synced++;
         if (outcome.purchase.match_method !== "none") matched++;
       }
       if (Date.now() - savedAt > PROGRESS_EVERY_MS) {
         savedAt = Date.now();
-        await saveSyncProgress(sql, sync.id, { processed, synced: processed, matched });
+        await saveSyncProgress(sql, sync.id, { processed, synced, matched });
       }
     }
-    await saveSyncProgress(sql, sync.id, { processed, synced: processed, matched });
+    await saveSyncProgress(sql, sync.id, { processed, synced, matched });
     await finishSync(sql, sync.id, "done");
     await setStatus(sql, integration.id, "connected");
-    ctx.log.info("backfill finished", { integration: integration.id, synced: processed, matched });
+    ctx.log.info("backfill finished", { integration: integration.id, synced, matched });
   } catch (e) {
     const message = (e as Error).message ?? String(e);
     await finishSync(sql, sync.id, "failed", message);

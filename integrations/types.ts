@@ -10,9 +10,25 @@ export type PlatformPurchase = Omit<PurchaseInput, "siteId" | "origin">;
 /** A subscription's state as a platform reports it. */
 export type PlatformSubscription = Omit<SubscriptionState, "siteId" | "provider">;
 
+/**
+ * A sale's refunds as a running total, for platforms that report only how much of a sale has
+ * been refunded so far: each new total becomes a refund of the difference.
+ */
+export interface RefundTotal {
+  /** The sale's purchase key. */
+  saleKey: string;
+  /** Everything refunded so far, positive minor units. */
+  totalMinor: number;
+  currency: string;
+  ts: Date;
+  email?: string;
+  orderId?: string;
+}
+
 /** What one platform event or backfilled object means for Sextant. */
 export type PlatformChange =
   | { type: "purchase"; purchase: PlatformPurchase }
+  | { type: "refund_total"; refund: RefundTotal }
   | { type: "subscription"; subscription: PlatformSubscription };
 
 /** The named credential fields of one connection (`apiKey`, `storeId`, `accessToken`…). */

@@ -26,7 +26,8 @@ import {
 import { formatMoney } from "../attribution/currency.ts";
 import { DIMENSION_INFO } from "../analytics/dimensions.ts";
 import { purchasesCsv, reportCsv } from "../attribution/csv.ts";
-import { findSiteIntegration } from "../integrations/store.ts";
+import { listConnectedProviders } from "../integrations/store.ts";
+import { platformFor } from "../integrations/platforms.ts";
 import { currenciesWithoutRate } from "../attribution/rates.ts";
 import { registerIntegrations } from "./integrations.tsx";
 import { registerWebhooks } from "./webhooks.ts";
@@ -142,7 +143,9 @@ async function reportPage(c: C): Promise<Response> {
   const purchases = await listPurchases(sql, { ...q, limit: 20 });
   const subs = await subscriptionMetrics(sql, site.id, period.from, period.to);
   const cohorts = await ltvByFirstTouch(sql, site.id, period.from, period.to);
-  const integration = await findSiteIntegration(sql, site.id, "stripe");
+  const connected = (await listConnectedProviders(sql, site.id)).map((i) =>
+    platformFor(c.get("app").config, i.provider).name
+  );
   const [any] =
     await sql`select exists (select 1 from purchases where site_id = ${site.id}) as yes`;
   const missingRates = await currenciesWithoutRate(sql, site.id, currency);
@@ -189,7 +192,7 @@ async function reportPage(c: C): Promise<Response> {
         ? (
           <EmptyState
             siteId={site.id}
-            connected={Boolean(integration && integration.status !== "disconnected")}
+            connected={connected}
           />
         )
         : (
@@ -241,25 +244,34 @@ async function reportPage(c: C): Promise<Response> {
   return renderPage(c, body, { title: "Revenue" });
 }
 
-function EmptyState(props: { siteId: number; connected: boolean }) {
+/** "Stripe", "Stripe and Polar", "Stripe, Polar and Paddle". */
+function listNames(names: string[]): string {
+  return names.length <= 1
+    ? names.join("")
+    : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+}
+
+function EmptyState(props: { siteId: number; connected: string[] }) {
   return (
     <section class="card empty">
       <h2>No revenue yet</h2>
-      {props.connected
+      {props.connected.length > 0
         ? (
           <p>
-            Stripe is connected. Purchases appear here within a second of being paid; past ones
-            arrive as the sync finishes.
+            {listNames(props.connected)} {props.connected.length === 1 ? "is" : "are"}{" "}
+            connected. Purchases appear here within a second of being paid; past ones arrive as the
+            sync finishes.
           </p>
         )
         : (
           <p>
-            Connect Stripe and Sextant shows which traffic source made each sale — to the cent.
+            Connect Stripe, Lemon Squeezy or another payment platform and Sextant shows which
+            traffic source made each sale — to the cent.
           </p>
         )}
       <p class="row center">
         <a class="button" href={`/sites/${props.siteId}/integrations`}>
-          {props.connected ? "See the sync" : "Connect Stripe"}
+          {props.connected.length > 0 ? "See the sync" : "Connect a payment platform"}
         </a>
         <a class="button secondary" href={`/sites/${props.siteId}/integrations#linking`}>
           Link checkouts to visitors
