@@ -3,7 +3,7 @@
  * integers in cents (`amount_in_cents`).
  */
 import { z } from "zod";
-import { readObject } from "../read_object.ts";
+import { parseWith } from "../common.ts";
 
 const id = z.union([z.number().int(), z.string().min(1)]).transform(String);
 const rel = z.object({ data: z.object({ id, type: z.string().nullish() }).nullish() }).nullish();
@@ -69,4 +69,4 @@ export const delivery = z.object({
 
 /** Parses a Kajabi object; the error names the object and the first bad field. */
 export const parseKajabi = <T>(schema: z.ZodType<T>, value: unknown, what: string): T =>
-  readObject("Kajabi", schema, value, what);
+  parseWith(schema, value, "Kajabi", `a ${what}`);

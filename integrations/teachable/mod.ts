@@ -11,7 +11,6 @@ import type {
   CredentialFields,
   Platform,
   PlatformChange,
-  PlatformPurchase,
   VerifiedEvent,
   WebhookSetup,
 } from "../types.ts";
@@ -34,7 +33,7 @@ import {
 import {
   fromTransaction,
   recurring,
-  refundOf,
+  refundTotalOf,
   saleState,
   type TransactionContext,
 } from "./normalize.ts";
@@ -232,8 +231,8 @@ export function createTeachable(apiUrl: string) {
     const out: PlatformChange[] = [];
     const charge = fromTransaction(t, ctx);
     if (charge) out.push({ type: "purchase", purchase: charge });
-    const refund = refundOf(t, ctx);
-    if (refund) out.push({ type: "purchase", purchase: refund });
+    const refund = refundTotalOf(t, ctx);
+    if (refund) out.push({ type: "refund_total", refund });
     if (ctx.plan && t.sale_id && charge) {
       const s = saleState({
         saleId: t.sale_id,
@@ -301,7 +300,7 @@ export function createTeachable(apiUrl: string) {
           const changes = changesOf(t, await contextOf(look, t));
           // A refund event re-sends the charge too; its key makes that a no-op.
           return e.type === "Transaction.created"
-            ? changes.filter((c) => c.type !== "purchase" || c.purchase.kind !== "refund")
+            ? changes.filter((c) => c.type !== "refund_total")
             : changes;
         }
         case "Sale.subscription_canceled": {
@@ -346,12 +345,18 @@ export function createTeachable(apiUrl: string) {
         // A sale charged earlier in the window needs no lookup.
         const ctx = await contextOf(look, t, Boolean(t.sale_id && seenSales.has(t.sale_id)));
         if (t.sale_id) seenSales.add(t.sale_id);
-        for (const c of changesOf(t, ctx)) (c.type === "purchase" ? purchases : subs).push(c);
+        for (const c of changesOf(t, ctx)) (c.type === "subscription" ? subs : purchases).push(c);
       }
-      const ts = (c: PlatformChange) => (c as { purchase: PlatformPurchase }).purchase;
+      // Oldest first, refunds after the charges of the same moment: they then find their sale.
+      const at = (c: PlatformChange) =>
+        c.type === "purchase"
+          ? c.purchase.ts
+          : c.type === "refund_total"
+          ? c.refund.ts
+          : new Date();
       purchases.sort((a, b) =>
-        ts(a).ts.getTime() - ts(b).ts.getTime() ||
-        Number(ts(a).kind === "refund") - Number(ts(b).kind === "refund")
+        at(a).getTime() - at(b).getTime() ||
+        Number(a.type === "refund_total") - Number(b.type === "refund_total")
       );
       await progress.listed(purchases.length);
       return [...purchases, ...subs];

@@ -1,11 +1,12 @@
 /**
  * Teachable transactions → Sextant purchases. Every charge is a transaction (a one-time sale,
  * a subscription's first charge or a renewal, a payment plan's instalment), keyed
- * `transaction:<id>`; its refund is `refund:<id>`. A subscription is its sale (`sale:<id>`).
+ * `transaction:<id>`; its refunds are a running total against that key. A subscription is its sale (`sale:<id>`).
  * Prices are already minor units.
  */
-import type { PlatformPurchase, PlatformSubscription } from "../types.ts";
+import type { PlatformPurchase, PlatformSubscription, RefundTotal } from "../types.ts";
 import type { TeachablePlan, TeachableTransaction } from "./objects.ts";
+import { monthlyMinor } from "../common.ts";
 
 /** What a transaction needs from lookups: the buyer, the course and the plan. */
 export interface TransactionContext {
@@ -46,39 +47,31 @@ export function fromTransaction(
 }
 
 /**
- * The refund of a charge: `refunded_amount` when Teachable gives it (a partial refund), else
- * the whole price.
+ * The refunds of a charge so far: `refunded_amount` when Teachable gives it (partial refunds add
+ * up), else the whole price. Recorded as a running total, so each new total adds its difference.
  */
-export function refundOf(
+export function refundTotalOf(
   t: TeachableTransaction,
   ctx: TransactionContext,
-): PlatformPurchase | null {
+): RefundTotal | null {
   if (!t.refunded_at) return null;
-  const amount = t.refunded_amount ?? t.final_price;
-  if (amount <= 0) return null;
+  const total = t.refunded_amount ?? t.final_price;
+  if (total <= 0) return null;
   return {
-    provider: "teachable",
-    key: `refund:${t.id}`,
-    ts: new Date(t.refunded_at),
-    kind: "refund",
-    amountMinor: -Math.abs(amount),
+    saleKey: `transaction:${t.id}`,
+    totalMinor: total,
     currency: t.currency,
-    orderId: t.sale_id ? `sale:${t.sale_id}` : `transaction:${t.id}`,
+    ts: new Date(t.refunded_at),
     email: ctx.email ?? t.user?.email ?? undefined,
-    product: ctx.course ?? ctx.plan?.name ?? "",
-    paymentRef: t.id,
-    refundOf: { key: `transaction:${t.id}`, paymentRef: t.id },
+    orderId: t.sale_id ? `sale:${t.sale_id}` : `transaction:${t.id}`,
   };
 }
-
-const MONTHS: Record<string, number> = { day: 12 / 365, week: 12 / 52, month: 1, year: 12 };
 
 /** A subscription plan's price per month in minor units; 0 for other plans. */
 export function monthlyAmount(plan: TeachablePlan): number {
   if (plan.frequency?.type !== "subscription" || plan.price == null) return 0;
-  const interval = plan.frequency.billing_interval ?? "month";
-  const months = (MONTHS[interval] ?? 1) * (plan.frequency.billing_interval_count ?? 1);
-  return Math.round(plan.price / months);
+  const f = plan.frequency;
+  return monthlyMinor(plan.price, f.billing_interval ?? "month", f.billing_interval_count ?? 1);
 }
 
 /** A subscription sale's state; null for plans that are not subscriptions. */

@@ -3,7 +3,7 @@
  * currency's minor unit (cents). Transactions name their buyer only by user id.
  */
 import { z } from "zod";
-import { readObject } from "../read_object.ts";
+import { parseWith } from "../common.ts";
 
 const id = z.union([z.number().int(), z.string().min(1)]).transform(String);
 const time = z.string().min(1);
@@ -77,4 +77,4 @@ export type TeachableEvent = z.infer<typeof event>;
 
 /** Parses a Teachable object; the error names the object and the first bad field. */
 export const parseTeachable = <T>(schema: z.ZodType<T>, value: unknown, what: string): T =>
-  readObject("Teachable", schema, value, what);
+  parseWith(schema, value, "Teachable", `a ${what}`);

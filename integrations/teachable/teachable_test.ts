@@ -117,15 +117,16 @@ Deno.test("Teachable charges become a sale, a subscription start, a renewal and 
 
     fake.refund(sale.id, 5000);
     const refunded = await normalize("Transaction.refunded", sale);
-    const refund = refunded.find((c) => c.type === "purchase" && c.purchase.kind === "refund");
-    assert.ok(refund?.type === "purchase");
-    assert.equal(refund.purchase.amountMinor, -5000);
-    assert.equal(refund.purchase.refundOf?.key, `transaction:${sale.id}`);
+    const refund = refunded.find((c) => c.type === "refund_total");
+    assert.ok(refund?.type === "refund_total");
+    assert.equal(refund.refund.totalMinor, 5000, "a partial refund");
+    assert.equal(refund.refund.saleKey, `transaction:${sale.id}`);
+    assert.equal(refund.refund.email, "baker@example.com");
     fake.refund(renewal.id);
     const full = (await normalize("Transaction.refunded", renewal)).find((c) =>
-      c.type === "purchase" && c.purchase.kind === "refund"
+      c.type === "refund_total"
     );
-    assert.ok(full?.type === "purchase" && full.purchase.amountMinor === -2900);
+    assert.ok(full?.type === "refund_total" && full.refund.totalMinor === 2900, "the whole price");
 
     const [canceled] = await normalize("Sale.subscription_canceled", {
       id: Number(first.sale_id),
@@ -166,8 +167,8 @@ Deno.test("a Teachable backfill pages through 300 transactions of 30 days despit
       listed: (n) => Promise.resolve(void seen.push(n)),
     });
     const purchases = changes.flatMap((c) => c.type === "purchase" ? [c.purchase] : []);
-    assert.equal(purchases.filter((p) => p.kind !== "refund").length, 300);
-    assert.equal(purchases.filter((p) => p.kind === "refund").length, 1);
+    assert.equal(purchases.length, 300);
+    assert.equal(changes.filter((c) => c.type === "refund_total").length, 1);
     assert.ok(!purchases.some((p) => p.key === `transaction:${old.id}`));
     assert.ok(purchases.every((p, i) => i === 0 || purchases[i - 1].ts <= p.ts), "oldest first");
     assert.ok(purchases.every((p) => p.email?.endsWith("@example.com")), "emails looked up");

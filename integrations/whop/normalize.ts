@@ -6,10 +6,8 @@
  */
 import type { PlatformPurchase, PlatformSubscription } from "../types.ts";
 import { decimalToMinor } from "../../attribution/currency.ts";
+import { visitorFrom } from "../common.ts";
 import type { WhopMembership, WhopPayment, WhopPlan, WhopRefund } from "./objects.ts";
-
-/** Metadata keys (checkout configuration metadata, copied to the payment) with the visitor id. */
-export const VISITOR_KEYS = ["sextant_visitor_id", "sextant_vid", "visitor_id"];
 
 /** Decimal major units → minor units; throws with a sentence when it isn't an amount. */
 export function whopMinor(amount: number | string, currency: string): number {
@@ -19,14 +17,6 @@ export function whopMinor(amount: number | string, currency: string): number {
 }
 
 const date = (iso: string) => new Date(iso);
-
-function visitorFrom(metadata: Record<string, unknown>): string | undefined {
-  for (const k of VISITOR_KEYS) {
-    const v = metadata[k];
-    if (typeof v === "string" && v) return v;
-  }
-  return undefined;
-}
 
 /** A paid payment: a one-time purchase, a membership's first payment or a renewal. */
 export function fromPayment(p: WhopPayment): PlatformPurchase | null {

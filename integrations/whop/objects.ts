@@ -3,7 +3,7 @@
  * currency's major unit (19.99 USD, 1500 JPY), never cents.
  */
 import { z } from "zod";
-import { readObject } from "../read_object.ts";
+import { parseWith } from "../common.ts";
 
 const id = z.string().min(1);
 /** A decimal amount, as a JSON number or a string. */
@@ -98,4 +98,4 @@ export type WhopEvent = z.infer<typeof event>;
 
 /** Parses a Whop object; the error names the object and the first bad field. */
 export const parseWhop = <T>(schema: z.ZodType<T>, value: unknown, what: string): T =>
-  readObject("Whop", schema, value, what);
+  parseWith(schema, value, "Whop", `a ${what}`);
