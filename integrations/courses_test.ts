@@ -19,6 +19,7 @@ import { findSiteIntegration } from "./store.ts";
 import { stopBackground } from "./background.ts";
 import { Invalid } from "../lib/errors.ts";
 import { waitFor } from "../testing/wait.ts";
+import { TestClient } from "../testing/http_client.ts";
 
 interface Fakes {
   whop: FakeWhop;
@@ -390,5 +391,55 @@ Deno.test("Kajabi hooks on the tokened URL record payments; disconnecting remove
     await connectPlatform(app.ctx, siteId, "kajabi", kajabi.addClient());
     await syncsDone(2);
     assert.equal((await purchases(app, siteId)).length, 1);
+  });
+});
+
+Deno.test("a leaked secret address is replaced from the page: the old token stops working, Kajabi's hook moves", async () => {
+  await withApp(async (app, owner, { teachable, kajabi }) => {
+    const siteId = owner.site.id;
+    const t = await connectPlatform(app.ctx, siteId, "teachable", { apiKey: teachable.addKey() });
+    const k = await connectPlatform(app.ctx, siteId, "kajabi", kajabi.addClient());
+    await stopBackground(app.ctx);
+    const local = async (i: typeof t) =>
+      (await webhookUrl(app.ctx, (await findSiteIntegration(app.ctx.db.sql, siteId, i.provider))!))
+        .replace(app.ctx.config.PUBLIC_URL!, app.url);
+    const oldTeachable = await local(t);
+    const oldKajabi = await local(k);
+
+    const client = new TestClient(app);
+    client.cookies.set("sextant_session", owner.token);
+    const { html } = await client.page(`/sites/${siteId}/integrations`);
+    assert.equal(html.match(/New secret address/g)?.length, 2, "a button per tokened platform");
+    for (const provider of ["teachable", "kajabi"]) {
+      const res = await client.post(`/sites/${siteId}/integrations/${provider}/webhook-token`);
+      assert.equal(res.status, 303);
+      await res.body?.cancel();
+    }
+    const newTeachable = await local(t);
+    const newKajabi = await local(k);
+    assert.notEqual(newTeachable, oldTeachable);
+    assert.notEqual(newKajabi, oldKajabi);
+    assert.deepEqual(
+      kajabi.hooks.map((h) => h.target_url.replace(app.ctx.config.PUBLIC_URL!, app.url)),
+      [
+        newKajabi,
+      ],
+    );
+
+    const course = teachable.course("Calligraphy");
+    const buyer = teachable.user("ink@example.com");
+    const tx = teachable.transaction({
+      userId: buyer.id,
+      planId: teachable.plan({ courseId: course.id, price: 5900 }).id,
+    });
+    assert.equal((await teachable.deliver(oldTeachable, "Transaction.created", tx)).status, 400);
+    assert.equal((await teachable.deliver(newTeachable, "Transaction.created", tx)).status, 200);
+    const c = kajabi.customer("ink@example.com");
+    const p = kajabi.purchase({ customerId: c.id, offerId: kajabi.offer("Ink club").id });
+    const [delivered] = await kajabi.deliver("payment_succeeded", [
+      kajabi.hookItem(kajabi.transaction({ purchaseId: p.id, amountInCents: 1500 })),
+    ]);
+    assert.equal(delivered.status, 200, "Kajabi delivers to the new address");
+    assert.equal((await purchases(app, siteId)).length, 2);
   });
 });
