@@ -59,6 +59,10 @@ export const envSchema = z.object({
   LEMONSQUEEZY_API_URL: urlWithProtocols("LEMONSQUEEZY_API_URL", ["http:", "https:"]).default(
     "https://api.lemonsqueezy.com",
   ),
+  /** Base URL of Polar's API (https://sandbox-api.polar.sh for its sandbox); tests use a fake. */
+  POLAR_API_URL: urlWithProtocols("POLAR_API_URL", ["http:", "https:"]).default(
+    "https://api.polar.sh",
+  ),
   /** Base URL of Whop's REST API v1; tests point it at a local fake. */
   WHOP_API_URL: urlWithProtocols("WHOP_API_URL", ["http:", "https:"]).default(
     "https://api.whop.com/api/v1",

@@ -1,5 +1,5 @@
 /** Reading platform objects: what every platform module needs the same way. */
-import type { z } from "zod";
+import { z } from "zod";
 
 /** Keys of checkout custom data or metadata that carry the Sextant visitor id. */
 export const VISITOR_KEYS = ["sextant_visitor_id", "sextant_vid", "visitor_id"];
@@ -46,3 +46,13 @@ export function productLabel(product?: string | null, variant?: string | null): 
   if (!v || v.toLowerCase() === "default" || p.includes(v)) return p;
   return p ? `${p} — ${v}` : v;
 }
+
+/** An ISO 8601 time in an API object, read as a Date. */
+export const isoDate = z.string().transform((s, ctx) => {
+  const d = new Date(s);
+  if (Number.isNaN(d.getTime())) {
+    ctx.addIssue({ code: "custom", message: "not a date" });
+    return z.NEVER;
+  }
+  return d;
+});

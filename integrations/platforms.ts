@@ -4,12 +4,20 @@ import type { Platform } from "./types.ts";
 import { createStripePlatform } from "./stripe/mod.ts";
 import { createKajabiPlatform } from "./kajabi/mod.ts";
 import { createLemonSqueezyPlatform } from "./lemonsqueezy/mod.ts";
+import { createPolarPlatform } from "./polar/mod.ts";
 import { createTeachablePlatform } from "./teachable/mod.ts";
 import { createWhopPlatform } from "./whop/mod.ts";
 import { NotFound } from "../lib/errors.ts";
 
 /** Platform ids with an implementation. */
-export const PLATFORM_IDS = ["stripe", "lemonsqueezy", "kajabi", "teachable", "whop"] as const;
+export const PLATFORM_IDS = [
+  "stripe",
+  "lemonsqueezy",
+  "polar",
+  "kajabi",
+  "teachable",
+  "whop",
+] as const;
 
 const cache = new WeakMap<Config, Map<string, Platform>>();
 
@@ -19,6 +27,7 @@ function build(config: Config): Map<string, Platform> {
     const all: Platform[] = [
       createStripePlatform(config.STRIPE_API_URL),
       createLemonSqueezyPlatform(config.LEMONSQUEEZY_API_URL),
+      createPolarPlatform(config.POLAR_API_URL),
       createKajabiPlatform(config.KAJABI_API_URL),
       createTeachablePlatform(config.TEACHABLE_API_URL),
       createWhopPlatform(config.WHOP_API_URL),

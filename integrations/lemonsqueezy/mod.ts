@@ -21,7 +21,7 @@ import {
   type VerifiedEvent,
 } from "../types.ts";
 import { parseWebhookBody } from "../payload.ts";
-import { monthlyMinor, parseWith, productLabel, visitorFrom } from "../common.ts";
+import { isoDate, monthlyMinor, parseWith, productLabel, visitorFrom } from "../common.ts";
 import { hmacSha256, randomToken, sha256Hex, timingSafeEqual, toHex } from "../../lib/crypto.ts";
 import { LEMONSQUEEZY_DESCRIPTION, LEMONSQUEEZY_EVENTS } from "./describe.ts";
 
@@ -32,14 +32,7 @@ const PAGE_SIZE = 100;
 const resource = <T extends z.ZodTypeAny>(attributes: T) =>
   z.object({ type: z.string(), id: z.coerce.string(), attributes });
 
-const date = z.string().transform((s, ctx) => {
-  const d = new Date(s);
-  if (Number.isNaN(d.getTime())) {
-    ctx.addIssue({ code: "custom", message: "not a date" });
-    return z.NEVER;
-  }
-  return d;
-});
+const date = isoDate;
 const minor = z.number().int();
 
 /** The parts of an order Sextant reads. */
