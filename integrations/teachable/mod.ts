@@ -16,7 +16,7 @@ import type {
 } from "../types.ts";
 import { PlatformError, SignatureError } from "../types.ts";
 import { parseWebhookBody } from "../payload.ts";
-import { ApiClient, type ApiResponse } from "../http.ts";
+import { ApiClient, type ApiResponse, errorDetail } from "../http.ts";
 import { hmacSha256, timingSafeEqual, toHex } from "../../lib/crypto.ts";
 import {
   course,
@@ -113,11 +113,9 @@ export function createTeachable(apiUrl: string) {
             `${KEYS_PAGE} in your school's admin.`,
         );
       default: {
-        const said = (res.body as { message?: unknown } | null)?.message;
+        const said = errorDetail(res.body);
         throw new PlatformError(
-          `Teachable refused to ${doing}${
-            typeof said === "string" ? `: ${said}` : ` (HTTP ${res.status})`
-          }.`,
+          `Teachable refused to ${doing}${said ? `: ${said}` : ` (HTTP ${res.status})`}.`,
         );
       }
     }

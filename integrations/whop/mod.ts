@@ -14,7 +14,7 @@ import type {
 } from "../types.ts";
 import { PlatformError, SignatureError } from "../types.ts";
 import { parseWebhookBody } from "../payload.ts";
-import { ApiClient, type ApiResponse } from "../http.ts";
+import { ApiClient, type ApiResponse, errorDetail } from "../http.ts";
 import { StandardWebhookError, verifyDelivery, webhookKey } from "../../lib/standard_webhooks.ts";
 import {
   event as eventSchema,
@@ -89,7 +89,7 @@ export function createWhop(apiUrl: string) {
     creds: WhopCredentials,
     doing: string,
   ): PlatformError {
-    const said = (res.body as { error?: { message?: string } } | null)?.error?.message;
+    const said = errorDetail(res.body);
     switch (res.status) {
       case 401:
         return new PlatformError(
@@ -203,10 +203,10 @@ export function createWhop(apiUrl: string) {
         };
       }
       if (res.status === 422) {
-        const said = (res.body as { error?: { message?: string } } | null)?.error?.message;
+        const said = errorDetail(res.body);
         return {
           mode: "manual",
-          note: `Whop can't deliver to ${url} (${said ?? "invalid URL"}). Set PUBLIC_URL to an ` +
+          note: `Whop can't deliver to ${url} (${said || "invalid URL"}). Set PUBLIC_URL to an ` +
             "address Whop can reach.",
         };
       }
