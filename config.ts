@@ -72,6 +72,18 @@ export const envSchema = z.object({
   SHOPIFY_CLIENT_SECRET: z.string().default(""),
   /** Where a store's Admin API is reached; `{shop}` is its myshopify.com domain. Tests use a fake. */
   SHOPIFY_SHOP_URL: z.string().regex(/^https?:\/\/\S+$/).default("https://{shop}"),
+  /** Base URL of Whop's REST API v1; tests point it at a local fake. */
+  WHOP_API_URL: urlWithProtocols("WHOP_API_URL", ["http:", "https:"]).default(
+    "https://api.whop.com/api/v1",
+  ),
+  /** Base URL of Teachable's public API v1; tests point it at a local fake. */
+  TEACHABLE_API_URL: urlWithProtocols("TEACHABLE_API_URL", ["http:", "https:"]).default(
+    "https://developers.teachable.com/v1",
+  ),
+  /** Base URL of Kajabi's public API; tests point it at a local fake. */
+  KAJABI_API_URL: urlWithProtocols("KAJABI_API_URL", ["http:", "https:"]).default(
+    "https://api.kajabi.com",
+  ),
   /** Serve behind a proxy that sets X-Forwarded-For (trust its client address). */
   TRUST_PROXY: bool.default(false),
   /**

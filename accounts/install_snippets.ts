@@ -35,6 +35,21 @@ export interface PlatformGuide {
   steps: string[];
   /** Which snippet to show: the plain one, GTM's or Next.js's. */
   snippet: "plain" | "gtm" | "next";
+  /**
+   * Course platforms rarely pass our visitor id to their checkout, so sales are matched by the
+   * buyer's email: where to call identify() with it, and the code to paste there.
+   */
+  identify?: { steps: string[]; code: string };
+}
+
+/** Code that calls identify() with `emailExpression`, queued if the tracker isn't loaded yet. */
+export function identifySnippet(emailExpression: string): string {
+  return [
+    "<script>",
+    "  window.sextant = window.sextant || function () { (sextant.q = sextant.q || []).push(arguments); };",
+    `  sextant("identify", "${emailExpression}");`,
+    "</script>",
+  ].join("\n");
 }
 
 export const PLATFORM_GUIDES: PlatformGuide[] = [
@@ -102,6 +117,16 @@ export const PLATFORM_GUIDES: PlatformGuide[] = [
       "Settings → Site Details → Page Scripts → Header page scripts: paste the snippet.",
       "Save. Add your mykajabi.com address to the allowed hosts if you use it.",
     ],
+    identify: {
+      steps: [
+        "So Kajabi sales match the visit that brought the buyer: Settings → Site Details → Page " +
+        "Scripts → Footer page scripts, paste the code below and Save.",
+        "It tells Sextant who is signed in on every members' page, including the first one " +
+        "after checkout. If your theme names the member differently, use the email variable " +
+        "your theme editor offers.",
+      ],
+      code: identifySnippet("{{ member.email }}"),
+    },
   },
   {
     key: "teachable",
@@ -110,6 +135,26 @@ export const PLATFORM_GUIDES: PlatformGuide[] = [
     steps: [
       "Site → Code Snippets → Head code: paste the snippet and Save.",
       "Add your teachable.com school address to the allowed hosts if students use it.",
+    ],
+    identify: {
+      steps: [
+        "So Teachable sales match the visit that brought the student: Site → Code Snippets → " +
+        "Order thank-you page (and Student login, if you have it), paste the code below and Save.",
+        "Teachable fills in the student's email. If your editor offers a different variable " +
+        "for it, use that one instead.",
+      ],
+      code: identifySnippet("{{ current_user.email }}"),
+    },
+  },
+  {
+    key: "whop",
+    name: "Whop",
+    snippet: "plain",
+    steps: [
+      "Whop pages can't run your scripts: add the snippet to your own site or landing page.",
+      "When you send visitors to a Whop checkout, pass the visitor id in the checkout " +
+      "configuration's metadata as sextant_visitor_id (from sextant.visitorId() in the " +
+      "browser); Sextant then matches the payment exactly. Without it, the buyer's email is used.",
     ],
   },
 ];

@@ -326,3 +326,76 @@ export async function findPlatformPurchaseByRef(
     limit 1`;
   return row ?? null;
 }
+
+/** Reports of the same sale by two platforms are at most this far apart. */
+export const TWIN_WINDOW_MS = 15 * 60_000;
+
+/** The purchase another platform's report (`provider`, `key`) was folded into, if any. */
+export async function findAliasedPurchase(
+  sql: Sql,
+  siteId: number,
+  provider: string,
+  key: string,
+): Promise<Purchase | null> {
+  const [alias] = await sql<{ purchase_id: string }[]>`
+    select purchase_id from purchase_aliases
+    where site_id = ${siteId} and provider = ${provider} and provider_event_id = ${key}`;
+  return alias ? await findPurchase(sql, siteId, alias.purchase_id) : null;
+}
+
+/**
+ * The same money already stored from another platform: for a sale, the same buyer email, amount
+ * and currency within TWIN_WINDOW_MS; for a refund, a refund of the same purchase for the same
+ * amount. A purchase already twinned with `provider` is not taken twice.
+ */
+export async function findTwin(
+  sql: Sql,
+  siteId: number,
+  p: {
+    provider: string;
+    kind: PurchaseKind;
+    email: string;
+    amountMinor: number;
+    currency: string;
+    ts: Date;
+    parentId: string | null;
+  },
+): Promise<Purchase | null> {
+  const untwinned = sql`not exists (select 1 from purchase_aliases a
+    where a.site_id = ${siteId} and a.purchase_id = purchases.id and a.provider = ${p.provider})`;
+  if (p.kind === "refund") {
+    if (!p.parentId) return null;
+    const [row] = await sql<Purchase[]>`
+      select ${sql(COLUMNS)} from purchases
+      where site_id = ${siteId} and provider not in (${p.provider}, 'tracker') and kind = 'refund'
+        and parent_purchase_id = ${p.parentId} and amount_minor = ${p.amountMinor}
+        and currency = ${p.currency} and ${untwinned}
+      order by ts limit 1`;
+    return row ?? null;
+  }
+  if (!p.email) return null;
+  const [row] = await sql<Purchase[]>`
+    select ${sql(COLUMNS)} from purchases
+    where site_id = ${siteId} and provider not in (${p.provider}, 'tracker') and kind <> 'refund'
+      and customer_email = ${p.email} and amount_minor = ${p.amountMinor}
+      and currency = ${p.currency}
+      and ts between ${new Date(p.ts.getTime() - TWIN_WINDOW_MS)}
+        and ${new Date(p.ts.getTime() + TWIN_WINDOW_MS)}
+      and ${untwinned}
+    order by abs(extract(epoch from ts - ${p.ts}::timestamptz)) limit 1`;
+  return row ?? null;
+}
+
+/** Records that a platform's report (`provider`, `key`) is the stored purchase `purchaseId`. */
+export async function insertAlias(
+  sql: Sql,
+  siteId: number,
+  provider: string,
+  key: string,
+  purchaseId: string,
+): Promise<void> {
+  await sql`
+    insert into purchase_aliases (site_id, provider, provider_event_id, purchase_id)
+    values (${siteId}, ${provider}, ${key}, ${purchaseId})
+    on conflict do nothing`;
+}

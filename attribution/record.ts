@@ -12,12 +12,15 @@ import { attribute, loadSiteMoney, type SiteMoney } from "./attribute.ts";
 import { toSiteCurrency } from "./rates.ts";
 import {
   deletePurchase,
+  findAliasedPurchase,
   findOrphans,
   findPlatformPurchaseByRef,
   findPurchaseByKey,
   findSaleByRef,
   findSubscriptionStart,
   findTrackerReport,
+  findTwin,
+  insertAlias,
   insertPurchase,
   type Purchase,
   PURCHASE_KINDS,
@@ -128,7 +131,8 @@ export async function recordPurchase(
     const lockKey = `${input.siteId}|${input.provider}|${input.key}`;
     await tx`select pg_advisory_xact_lock(hashtextextended(${lockKey}, 0))`;
     const site = await loadSiteMoney(tx, input.siteId);
-    const existing = await findPurchaseByKey(tx, site.id, input.provider, input.key);
+    const existing = await findPurchaseByKey(tx, site.id, input.provider, input.key) ??
+      await findAliasedPurchase(tx, site.id, input.provider, input.key);
     if (existing) return await addEvidence(tx, site, existing, input);
 
     // The tracker reported a purchase a platform already recorded: its visitor id is evidence.
@@ -151,6 +155,27 @@ export async function recordPurchase(
     }
 
     const parent = await findParent(tx, site, input);
+    if (input.provider !== "tracker") {
+      // Two platforms may report one payment (a course platform charging through the creator's
+      // Stripe): the later report is folded into the purchase already stored.
+      if (input.kind !== "refund" && input.email) {
+        const twinKey = `twin|${site.id}|${input.email}|${input.currency}|${input.amountMinor}`;
+        await tx`select pg_advisory_xact_lock(hashtextextended(${twinKey}, 0))`;
+      }
+      const twin = await findTwin(tx, site.id, {
+        provider: input.provider,
+        kind: input.kind,
+        email: input.email ?? "",
+        amountMinor: input.amountMinor,
+        currency: input.currency,
+        ts: input.ts,
+        parentId: parent?.id ?? null,
+      });
+      if (twin) {
+        await insertAlias(tx, site.id, input.provider, input.key, twin.id);
+        return await addEvidence(tx, site, twin, { ...input, visitorId: visitorId ?? undefined });
+      }
+    }
     const money = await siteAmount(tx, site, input, parent);
     if (Math.abs(money.amount) > MAX_AMOUNT_MINOR) {
       const what = "The amount in the site's currency";
@@ -196,7 +221,10 @@ async function findParent(
   input: PurchaseInput,
 ): Promise<Purchase | null> {
   if (input.kind === "refund" && input.refundOf) {
-    return await findSaleByRef(sql, site.id, input.provider, input.refundOf);
+    const sale = await findSaleByRef(sql, site.id, input.provider, input.refundOf);
+    if (sale || !input.refundOf.key) return sale;
+    // The sale was folded into another platform's report of it.
+    return await findAliasedPurchase(sql, site.id, input.provider, input.refundOf.key);
   }
   if (input.kind === "renewal" && input.subscriptionId) {
     const start = await findSubscriptionStart(sql, site.id, input.provider, input.subscriptionId);

@@ -511,3 +511,86 @@ Deno.test("amounts beyond any real purchase are refused with a sentence, convert
     "JPY",
   );
 });
+
+for (const mode of ALL_DB_MODES) {
+  Deno.test(
+    `one payment reported by Stripe and by Teachable counts once, and so does its refund (${mode})`,
+    inDbMode(mode),
+    async () => {
+      await withSite(async ({ db, siteId, input }) => {
+        const stripeSale = await recordPurchase(
+          { db },
+          input({
+            key: "pi:pi_1",
+            paymentRef: "pi_1",
+            email: "Ann@Example.com",
+            amountMinor: 9900,
+          }),
+        );
+        const teachableSale = await recordPurchase({ db }, {
+          ...input({ provider: "teachable", key: "transaction:77", amountMinor: 9900 }),
+          ts: new Date(now.getTime() + 40_000),
+          email: "ann@example.com",
+          product: "Bread academy",
+          paymentRef: "77",
+        });
+        assert.equal(teachableSale.created, false);
+        assert.equal(teachableSale.purchase.id, stripeSale.purchase.id);
+        assert.equal(
+          teachableSale.purchase.product,
+          "Bread academy",
+          "the second report adds evidence",
+        );
+        // Its replay, and a different sale of the same buyer, are told apart.
+        const replay = await recordPurchase(
+          { db },
+          input({ provider: "teachable", key: "transaction:77", amountMinor: 9900 }),
+        );
+        assert.equal(replay.purchase.id, stripeSale.purchase.id);
+        const other = await recordPurchase(
+          { db },
+          input({
+            provider: "teachable",
+            key: "transaction:78",
+            amountMinor: 2900,
+            email: "ann@example.com",
+          }),
+        );
+        assert.equal(other.created, true);
+
+        // Both platforms report the refund; the second one refers to the sale by its own key.
+        await recordPurchase(
+          { db },
+          input({
+            provider: "teachable",
+            key: "refund:77",
+            kind: "refund",
+            amountMinor: -9900,
+            refundOf: { key: "transaction:77" },
+          }),
+        );
+        await recordPurchase(
+          { db },
+          input({
+            key: "refund:re_1",
+            kind: "refund",
+            amountMinor: -9900,
+            refundOf: { paymentRef: "pi_1" },
+          }),
+        );
+        const rows = await db.sql<
+          { kind: string; amount_site_minor: number; parent: string | null }[]
+        >`
+          select kind, amount_site_minor, parent_purchase_id::text as parent from purchases
+          where site_id = ${siteId} order by ts, kind`;
+        assert.equal(rows.length, 3, "one sale, one refund, and the other sale");
+        const refund = rows.find((r) => r.kind === "refund")!;
+        assert.equal(refund.parent, stripeSale.purchase.id);
+        const [sum] = await db.sql<{ total: number }[]>`
+          select coalesce(sum(amount_site_minor), 0)::int as total from attribution_credits
+          where site_id = ${siteId} and model = 'last_touch'`;
+        assert.equal(sum.total, 2900, "the refunded sale nets to zero; the other sale remains");
+      }, mode);
+    },
+  );
+}

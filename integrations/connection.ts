@@ -281,6 +281,45 @@ export async function saveWebhookSecret(
   });
 }
 
+/**
+ * Gives a platform that signs nothing a new secret webhook address: the old token stops working
+ * at once. A hook Sextant registered is moved to the new address; a pasted one must be updated
+ * in the platform by the owner (the page shows the new address).
+ */
+export async function rotateWebhookToken(ctx: AppContext, integration: Integration): Promise<void> {
+  const platform = platformFor(ctx.config, integration.provider);
+  if (platform.webhook.proof !== "url_token") {
+    throw new Invalid(
+      "token",
+      `${platform.name} signs its webhooks; there is no address to renew.`,
+    );
+  }
+  const creds = await credentialsOf(ctx, integration);
+  const tokenEnc = await ctx.secrets.encrypt(randomToken(24));
+  const renewed = { ...integration, webhook_secret_enc: tokenEnc };
+  if (integration.webhook_mode === "auto" && integration.webhook_endpoint_id) {
+    await platform.unregisterWebhook(creds, integration.webhook_endpoint_id);
+    const setup = await platform.registerWebhook(creds, await webhookUrl(ctx, renewed))
+      .catch((e) => ({
+        mode: "manual" as const,
+        note: e instanceof PlatformError ? e.message : `Add the webhook in ${platform.name} again.`,
+      }));
+    await saveWebhook(ctx.db.sql, integration.id, {
+      mode: setup.mode,
+      endpointId: setup.mode === "auto" ? setup.endpointId : "",
+      secretEnc: tokenEnc,
+      note: setup.mode === "auto" ? "" : setup.note,
+    });
+    return;
+  }
+  await saveWebhook(ctx.db.sql, integration.id, {
+    mode: integration.webhook_mode,
+    endpointId: integration.webhook_endpoint_id,
+    secretEnc: tokenEnc,
+    note: integration.webhook_note,
+  });
+}
+
 /** Removes the webhook endpoint Sextant created and forgets the credentials. */
 export async function disconnectPlatform(ctx: AppContext, integration: Integration): Promise<void> {
   if (

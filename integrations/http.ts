@@ -43,6 +43,8 @@ export interface ApiRequest {
   /** Sent as application/x-www-form-urlencoded. */
   form?: Record<string, string>;
   headers?: Record<string, string>;
+  /** Error statuses answered instead of thrown, for the caller to explain (a 404 meaning none). */
+  accept?: readonly number[];
 }
 
 /** A successful answer. */
@@ -210,8 +212,8 @@ export class ApiClient {
       } catch {
         // Left as text: an HTML error page from a proxy still explains something.
       }
-      if (res.ok) {
-        if (typeof parsed === "string" && text) {
+      if (res.ok || req.accept?.includes(res.status)) {
+        if (res.ok && typeof parsed === "string" && text) {
           throw new PlatformError(
             `${o.platform} answered with something other than JSON when Sextant tried to ${req.doing}.`,
             true,

@@ -2,14 +2,26 @@
 import type { Config } from "../config.ts";
 import type { Platform } from "./types.ts";
 import { createStripePlatform } from "./stripe/mod.ts";
+import { createKajabiPlatform } from "./kajabi/mod.ts";
 import { createLemonSqueezyPlatform } from "./lemonsqueezy/mod.ts";
 import { createPolarPlatform } from "./polar/mod.ts";
 import { createPaddlePlatform } from "./paddle/mod.ts";
 import { createShopifyPlatform } from "./shopify/mod.ts";
+import { createTeachablePlatform } from "./teachable/mod.ts";
+import { createWhopPlatform } from "./whop/mod.ts";
 import { NotFound } from "../lib/errors.ts";
 
 /** Platform ids with an implementation. */
-export const PLATFORM_IDS = ["stripe", "lemonsqueezy", "polar", "paddle", "shopify"] as const;
+export const PLATFORM_IDS = [
+  "stripe",
+  "lemonsqueezy",
+  "polar",
+  "paddle",
+  "shopify",
+  "kajabi",
+  "teachable",
+  "whop",
+] as const;
 
 const cache = new WeakMap<Config, Map<string, Platform>>();
 
@@ -26,6 +38,9 @@ function build(config: Config): Map<string, Platform> {
         clientSecret: config.SHOPIFY_CLIENT_SECRET,
         shopUrl: config.SHOPIFY_SHOP_URL,
       }),
+      createKajabiPlatform(config.KAJABI_API_URL),
+      createTeachablePlatform(config.TEACHABLE_API_URL),
+      createWhopPlatform(config.WHOP_API_URL),
     ];
     byId = new Map(all.map((p) => [p.id, p]));
     cache.set(config, byId);

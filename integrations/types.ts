@@ -204,6 +204,8 @@ export interface Platform extends PlatformDescription {
     rawBody: string,
     headers: Headers,
     secret: string,
+    /** The connection's credential fields, for `url_token` platforms (an optional signing secret). */
+    fields?: CredentialFields,
   ): Promise<VerifiedEvent>;
   /** What an event means; may call the platform for details (line items, refunds). */
   normalize(creds: Credentials, event: VerifiedEvent): Promise<PlatformChange[]>;

@@ -70,7 +70,10 @@ export async function receiveWebhook(
       throw new SignatureError("The webhook address's secret token is missing or wrong.");
     }
     const secret = await ctx.secrets.decrypt(integration.webhook_secret_enc);
-    event = await platform.verifyWebhook(rawBody, headers, secret);
+    const fields = platform.webhook.proof === "url_token" && integration.api_key_enc
+      ? (await credentialsOf(ctx, integration)).fields
+      : undefined;
+    event = await platform.verifyWebhook(rawBody, headers, secret, fields);
   } catch (e) {
     if (e instanceof MalformedWebhook) {
       // The platform did sign it, so it is not a signature failure; kept for the owner to see.

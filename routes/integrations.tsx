@@ -29,6 +29,7 @@ import {
   disconnectPlatform,
   finishOAuth,
   resync,
+  rotateWebhookToken,
   saveWebhookSecret,
   startOAuth,
   webhookUrl,
@@ -93,6 +94,9 @@ const NOTICES: Record<string, (name: string) => string> = {
   disconnected: (n) => `${n} is disconnected. Your purchases so far stay in Sextant.`,
   secret: (n) => `Webhook signing secret saved. New ${n} events will arrive here.`,
   resync: () => "Syncing the last 30 days again.",
+  token: (n) =>
+    `The webhook address has a new secret token; the old one no longer works. If you added ` +
+    `the webhook in ${n} yourself, paste the new address there.`,
   replayed: () => "Delivery processed again.",
   "replay-failed": () => "That delivery failed again; the error is shown below.",
   rate: () => "Rate saved. Purchases in that currency were converted again.",
@@ -143,6 +147,10 @@ export function registerIntegrations(app: Hono<AppEnv>): void {
     const secret = (await formFields(c)).webhookSecret ?? "";
     await saveWebhookSecret(c.get("app"), await siteIntegration(c), secret);
     return "secret";
+  });
+  platformAction("webhook-token", async (c) => {
+    await rotateWebhookToken(c.get("app"), await siteIntegration(c));
+    return "token";
   });
   platformAction("resync", async (c) => {
     await resync(c.get("app"), await siteIntegration(c));
@@ -430,6 +438,7 @@ function PlatformSection(props: {
           csrf={csrf}
           error={errors.webhookSecret}
           action={actionUrl("webhook-secret")}
+          tokenAction={actionUrl("webhook-token")}
         />
       )}
 
@@ -607,16 +616,28 @@ function WebhookPanel(props: {
   csrf: string;
   error?: string;
   action: string;
+  tokenAction: string;
 }) {
   const { platform: p, integration: i } = props;
+  const renewToken = p.webhook.proof === "url_token" && props.canManage && (
+    <Form action={props.tokenAction} csrf={props.csrf}>
+      <button type="submit" class="secondary small-button">New secret address</button>
+    </Form>
+  );
   if (i.webhook_mode === "auto") {
     return (
-      <p class="small muted webhook-line">
-        Webhooks: registered in {p.name} automatically ({i.webhook_endpoint_id}).
-        {i.last_webhook_at
-          ? ` Last event ${i.last_webhook_at.toISOString().replace("T", " ").slice(0, 16)} UTC.`
-          : " Waiting for the first event."}
-      </p>
+      <>
+        <p class="small muted webhook-line">
+          Webhooks: registered in {p.name} automatically ({i.webhook_endpoint_id}).
+          {i.last_webhook_at
+            ? ` Last event ${i.last_webhook_at.toISOString().replace("T", " ").slice(0, 16)} UTC.`
+            : " Waiting for the first event."}
+          {p.webhook.proof === "url_token" &&
+            ` ${p.name} doesn't sign its webhooks, so their address carries a secret token; a new ` +
+              "one moves the webhook there and the old address stops working."}
+        </p>
+        {renewToken}
+      </>
     );
   }
   const prompt = p.webhook.secret;
@@ -628,9 +649,11 @@ function WebhookPanel(props: {
         <p class="small">
           {p.name}{" "}
           doesn't sign its webhooks, so the address below carries a secret token: keep it private.
-          Disconnecting and connecting again gives a new one.
+          If it leaks, make a new one (then paste the new address in{" "}
+          {p.name}); the old one stops working at once.
         </p>
       )}
+      {renewToken}
       <ol class="steps small">
         {p.webhook.steps.map((s) => (
           <li>

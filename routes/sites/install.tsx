@@ -91,6 +91,16 @@ export function registerInstall(app: Hono<AppEnv>): void {
                     <CopyButton text={snippets[p.snippet]} label="Copy code" />
                   </>
                 )}
+                {p.identify && (
+                  <>
+                    <h3>Match sales by email</h3>
+                    <ol>
+                      {p.identify.steps.map((s) => <li key={s}>{s}</li>)}
+                    </ol>
+                    <pre class="snippet"><code>{p.identify.code}</code></pre>
+                    <CopyButton text={p.identify.code} label="Copy identify code" />
+                  </>
+                )}
               </details>
             ))}
           </section>

@@ -131,10 +131,19 @@ Deno.test("the test visit goes through the real collect endpoint and turns the i
         "Shopify",
         "Kajabi",
         "Teachable",
+        "Whop",
       ]
     ) {
       assert.ok(page.html.includes(platform), platform);
     }
+    // Course platforms' sales are matched by email: their guides show where to identify.
+    for (const variable of ["{{ member.email }}", "{{ current_user.email }}"]) {
+      assert.ok(
+        page.html.includes(`sextant(&quot;identify&quot;, &quot;${variable}&quot;)`),
+        variable,
+      );
+    }
+    assert.ok(page.html.includes("sextant_visitor_id"), "Whop checkouts carry the visitor id");
     const res = await client.fetch(`/api/app/sites/${siteId}/test-visit`, {
       method: "POST",
       headers: { "x-csrf-token": await client.csrfToken() },
