@@ -64,6 +64,15 @@ export interface ClickRow {
   page_height: number;
   selector: string;
   device: string;
+  kind: "click" | "move" | "scroll";
+  layout: string;
+  session_id: string;
+  page_view: string;
+  elem_x: number | null;
+  elem_y: number | null;
+  flags: number;
+  depth: number | null;
+  attention: number[] | null;
 }
 
 const json = (rows: unknown[]) => JSON.stringify(rows);
@@ -216,14 +225,15 @@ export async function upsertIdentities(sql: Sql, rows: IdentityRow[]): Promise<v
       last_seen_at = greatest(i.last_seen_at, excluded.last_seen_at)`;
 }
 
-/** Stores heatmap clicks, skipping ones already stored. */
+/** Stores heatmap clicks, moves and scroll records, skipping ones already stored. */
 export async function insertClicks(sql: Sql, rows: ClickRow[]): Promise<void> {
   if (rows.length === 0) return;
   await sql`
     insert into heatmap_clicks (
-      ts, event_id, site_id, hostname, pathname, x, y, page_width, page_height, selector, device)
+      ts, event_id, site_id, hostname, pathname, x, y, page_width, page_height, selector, device,
+      kind, layout, session_id, page_view, elem_x, elem_y, flags, depth, attention)
     select ts, event_id, site_id, hostname, pathname, x, y, page_width, page_height, selector,
-           device
+           device, kind, layout, session_id, page_view, elem_x, elem_y, flags, depth, attention
     from json_populate_recordset(null::heatmap_clicks, ${json(rows)}::text::json)
     on conflict (event_id, ts) do nothing`;
 }

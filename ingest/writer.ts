@@ -18,6 +18,7 @@ import {
   upsertSessions,
 } from "./store.ts";
 import type { QueuedBatch, QueuedEvent } from "./types.ts";
+import { layoutOf } from "../lib/layout.ts";
 
 export interface WriteResult {
   /** Events newly stored (replays not counted). */
@@ -104,20 +105,48 @@ function identityRows(events: QueuedEvent[]): IdentityRow[] {
   return [...byKey.entries()].sort((a, b) => a[0] < b[0] ? -1 : 1).map(([, r]) => r);
 }
 
-function clickRows(events: QueuedEvent[]): ClickRow[] {
-  return events.filter((e) => e.click).map((e) => ({
-    ts: e.ts,
-    event_id: e.event_id,
-    site_id: e.site_id,
-    hostname: e.hostname,
-    pathname: e.pathname,
-    x: e.click!.x,
-    y: e.click!.y,
-    page_width: e.click!.pageWidth,
-    page_height: e.click!.pageHeight,
-    selector: e.click!.selector,
-    device: e.device,
-  }));
+/**
+ * The heatmap rows of click events: one per click or scroll record, one per pointer sample.
+ * A sample's id is its record's id with the sample's index in the last digits, so a replayed
+ * batch maps onto the same ids and stores nothing twice.
+ */
+export function clickRows(events: QueuedEvent[]): ClickRow[] {
+  const rows: ClickRow[] = [];
+  for (const e of events) {
+    const c = e.click;
+    if (!c) continue;
+    const row: ClickRow = {
+      ts: e.ts,
+      event_id: e.event_id,
+      site_id: e.site_id,
+      hostname: e.hostname,
+      pathname: e.pathname,
+      x: c.x,
+      y: c.y,
+      page_width: c.pageWidth,
+      page_height: c.pageHeight,
+      selector: c.selector,
+      device: e.device,
+      kind: c.kind,
+      layout: layoutOf(c.pageWidth),
+      session_id: e.session_id,
+      page_view: c.pageView,
+      elem_x: c.elemX,
+      elem_y: c.elemY,
+      flags: c.flags,
+      depth: c.depth,
+      attention: c.attention,
+    };
+    if (!c.points) {
+      rows.push(row);
+      continue;
+    }
+    for (let i = 0; i + 1 < c.points.length; i += 2) {
+      const id = e.event_id.slice(0, -4) + (i / 2).toString(16).padStart(4, "0");
+      rows.push({ ...row, event_id: id, x: c.points[i], y: c.points[i + 1] });
+    }
+  }
+  return rows;
 }
 
 /** Stores queued batches in one transaction; safe to call again with the same batches. */
