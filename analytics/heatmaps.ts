@@ -313,3 +313,20 @@ export function heatmapCsv(report: HeatmapReport): string[][] {
     ]),
   ];
 }
+
+/** Where the page was last seen (scheme, host, port), to take its screenshot; null if never. */
+export async function pageOrigin(sql: Sql, siteId: number, page: string): Promise<string | null> {
+  const [row] = await sql<{ origin: string }[]>`
+    select origin from heatmap_clicks
+    where site_id = ${siteId} and pathname = ${page} and origin <> ''
+    order by ts desc limit 1`;
+  return row?.origin ?? null;
+}
+
+/** Splits a request's parameters into the stats query (period, filters) and heatmap choices. */
+export function heatmapStatsParams(params: URLSearchParams): URLSearchParams {
+  const stats = new URLSearchParams(params);
+  // `page` is the heatmap's path here, not the breakdown page number of the stats query.
+  for (const k of ["page", "layout", "mode", "kind", "search"]) stats.delete(k);
+  return stats;
+}

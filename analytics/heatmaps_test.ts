@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { ALL_DB_MODES, createTestDatabase, inDbMode } from "../testing/db.ts";
-import { runPipeline } from "../ingest/pipeline.ts";
-import { createTestSite, IPHONE_UA, pipelineDeps, trackerRequest } from "../ingest/test_support.ts";
+import { createTestSite, IPHONE_UA } from "../ingest/test_support.ts";
 import { writeBatches } from "../ingest/writer.ts";
-import type { QueuedBatch } from "../ingest/types.ts";
+import { type HeatmapVisit, recordHeatmapVisits } from "../testing/heatmap_data.ts";
 import type { Site } from "../accounts/sites.ts";
 import { LAYOUT_WIDTHS } from "../lib/layout.ts";
 import { Invalid } from "../lib/errors.ts";
@@ -16,19 +15,7 @@ import {
   SCROLL_STEPS,
 } from "./heatmaps.ts";
 
-interface Visit {
-  v: string;
-  width: number;
-  /** Query string of the landing page (UTM tags). */
-  query?: string;
-  ua?: string;
-  clicks: Array<{ x: number; y: number; sel: string; f?: number }>;
-  moves?: number[];
-  /** Scroll records of one page view: depth and attention seconds. */
-  scrolls: Array<{ sd: number; at: number[] }>;
-}
-
-const VISITS: Visit[] = [
+const VISITS: Array<Omit<HeatmapVisit, "url"> & { query?: string }> = [
   {
     v: "visitor-google",
     width: 1440,
@@ -64,24 +51,15 @@ const VISITS: Visit[] = [
   },
 ];
 
-async function record(sql: Parameters<typeof writeBatches>[0], site: Site, now: number) {
-  const deps = pipelineDeps(site);
-  const batches: QueuedBatch[] = [];
-  for (const visit of VISITS) {
-    const u = `https://${site.domain}/pricing${visit.query ?? ""}`;
-    const common = { u, pv: visit.v.replace(/\W/g, "").slice(0, 20), w: visit.width, h: 3000 };
-    const events: Array<Record<string, unknown>> = [{ t: "pageview", u }];
-    for (const c of visit.clicks) events.push({ t: "click", ...common, ...c, ex: 5, ey: 4 });
-    if (visit.moves) events.push({ t: "click", k: "m", ...common, m: visit.moves });
-    for (const s of visit.scrolls) events.push({ t: "click", k: "s", ...common, ...s });
-    const out = await runPipeline(
-      trackerRequest(site, events, { v: visit.v, ua: visit.ua, now }),
-      deps,
-    );
-    batches.push({ events: out.events });
-  }
-  await writeBatches(sql, batches);
-  return batches;
+function record(sql: Parameters<typeof writeBatches>[0], site: Site) {
+  return recordHeatmapVisits(
+    sql,
+    site,
+    VISITS.map(({ query, ...v }) => ({
+      ...v,
+      url: `https://${site.domain}/pricing${query ?? ""}`,
+    })),
+  );
 }
 
 for (const mode of ALL_DB_MODES) {
@@ -92,13 +70,12 @@ for (const mode of ALL_DB_MODES) {
       const db = await createTestDatabase(mode);
       try {
         const site = await createTestSite(db.sql, { heatmaps_enabled: true });
-        const now = Date.now() - 60_000;
-        const batches = await record(db.sql, site, now);
+        const batches = await record(db.sql, site);
         // A replayed batch (the queue retrying) stores nothing twice, samples included.
         await writeBatches(db.sql, batches);
         const [{ n }] = await db.sql`select count(*)::int as n from heatmap_clicks`;
         const expectedRows = VISITS.reduce(
-          (sum, v) => sum + v.clicks.length + (v.moves?.length ?? 0) / 2 + v.scrolls.length,
+          (sum, v) => sum + v.clicks.length + (v.moves?.length ?? 0) / 2 + (v.scrolls?.length ?? 0),
           0,
         );
         assert.equal(n, expectedRows);

@@ -73,6 +73,7 @@ export interface ClickRow {
   flags: number;
   depth: number | null;
   attention: number[] | null;
+  origin: string;
 }
 
 const json = (rows: unknown[]) => JSON.stringify(rows);
@@ -231,9 +232,10 @@ export async function insertClicks(sql: Sql, rows: ClickRow[]): Promise<void> {
   await sql`
     insert into heatmap_clicks (
       ts, event_id, site_id, hostname, pathname, x, y, page_width, page_height, selector, device,
-      kind, layout, session_id, page_view, elem_x, elem_y, flags, depth, attention)
+      kind, layout, session_id, page_view, elem_x, elem_y, flags, depth, attention, origin)
     select ts, event_id, site_id, hostname, pathname, x, y, page_width, page_height, selector,
-           device, kind, layout, session_id, page_view, elem_x, elem_y, flags, depth, attention
+           device, kind, layout, session_id, page_view, elem_x, elem_y, flags, depth, attention,
+           origin
     from json_populate_recordset(null::heatmap_clicks, ${json(rows)}::text::json)
     on conflict (event_id, ts) do nothing`;
 }

@@ -111,6 +111,8 @@ export interface HeatmapInput {
   attention: number[] | null;
   /** Pointer samples as x, y pairs in document coordinates. */
   points: number[] | null;
+  /** The page's scheme, host and port, where its screenshot can be taken. */
+  origin: string;
 }
 
 /** A request's events on their way through the pipeline. */

@@ -343,6 +343,11 @@ function finishTyped(
   if (w.type === "click") w.click = heatmapInput(click, field);
 }
 
+/** Scheme, host and port of a page URL (already parsed once, so valid). */
+function originOf(raw: string): string {
+  return URL.parse(raw)?.origin ?? "";
+}
+
 /** The heatmap record a `click` event carries, checked for what its kind needs. */
 function heatmapInput(e: TrackerEvent | undefined, field: string): HeatmapInput {
   if (!e || !e.w) throw new Invalid(field, `Field ${field}: a heatmap record needs w.`);
@@ -370,6 +375,7 @@ function heatmapInput(e: TrackerEvent | undefined, field: string): HeatmapInput 
     depth: kind === "scroll" ? e.sd! : null,
     attention: kind === "scroll" ? e.at ?? [] : null,
     points: kind === "move" ? e.m! : null,
+    origin: kind === "move" ? "" : originOf(e.u),
   };
 }
 

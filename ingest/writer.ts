@@ -136,6 +136,7 @@ export function clickRows(events: QueuedEvent[]): ClickRow[] {
       flags: c.flags,
       depth: c.depth,
       attention: c.attention,
+      origin: c.origin,
     };
     if (!c.points) {
       rows.push(row);
