@@ -51,7 +51,8 @@ function pageHeight(props: Props): number {
 }
 
 function drawDensity(ctx: CanvasRenderingContext2D, r: HeatmapReport, h: number) {
-  const radius = r.cell * 1.6;
+  // Spots stay visible on narrow layouts, whose cells are only a few pixels wide.
+  const radius = Math.max(r.cell * 1.6, 16);
   for (const c of r.grid) {
     const x = (c.col + 0.5) * r.cell;
     const y = (c.row + 0.5) * r.cell;

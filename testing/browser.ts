@@ -2,7 +2,6 @@
 import type { Browser } from "puppeteer-core";
 import { chromiumInstalled, launchChromium } from "../lib/chromium.ts";
 
-
 export function chromiumPath(): string {
   return Deno.env.get("CHROMIUM_PATH") || "/usr/bin/chromium";
 }
