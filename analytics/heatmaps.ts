@@ -14,7 +14,7 @@ import { z } from "zod";
 import type postgres from "postgres";
 import type { Sql } from "../db/connect.ts";
 import { Invalid } from "../lib/errors.ts";
-import { type Layout, LAYOUT_WIDTHS, LAYOUTS } from "../lib/layout.ts";
+import { GRID_COLUMNS, type Layout, LAYOUT_WIDTHS, LAYOUTS } from "../lib/layout.ts";
 import type { Filter } from "./dimensions.ts";
 import type { StatsQuery } from "./query.ts";
 import { queryPeriod, type Range, sessionConds, type StatsSite } from "./stats.ts";
@@ -25,8 +25,7 @@ type Fragment = postgres.PendingQuery<postgres.Row[]>;
 export const HEATMAP_MODES = ["clicks", "moves", "attention", "scroll", "rage", "dead"] as const;
 export type HeatmapMode = (typeof HEATMAP_MODES)[number];
 
-/** Columns of the density grid; cells are square, so a cell is width / GRID_COLUMNS pixels. */
-export const GRID_COLUMNS = 64;
+export { GRID_COLUMNS };
 /** Depths (percent of the page) the scroll curve reports. */
 export const SCROLL_STEPS = Array.from({ length: 21 }, (_, i) => i * 5);
 /** Tenths of the page the attention map reports. */
@@ -124,12 +123,53 @@ export interface HeatmapPage {
   records: number;
 }
 
-function where(sql: Sql, site: StatsSite, r: Range, filters: Filter[]): Fragment {
-  const visits = filters.length === 0 ? sql`` : sql`and h.session_id in (
-    select s.session_id from sessions s
-    where s.site_id = ${site.id} and s.started_at >= ${new Date(r.from.getTime() - 86_400_000)}
-      and s.started_at < ${r.to} ${sessionConds(sql, site.id, r, filters)})`;
-  return sql`h.site_id = ${site.id} and h.ts >= ${r.from} and h.ts < ${r.to} ${visits}`;
+/**
+ * Where a question's rows come from. Unfiltered: the daily rollups for the whole UTC days of
+ * the period, and raw rows for the partial days at its edges. Filtered (visits must be chosen
+ * one by one) or asked for raw: raw rows only.
+ */
+interface Sources {
+  /** Whole UTC days read from the rollups, [first, end), or null. */
+  days: { first: string; end: string } | null;
+  /** Raw rows: `h.…` conditions (site, time ranges, visits). */
+  raw: Fragment;
+}
+
+const DAY_MS = 86_400_000;
+const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
+
+function sources(
+  sql: Sql,
+  site: StatsSite,
+  r: Range,
+  filters: Filter[],
+  raw: boolean,
+): Sources {
+  const first = Math.ceil(r.from.getTime() / DAY_MS) * DAY_MS;
+  const end = Math.floor(r.to.getTime() / DAY_MS) * DAY_MS;
+  if (raw || filters.length > 0 || end <= first) {
+    const visits = filters.length === 0 ? sql`` : sql`and h.session_id in (
+      select s.session_id from sessions s
+      where s.site_id = ${site.id} and s.started_at >= ${new Date(r.from.getTime() - DAY_MS)}
+        and s.started_at < ${r.to} ${sessionConds(sql, site.id, r, filters)})`;
+    return {
+      days: null,
+      raw: sql`h.site_id = ${site.id} and h.ts >= ${r.from} and h.ts < ${r.to} ${visits}`,
+    };
+  }
+  const edges = [
+    { from: r.from, to: new Date(first) },
+    { from: new Date(end), to: r.to },
+  ].filter((e) => e.from < e.to);
+  const times = edges.length === 0
+    ? sql`false`
+    : edges.map((e) => sql`(h.ts >= ${e.from} and h.ts < ${e.to})`).reduce((a, b) =>
+      sql`${a} or ${b}`
+    );
+  return {
+    days: { first: isoDay(first), end: isoDay(end) },
+    raw: sql`h.site_id = ${site.id} and (${times})`,
+  };
 }
 
 /** The pages that have heatmap data in the query's period (filters apply), up to `limit`. */
@@ -137,18 +177,26 @@ export async function heatmapPages(
   sql: Sql,
   site: StatsSite,
   q: StatsQuery,
-  opts: { now?: Date; search?: string; limit?: number } = {},
+  opts: { now?: Date; search?: string; limit?: number; raw?: boolean } = {},
 ): Promise<HeatmapPage[]> {
   const r = queryPeriod(site, q, opts.now);
-  const search = opts.search?.trim()
-    ? sql`and h.pathname ilike ${"%" + opts.search.trim().replace(/[\\%_]/g, "\\$&") + "%"}`
+  const src = sources(sql, site, r, q.filters, opts.raw ?? false);
+  const pattern = "%" + (opts.search?.trim() ?? "").replace(/[\\%_]/g, "\\$&") + "%";
+  const rolled = src.days
+    ? sql`select c.pathname, c.kind, c.count from heatmap_cells c
+      where c.site_id = ${site.id} and c.day >= ${src.days.first} and c.day < ${src.days.end}
+        and c.pathname ilike ${pattern}
+      union all`
     : sql``;
   const rows = await sql<{ page: string; clicks: number; records: number }[]>`
-    select h.pathname as page, count(*) filter (where h.kind = 'click')::int8 as clicks,
-           count(*)::int8 as records
-    from heatmap_clicks h
-    where ${where(sql, site, r, q.filters)} ${search}
-    group by h.pathname order by clicks desc, records desc, page limit ${opts.limit ?? 50}`;
+    select p.pathname as page, coalesce(sum(p.count) filter (where p.kind = 'click'), 0)::int8
+             as clicks, sum(p.count)::int8 as records
+    from (
+      ${rolled}
+      select h.pathname, h.kind, 1 as count from heatmap_clicks h
+      where ${src.raw} and h.pathname ilike ${pattern}
+    ) p
+    group by p.pathname order by clicks desc, records desc, page limit ${opts.limit ?? 50}`;
   return rows.map((x) => ({ page: x.page, clicks: Number(x.clicks), records: Number(x.records) }));
 }
 
@@ -158,33 +206,46 @@ export async function heatmapReport(
   site: StatsSite,
   q: StatsQuery,
   params: HeatmapParams,
-  opts: { now?: Date; elements?: number } = {},
+  opts: { now?: Date; elements?: number; raw?: boolean } = {},
 ): Promise<HeatmapReport> {
   const r = queryPeriod(site, q, opts.now);
+  const src = sources(sql, site, r, q.filters, opts.raw ?? false);
   const width = LAYOUT_WIDTHS[params.layout];
   const cell = width / GRID_COLUMNS;
-  const base = sql`${where(sql, site, r, q.filters)} and h.pathname = ${params.page}
-    and h.layout = ${params.layout}`;
-  // Horizontal position in screenshot pixels: the viewport-relative x times the layout width.
+  const base = sql`${src.raw} and h.pathname = ${params.page} and h.layout = ${params.layout}`;
+  const days = src.days;
+  const rolled = (alias: string) =>
+    days
+      ? sql`${sql(alias)}.site_id = ${site.id} and ${sql(alias)}.pathname = ${params.page}
+        and ${sql(alias)}.layout = ${params.layout} and ${sql(alias)}.day >= ${days.first}
+        and ${sql(alias)}.day < ${days.end}`
+      : sql`false`;
+  // Horizontal position in screenshot pixels: the viewport-relative x times the layout width
+  // (lib/layout.ts screenX does the same for the rollups).
   const sx = sql`least(${
     width - 1
   }::float8, h.x::float8 * ${width}::float8 / greatest(h.page_width, 1))`;
-  const flag = params.mode === "rage"
-    ? sql`and h.flags & ${FLAG_RAGE} <> 0`
-    : params.mode === "dead"
-    ? sql`and h.flags & ${FLAG_DEAD} <> 0`
-    : sql``;
+  const flagOf = (alias: string) =>
+    params.mode === "rage"
+      ? sql`and ${sql(alias)}.flags & ${FLAG_RAGE} <> 0`
+      : params.mode === "dead"
+      ? sql`and ${sql(alias)}.flags & ${FLAG_DEAD} <> 0`
+      : sql``;
   const gridKind = params.mode === "moves" ? "move" : "click";
 
   const [grid, totals, scroll, attention, elements] = await Promise.all([
     params.mode === "attention" || params.mode === "scroll" ? Promise.resolve([]) : sql<
       { col: number; row: number; value: number }[]
     >`
-      select floor(${sx} / ${cell}::float8)::int as col, floor(h.y / ${cell}::float8)::int as row,
-             count(*)::int8 as value
-      from heatmap_clicks h
-      where ${base} and h.kind = ${gridKind} ${flag}
-      group by 1, 2`,
+      select g.col, g.row, sum(g.value)::int8 as value from (
+        select c.col, c.row, c.count as value from heatmap_cells c
+        where ${rolled("c")} and c.kind = ${gridKind} ${flagOf("c")}
+        union all
+        select floor(${sx} / ${cell}::float8)::int, floor(h.y / ${cell}::float8)::int, 1
+        from heatmap_clicks h
+        where ${base} and h.kind = ${gridKind} ${flagOf("h")}
+      ) g
+      group by g.col, g.row`,
     sql<
       {
         clicks: number;
@@ -195,20 +256,30 @@ export async function heatmapReport(
         height: number | null;
       }[]
     >`
-      select count(*) filter (where h.kind = 'click')::int8 as clicks,
-             count(*) filter (where h.kind = 'click' and h.flags & ${FLAG_RAGE} <> 0)::int8
-               as rage,
-             count(*) filter (where h.kind = 'click' and h.flags & ${FLAG_DEAD} <> 0)::int8
-               as dead,
-             count(*) filter (where h.kind = 'click' and h.flags & ${FLAG_ERROR} <> 0)::int8
-               as errors,
-             count(*) filter (where h.kind = 'move')::int8 as moves,
-             max(h.page_height::float8 * ${width}::float8 / greatest(h.page_width, 1))::int8 as height
-      from heatmap_clicks h where ${base}`,
+      select
+        coalesce(sum(t.n) filter (where t.kind = 'click'), 0)::int8 as clicks,
+        coalesce(sum(t.n) filter (where t.kind = 'click' and t.flags & ${FLAG_RAGE} <> 0), 0)::int8
+          as rage,
+        coalesce(sum(t.n) filter (where t.kind = 'click' and t.flags & ${FLAG_DEAD} <> 0), 0)::int8
+          as dead,
+        coalesce(sum(t.n) filter (where t.kind = 'click' and t.flags & ${FLAG_ERROR} <> 0), 0)::int8
+          as errors,
+        coalesce(sum(t.n) filter (where t.kind = 'move'), 0)::int8 as moves,
+        max(t.height)::int8 as height
+      from (
+        select c.kind, c.flags, sum(c.count) as n, max(c.max_height) as height
+        from heatmap_cells c where ${rolled("c")} group by c.kind, c.flags
+        union all
+        select h.kind, h.flags, count(*),
+               max(h.page_height::float8 * ${width}::float8 / greatest(h.page_width, 1))
+        from heatmap_clicks h where ${base} group by h.kind, h.flags
+      ) t`,
     sql<{ depth: number; page_views: number }[]>`
       with views as (
         select h.page_view, max(h.depth) as depth from heatmap_clicks h
-        where ${base} and h.kind = 'scroll' group by h.page_view, h.session_id
+        where ${sources(sql, site, r, q.filters, true).raw} and h.pathname = ${params.page}
+          and h.layout = ${params.layout} and h.kind = 'scroll'
+        group by h.page_view, h.session_id
       )
       select t.depth, count(v.page_view)::int8 as page_views
       from unnest(${SCROLL_STEPS}::int[]) as t(depth)
@@ -217,7 +288,8 @@ export async function heatmapReport(
     sql<{ band: number; seconds: number }[]>`
       select a.band::int as band, sum(a.seconds)::int8 as seconds
       from heatmap_clicks h, unnest(h.attention) with ordinality as a(seconds, band)
-      where ${base} and h.kind = 'scroll'
+      where ${sources(sql, site, r, q.filters, true).raw} and h.pathname = ${params.page}
+        and h.layout = ${params.layout} and h.kind = 'scroll'
       group by a.band`,
     sql<
       {
@@ -232,16 +304,22 @@ export async function heatmapReport(
         y1: number;
       }[]
     >`
-      select h.selector, count(*)::int8 as clicks,
-             count(*) filter (where h.flags & ${FLAG_RAGE} <> 0)::int8 as rage,
-             count(*) filter (where h.flags & ${FLAG_DEAD} <> 0)::int8 as dead,
-             count(*) filter (where h.flags & ${FLAG_ERROR} <> 0)::int8 as errors,
-             min(${sx} - coalesce(h.elem_x, 0))::int as x0,
-             min(h.y - coalesce(h.elem_y, 0))::int as y0,
-             max(${sx})::int as x1, max(h.y)::int as y1
-      from heatmap_clicks h
-      where ${base} and h.kind = 'click' ${flag}
-      group by h.selector order by clicks desc, h.selector limit ${opts.elements ?? 50}`,
+      select e.selector, sum(e.n)::int8 as clicks,
+             coalesce(sum(e.n) filter (where e.flags & ${FLAG_RAGE} <> 0), 0)::int8 as rage,
+             coalesce(sum(e.n) filter (where e.flags & ${FLAG_DEAD} <> 0), 0)::int8 as dead,
+             coalesce(sum(e.n) filter (where e.flags & ${FLAG_ERROR} <> 0), 0)::int8 as errors,
+             min(e.x0)::int as x0, min(e.y0)::int as y0, max(e.x1)::int as x1,
+             max(e.y1)::int as y1
+      from (
+        select el.selector, el.flags, el.clicks as n, el.x0, el.y0, el.x1, el.y1
+        from heatmap_elements el where ${rolled("el")} ${flagOf("el")}
+        union all
+        select h.selector, h.flags, 1, ${sx} - coalesce(h.elem_x, 0),
+               (h.y - coalesce(h.elem_y, 0))::float8, ${sx}, h.y::float8
+        from heatmap_clicks h
+        where ${base} and h.kind = 'click' ${flagOf("h")}
+      ) e
+      group by e.selector order by clicks desc, e.selector limit ${opts.elements ?? 50}`,
   ]);
 
   const t = totals[0];

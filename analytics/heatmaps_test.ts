@@ -9,6 +9,7 @@ import { Invalid } from "../lib/errors.ts";
 import { checkQuery } from "./query.ts";
 import {
   GRID_COLUMNS,
+  HEATMAP_MODES,
   heatmapPages,
   heatmapReport,
   parseHeatmapParams,
@@ -51,6 +52,9 @@ const VISITS: Array<Omit<HeatmapVisit, "url"> & { query?: string }> = [
   },
 ];
 
+// Three days ago: whole days, which unfiltered reports read from the daily rollups.
+const WHEN = Date.now() - 3 * 86_400_000;
+
 function record(sql: Parameters<typeof writeBatches>[0], site: Site) {
   return recordHeatmapVisits(
     sql,
@@ -59,6 +63,7 @@ function record(sql: Parameters<typeof writeBatches>[0], site: Site) {
       ...v,
       url: `https://${site.domain}/pricing${query ?? ""}`,
     })),
+    WHEN,
   );
 }
 
@@ -127,6 +132,26 @@ for (const mode of ALL_DB_MODES) {
         // The element's box starts at the click minus its offset inside the element.
         assert.equal(desktop.elements[1].box.x, 95);
         assert.equal(desktop.elements[1].box.y, 896);
+
+        // The rollups and the raw rows agree, in every mode and layout.
+        for (const mode of HEATMAP_MODES) {
+          for (const layout of ["desktop", "mobile"]) {
+            const params = parseHeatmapParams(
+              new URLSearchParams({ page: "/pricing", mode, layout }),
+            );
+            assert.deepEqual(
+              await heatmapReport(db.sql, stats, q, params),
+              await heatmapReport(db.sql, stats, q, params, { raw: true }),
+              `${mode} ${layout}`,
+            );
+          }
+        }
+        assert.deepEqual(
+          await heatmapPages(db.sql, stats, q),
+          await heatmapPages(db.sql, stats, q, { raw: true }),
+        );
+        const [{ cells }] = await db.sql`select count(*)::int as cells from heatmap_cells`;
+        assert.ok(cells > 0);
 
         const rage = await heatmapReport(
           db.sql,

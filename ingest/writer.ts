@@ -7,6 +7,7 @@
 import type { Sql } from "../db/connect.ts";
 import { canCopy } from "../db/copy.ts";
 import {
+  addHeatmapRollups,
   type ClickRow,
   type IdentityRow,
   insertClicks,
@@ -167,7 +168,7 @@ export async function writeBatches(sql: Sql, batches: QueuedBatch[]): Promise<Wr
     const fresh = ids ? events.filter((e) => ids.has(e.event_id)) : events;
     await upsertSessions(t, sessionDeltas(fresh), copy);
     await upsertIdentities(t, identityRows(fresh));
-    await insertClicks(t, clickRows(clicks));
+    await addHeatmapRollups(t, await insertClicks(t, clickRows(clicks)));
   });
   return { inserted, received: events.length + clicks.length };
 }

@@ -14,3 +14,22 @@ export const LAYOUT_WIDTHS: Record<Layout, number> = { desktop: 1440, tablet: 82
 export function layoutOf(viewportWidth: number): Layout {
   return viewportWidth >= 1024 ? "desktop" : viewportWidth >= 768 ? "tablet" : "mobile";
 }
+
+/** Columns of the heatmap grid; cells are square, so a cell is width / GRID_COLUMNS pixels. */
+export const GRID_COLUMNS = 64;
+
+/** A click's horizontal position in the layout's screenshot pixels (viewport-relative x). */
+export function screenX(x: number, pageWidth: number, layout: Layout): number {
+  const width = LAYOUT_WIDTHS[layout];
+  // Same operations, in the same order, as the SQL of analytics/heatmaps.ts: equal doubles.
+  return Math.min(width - 1, x * width / Math.max(pageWidth, 1));
+}
+
+/** The grid cell a position falls in. */
+export function cellOf(x: number, y: number, pageWidth: number, layout: Layout) {
+  const cell = LAYOUT_WIDTHS[layout] / GRID_COLUMNS;
+  return {
+    col: Math.floor(screenX(x, pageWidth, layout) / cell),
+    row: Math.floor(y / cell),
+  };
+}
