@@ -227,6 +227,14 @@ Deno.test({
         });
         await viewer.waitForSelector(".heatmap-page canvas[data-drawn]");
         await viewer.screenshot({ path: `${shots}/heatmap-1280.png`, fullPage: true });
+        await viewer.goto(
+          `${app.url}/theme/dark?back=${
+            encodeURIComponent(`/sites/${site.id}/heatmaps?page=/pricing&mode=scroll`)
+          }`,
+          { waitUntil: "load" },
+        );
+        await viewer.waitForSelector(".heatmap-page canvas[data-drawn]");
+        await viewer.screenshot({ path: `${shots}/heatmap-dark-scroll.png`, fullPage: true });
       }
     } finally {
       await browser.close();
