@@ -1,18 +1,24 @@
 /** The tracking snippet and how to add it on each platform people build sites with. */
 
-/** The one-line snippet for a site. */
-export function trackingSnippet(publicUrl: string, publicId: string): string {
-  return `<script defer data-site="${publicId}" src="${publicUrl}/s.js"></script>`;
+/**
+ * The one-line snippet for a site. With heatmaps on it carries data-heatmaps, which makes the
+ * tracker load the heatmap module; without it visitors never fetch that module.
+ */
+export function trackingSnippet(publicUrl: string, publicId: string, heatmaps = false): string {
+  return `<script defer data-site="${publicId}"${
+    heatmaps ? " data-heatmaps" : ""
+  } src="${publicUrl}/s.js"></script>`;
 }
 
 /** The same, as a Google Tag Manager Custom HTML tag (GTM re-inserts scripts, so build one). */
-export function gtmSnippet(publicUrl: string, publicId: string): string {
+export function gtmSnippet(publicUrl: string, publicId: string, heatmaps = false): string {
   return [
     "<script>",
     "  (function () {",
     '    var s = document.createElement("script");',
     `    s.defer = true; s.src = "${publicUrl}/s.js";`,
     `    s.setAttribute("data-site", "${publicId}");`,
+    ...(heatmaps ? ['    s.setAttribute("data-heatmaps", "");'] : []),
     "    document.head.appendChild(s);",
     "  })();",
     "</script>",
@@ -20,12 +26,14 @@ export function gtmSnippet(publicUrl: string, publicId: string): string {
 }
 
 /** A Next.js App Router layout excerpt using next/script. */
-export function nextSnippet(publicUrl: string, publicId: string): string {
+export function nextSnippet(publicUrl: string, publicId: string, heatmaps = false): string {
   return [
     'import Script from "next/script";',
     "",
     "// app/layout.tsx, inside <body> (or <head>)",
-    `<Script defer data-site="${publicId}" src="${publicUrl}/s.js" strategy="afterInteractive" />`,
+    `<Script defer data-site="${publicId}"${
+      heatmaps ? " data-heatmaps" : ""
+    } src="${publicUrl}/s.js" strategy="afterInteractive" />`,
   ].join("\n");
 }
 

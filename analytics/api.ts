@@ -13,6 +13,8 @@ import {
   timeGranularity,
 } from "./query.ts";
 import { aggregate, breakdown, type StatsSite, timeseries } from "./stats.ts";
+import { HEATMAP_MODES } from "./heatmaps.ts";
+import { LAYOUTS } from "../lib/layout.ts";
 
 const metricValues = z.partialRecord(z.enum(METRICS), z.number().nullable()).describe(
   "Metric values. Money is in minor units of the site currency (cents); rates are percents; " +
@@ -114,7 +116,18 @@ function schemaOf(s: z.ZodType): Record<string, unknown> {
   return rest;
 }
 
-/** The OpenAPI 3.1 document served at /api/openapi.json. */
+/** The answers every API route may give besides 200. */
+const ERROR_RESPONSES = {
+  "400": {
+    description: "A parameter is wrong; the error says which and how to fix it.",
+    content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+  },
+  "401": { description: "Missing, unknown or revoked API key." },
+  "404": { description: "No such site for this key." },
+  "429": { description: "Too many requests; see Retry-After." },
+};
+
+/** The OpenAPI 3.1 document served at /api/openapi.json (stats and heatmaps). */
 export function openApiDocument(serverUrl: string): Record<string, unknown> {
   const shape = statsQuerySchema.shape;
   const param = (name: string, schema: Record<string, unknown>, description: string) => ({
@@ -202,13 +215,48 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
                 "application/json": { schema: { $ref: "#/components/schemas/StatsResponse" } },
               },
             },
-            "400": {
-              description: "A parameter is wrong; the error says which and how to fix it.",
-              content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+            ...ERROR_RESPONSES,
+          },
+        },
+      },
+      "/api/v1/sites/{siteId}/heatmaps": {
+        get: {
+          operationId: "getHeatmap",
+          summary: "Click, move and attention density, scroll reach and clicked elements of a page",
+          description: "Positions are in pixels of the layout's screenshot width (1440 desktop, " +
+            "820 tablet, 390 mobile): `grid` holds cells of `cell` pixels (column, row, value), " +
+            "`scroll` the share of page views reaching each depth, `attention` seconds per " +
+            "tenth of the page, `elements` the most clicked elements with rage and dead clicks.",
+          parameters: [
+            { name: "siteId", in: "path", required: true, schema: { type: "integer" } },
+            {
+              name: "page",
+              in: "query",
+              required: true,
+              description: "The page's path, like /pricing.",
+              schema: { type: "string" },
             },
-            "401": { description: "Missing, unknown or revoked API key." },
-            "404": { description: "No such site for this key." },
-            "429": { description: "Too many requests; see Retry-After." },
+            param("layout", { enum: [...LAYOUTS] }, "desktop (default), tablet or mobile."),
+            param(
+              "kind",
+              { enum: [...HEATMAP_MODES] },
+              "What the grid counts (default clicks); `mode` is accepted too.",
+            ),
+            param("period", schemaOf(shape.period), "Reporting period (default 30d)."),
+            param("from", schemaOf(shape.from), "First day of a custom period."),
+            param("to", schemaOf(shape.to), "Last day of a custom period, inclusive."),
+            {
+              ...param(
+                "filter",
+                { type: "array", items: { type: "string" } },
+                "Repeatable dimension:op:value filters, as for /stats; they choose visits.",
+              ),
+              explode: true,
+            },
+          ],
+          responses: {
+            "200": { description: "The heatmap.", content: { "application/json": {} } },
+            ...ERROR_RESPONSES,
           },
         },
       },

@@ -130,8 +130,8 @@ function eventSessions(sql: Sql, siteId: number, r: Range, f: Filter): Fragment 
       and ${match(sql, col(sql, "ev", info.column), f)})`;
 }
 
-/** Extra conditions on sessions `s` for the filters. */
-function sessionConds(sql: Sql, siteId: number, r: Range, filters: Filter[]): Fragment {
+/** Extra conditions on sessions `s` for the filters (heatmaps choose visits with it too). */
+export function sessionConds(sql: Sql, siteId: number, r: Range, filters: Filter[]): Fragment {
   const parts: Fragment[] = [];
   for (const f of byScope(filters, "visit", "visit_only")) {
     parts.push(match(sql, col(sql, "s", DIMENSION_INFO[f.dimension].column), f));

@@ -6,6 +6,9 @@ import { z } from "zod";
 import { EVENT_TYPES } from "./types.ts";
 
 const MAX_EVENTS = 50;
+/** Pointer samples per heatmap record. */
+export const MAX_POINTS = 100;
+const PAGE_VIEW = /^[a-z0-9]{1,24}$/;
 
 /** Custom properties: a flat object of short strings, numbers and booleans. */
 export const propsSchema = z.record(
@@ -43,6 +46,19 @@ export const trackerEventSchema = z.object({
   w: z.number().int().min(0).max(100_000).optional(),
   h: z.number().int().min(0).max(10_000_000).optional(),
   sel: text(1000).optional(),
+  /** heatmap record kind: absent for a click, m for pointer samples, s for scroll/attention */
+  k: z.enum(["m", "s"]).optional(),
+  /** click offset inside the element */
+  ex: z.number().int().min(0).max(100_000).optional(),
+  ey: z.number().int().min(0).max(100_000).optional(),
+  /** click flags: 1 rage, 2 dead, 4 error */
+  f: z.number().int().min(0).max(7).optional(),
+  /** page view id chosen by the browser */
+  pv: z.string().regex(PAGE_VIEW, "must be 1–24 letters or digits").optional(),
+  /** pointer samples: x, y pairs in document coordinates */
+  m: z.array(z.number().int().min(0).max(10_000_000)).max(MAX_POINTS * 2).optional(),
+  /** attention: seconds each tenth of the page was in view */
+  at: z.array(z.number().int().min(0).max(86_400)).max(10).optional(),
 });
 export type TrackerEvent = z.infer<typeof trackerEventSchema>;
 
@@ -116,6 +132,8 @@ const optText = (v: unknown, max: number) =>
 const optInt = (v: unknown, max: number) =>
   v === undefined || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max);
 const optFlag = (v: unknown) => v === undefined || v === 0 || v === 1;
+const optInts = (v: unknown, len: number, max: number) =>
+  v === undefined || (Array.isArray(v) && v.length <= len && v.every((n) => optInt(n, max)));
 
 function plainProps(p: unknown): boolean {
   if (p === undefined) return true;
@@ -153,7 +171,11 @@ export function isPlainTrackerBody(b: Record<string, unknown>): boolean {
       !optText(e.r, 4096) || !optText(e.ti, 2000) || !optText(e.n, 200) || !plainProps(e.p) ||
       !optInt(e.a, 3_600_000) || !optInt(e.sd, 100) || !optInt(e.em, 86_400_000) ||
       !optText(e.id, 320) || !optInt(e.x, 1_000_000) || !optInt(e.y, 10_000_000) ||
-      !optInt(e.w, 100_000) || !optInt(e.h, 10_000_000) || !optText(e.sel, 1000)
+      !optInt(e.w, 100_000) || !optInt(e.h, 10_000_000) || !optText(e.sel, 1000) ||
+      !(e.k === undefined || e.k === "m" || e.k === "s") || !optInt(e.ex, 100_000) ||
+      !optInt(e.ey, 100_000) || !optInt(e.f, 7) ||
+      !(e.pv === undefined || (typeof e.pv === "string" && PAGE_VIEW.test(e.pv))) ||
+      !optInts(e.m, MAX_POINTS * 2, 10_000_000) || !optInts(e.at, 10, 86_400)
     ) return false;
   }
   return true;

@@ -3,6 +3,7 @@
  * (events and sessions) reads its rows from a staging table filled by COPY on a PostgreSQL
  * server and from one JSON parameter on embedded PGlite; the rest always use JSON.
  */
+import { cellOf, type Layout, LAYOUT_WIDTHS, screenX } from "../lib/layout.ts";
 import type { Sql } from "../db/connect.ts";
 import { copyRows } from "../db/copy.ts";
 import type { QueuedEvent } from "./types.ts";
@@ -64,6 +65,16 @@ export interface ClickRow {
   page_height: number;
   selector: string;
   device: string;
+  kind: "click" | "move" | "scroll";
+  layout: string;
+  session_id: string;
+  page_view: string;
+  elem_x: number | null;
+  elem_y: number | null;
+  flags: number;
+  depth: number | null;
+  attention: number[] | null;
+  origin: string;
 }
 
 const json = (rows: unknown[]) => JSON.stringify(rows);
@@ -227,16 +238,114 @@ export async function upsertIdentities(sql: Sql, rows: IdentityRow[]): Promise<v
       last_seen_at = greatest(i.last_seen_at, excluded.last_seen_at)`;
 }
 
-/** Stores heatmap clicks, skipping ones already stored. */
-export async function insertClicks(sql: Sql, rows: ClickRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await sql`
+/** Stores heatmap clicks, moves and scroll records, skipping ones already stored. */
+export async function insertClicks(sql: Sql, rows: ClickRow[]): Promise<InsertedClick[]> {
+  if (rows.length === 0) return [];
+  return await sql<InsertedClick[]>`
     insert into heatmap_clicks (
-      ts, event_id, site_id, hostname, pathname, x, y, page_width, page_height, selector, device)
+      ts, event_id, site_id, hostname, pathname, x, y, page_width, page_height, selector, device,
+      kind, layout, session_id, page_view, elem_x, elem_y, flags, depth, attention, origin)
     select ts, event_id, site_id, hostname, pathname, x, y, page_width, page_height, selector,
-           device
+           device, kind, layout, session_id, page_view, elem_x, elem_y, flags, depth, attention,
+           origin
     from json_populate_recordset(null::heatmap_clicks, ${json(rows)}::text::json)
-    on conflict (event_id, ts) do nothing`;
+    on conflict (event_id, ts) do nothing
+    returning site_id, pathname, layout, kind, x, y, page_width, page_height, flags, selector,
+      elem_x, elem_y, (ts at time zone 'UTC')::date::text as day`;
+}
+
+/** A heatmap row the writer has just stored, as the rollups need it. */
+export interface InsertedClick {
+  site_id: number;
+  pathname: string;
+  layout: Layout;
+  kind: "click" | "move" | "scroll";
+  x: number;
+  y: number;
+  page_width: number;
+  page_height: number;
+  flags: number;
+  selector: string;
+  elem_x: number | null;
+  elem_y: number | null;
+  day: string;
+}
+
+/** Folds freshly stored clicks and pointer samples into the daily heatmap rollups. */
+export async function addHeatmapRollups(sql: Sql, rows: InsertedClick[]): Promise<void> {
+  const cells = new Map<string, Record<string, unknown> & { count: number; max_height: number }>();
+  const elements = new Map<
+    string,
+    Record<string, unknown> & { clicks: number; x0: number; y0: number; x1: number; y1: number }
+  >();
+  for (const r of rows) {
+    // Scroll records only say how tall the page was (the kind's cell holds the height).
+    const flags = r.kind === "click" ? r.flags : 0;
+    const { col, row } = cellOf(r.x, r.y, r.page_width, r.layout);
+    const height = r.page_height * LAYOUT_WIDTHS[r.layout] / Math.max(r.page_width, 1);
+    const key = [r.site_id, r.pathname, r.layout, r.kind, r.day, col, row, flags].join("\u0000");
+    const c = cells.get(key);
+    if (c) {
+      c.count++;
+      c.max_height = Math.max(c.max_height, height);
+    } else {
+      cells.set(key, {
+        site_id: r.site_id,
+        pathname: r.pathname,
+        layout: r.layout,
+        kind: r.kind,
+        day: r.day,
+        col,
+        row,
+        flags,
+        count: 1,
+        max_height: height,
+      });
+    }
+    if (r.kind !== "click") continue;
+    const sx = screenX(r.x, r.page_width, r.layout);
+    const box = { x0: sx - (r.elem_x ?? 0), y0: r.y - (r.elem_y ?? 0), x1: sx, y1: r.y };
+    const ekey = [r.site_id, r.pathname, r.layout, r.day, r.selector, flags].join("\u0000");
+    const e = elements.get(ekey);
+    if (e) {
+      e.clicks++;
+      e.x0 = Math.min(e.x0, box.x0);
+      e.y0 = Math.min(e.y0, box.y0);
+      e.x1 = Math.max(e.x1, box.x1);
+      e.y1 = Math.max(e.y1, box.y1);
+    } else {
+      elements.set(ekey, {
+        site_id: r.site_id,
+        pathname: r.pathname,
+        layout: r.layout,
+        day: r.day,
+        selector: r.selector,
+        flags,
+        clicks: 1,
+        ...box,
+      });
+    }
+  }
+  // Sorted keys: two writers upserting the same cells lock them in one order (no deadlock).
+  const sorted = <T>(m: Map<string, T>) =>
+    [...m.entries()].sort((a, b) => a[0] < b[0] ? -1 : 1).map(([, v]) => v);
+  if (cells.size) {
+    await sql`
+      insert into heatmap_cells as c
+      select * from json_populate_recordset(null::heatmap_cells, ${json(sorted(cells))}::text::json)
+      on conflict (site_id, pathname, layout, kind, day, col, row, flags) do update set
+        count = c.count + excluded.count, max_height = greatest(c.max_height, excluded.max_height)`;
+  }
+  if (elements.size) {
+    await sql`
+      insert into heatmap_elements as e
+      select * from json_populate_recordset(
+        null::heatmap_elements, ${json(sorted(elements))}::text::json)
+      on conflict (site_id, pathname, layout, day, selector, flags) do update set
+        clicks = e.clicks + excluded.clicks, x0 = least(e.x0, excluded.x0),
+        y0 = least(e.y0, excluded.y0), x1 = greatest(e.x1, excluded.x1),
+        y1 = greatest(e.y1, excluded.y1)`;
+  }
 }
 
 /** Adds to the per-site, per-day counts of dropped events. */

@@ -76,7 +76,7 @@ export interface WorkingEvent {
   /** The browser said it is automated (navigator.webdriver). */
   automated: boolean;
   identify?: { identifier: string; email: string | null; traits: Record<string, unknown> | null };
-  click?: { x: number; y: number; pageWidth: number; pageHeight: number; selector: string };
+  click?: HeatmapInput;
   ua?: UserAgentInfo;
   geo?: GeoInfo;
   acquisition?: Acquisition;
@@ -86,6 +86,33 @@ export interface WorkingEvent {
   sessionId?: string;
   /** When the event's session started, ms since the epoch. */
   sessionStart?: number;
+}
+
+/** What the heatmap module sent: a click, a batch of pointer samples or a scroll record. */
+export interface HeatmapInput {
+  kind: "click" | "move" | "scroll";
+  /** Document coordinates (clicks). */
+  x: number;
+  y: number;
+  /** Viewport width and document height. */
+  pageWidth: number;
+  pageHeight: number;
+  selector: string;
+  /** Offset of a click inside the clicked element. */
+  elemX: number | null;
+  elemY: number | null;
+  /** 1 rage, 2 dead, 4 error. */
+  flags: number;
+  /** The page view's id, chosen by the browser (scroll records of one view are combined). */
+  pageView: string;
+  /** Deepest scroll, percent of the document. */
+  depth: number | null;
+  /** Seconds each tenth of the document was in view, since the last record. */
+  attention: number[] | null;
+  /** Pointer samples as x, y pairs in document coordinates. */
+  points: number[] | null;
+  /** The page's scheme, host and port, where its screenshot can be taken. */
+  origin: string;
 }
 
 /** A request's events on their way through the pipeline. */

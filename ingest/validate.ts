@@ -25,7 +25,7 @@ import {
 import { isInternalHost } from "./source.ts";
 import { Lru } from "./lru.ts";
 import { storableText } from "../lib/text.ts";
-import type { Batch, IngestRequest, WorkingEvent } from "./types.ts";
+import type { Batch, HeatmapInput, IngestRequest, WorkingEvent } from "./types.ts";
 
 /** How the validate step finds sites (a cache in production). */
 export interface SiteLookup {
@@ -340,18 +340,43 @@ function finishTyped(
     w.identify = identifyOf(identifier, w.props ?? undefined, field);
     w.props = w.identify!.traits;
   }
-  if (w.type === "click") {
-    if (!click || click.x === undefined || click.y === undefined || !click.w) {
-      throw new Invalid(field, `Field ${field}: a click needs x, y and w.`);
-    }
-    w.click = {
-      x: click.x,
-      y: click.y,
-      pageWidth: click.w,
-      pageHeight: click.h ?? 0,
-      selector: (click.sel ?? "").slice(0, 500),
-    };
+  if (w.type === "click") w.click = heatmapInput(click, field);
+}
+
+/** Scheme, host and port of a page URL (already parsed once, so valid). */
+function originOf(raw: string): string {
+  return URL.parse(raw)?.origin ?? "";
+}
+
+/** The heatmap record a `click` event carries, checked for what its kind needs. */
+function heatmapInput(e: TrackerEvent | undefined, field: string): HeatmapInput {
+  if (!e || !e.w) throw new Invalid(field, `Field ${field}: a heatmap record needs w.`);
+  const kind = e.k === "m" ? "move" : e.k === "s" ? "scroll" : "click";
+  if (kind === "click" && (e.x === undefined || e.y === undefined)) {
+    throw new Invalid(field, `Field ${field}: a click needs x, y and w.`);
   }
+  if (kind === "move" && (!e.m?.length || e.m.length % 2)) {
+    throw new Invalid(`${field}.m`, `Field ${field}.m: pointer samples come as x, y pairs.`);
+  }
+  if (kind === "scroll" && e.sd === undefined) {
+    throw new Invalid(`${field}.sd`, `Field ${field}.sd: a scroll record needs its depth.`);
+  }
+  return {
+    kind,
+    x: e.x ?? 0,
+    y: e.y ?? 0,
+    pageWidth: e.w,
+    pageHeight: e.h ?? 0,
+    selector: kind === "click" ? (e.sel ?? "").slice(0, 500) : "",
+    elemX: kind === "click" ? e.ex ?? null : null,
+    elemY: kind === "click" ? e.ey ?? null : null,
+    flags: kind === "click" ? e.f ?? 0 : 0,
+    pageView: e.pv ?? "",
+    depth: kind === "scroll" ? e.sd! : null,
+    attention: kind === "scroll" ? e.at ?? [] : null,
+    points: kind === "move" ? e.m! : null,
+    origin: kind === "move" ? "" : originOf(e.u),
+  };
 }
 
 /** Parses and authorizes a request into a batch; throws Invalid, NotFound or Forbidden. */

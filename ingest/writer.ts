@@ -7,6 +7,7 @@
 import type { Sql } from "../db/connect.ts";
 import { canCopy } from "../db/copy.ts";
 import {
+  addHeatmapRollups,
   type ClickRow,
   type IdentityRow,
   insertClicks,
@@ -18,6 +19,7 @@ import {
   upsertSessions,
 } from "./store.ts";
 import type { QueuedBatch, QueuedEvent } from "./types.ts";
+import { layoutOf } from "../lib/layout.ts";
 
 export interface WriteResult {
   /** Events newly stored (replays not counted). */
@@ -104,20 +106,49 @@ function identityRows(events: QueuedEvent[]): IdentityRow[] {
   return [...byKey.entries()].sort((a, b) => a[0] < b[0] ? -1 : 1).map(([, r]) => r);
 }
 
-function clickRows(events: QueuedEvent[]): ClickRow[] {
-  return events.filter((e) => e.click).map((e) => ({
-    ts: e.ts,
-    event_id: e.event_id,
-    site_id: e.site_id,
-    hostname: e.hostname,
-    pathname: e.pathname,
-    x: e.click!.x,
-    y: e.click!.y,
-    page_width: e.click!.pageWidth,
-    page_height: e.click!.pageHeight,
-    selector: e.click!.selector,
-    device: e.device,
-  }));
+/**
+ * The heatmap rows of click events: one per click or scroll record, one per pointer sample.
+ * A sample's id is its record's id with the sample's index in the last digits, so a replayed
+ * batch maps onto the same ids and stores nothing twice.
+ */
+export function clickRows(events: QueuedEvent[]): ClickRow[] {
+  const rows: ClickRow[] = [];
+  for (const e of events) {
+    const c = e.click;
+    if (!c) continue;
+    const row: ClickRow = {
+      ts: e.ts,
+      event_id: e.event_id,
+      site_id: e.site_id,
+      hostname: e.hostname,
+      pathname: e.pathname,
+      x: c.x,
+      y: c.y,
+      page_width: c.pageWidth,
+      page_height: c.pageHeight,
+      selector: c.selector,
+      device: e.device,
+      kind: c.kind,
+      layout: layoutOf(c.pageWidth),
+      session_id: e.session_id,
+      page_view: c.pageView,
+      elem_x: c.elemX,
+      elem_y: c.elemY,
+      flags: c.flags,
+      depth: c.depth,
+      attention: c.attention,
+      origin: c.origin,
+    };
+    if (!c.points) {
+      rows.push(row);
+      continue;
+    }
+    for (let i = 0; i + 1 < c.points.length; i += 2) {
+      const id = e.event_id.slice(0, -4) + (i / 2).toString(16).padStart(4, "0");
+      rows.push({ ...row, event_id: id, x: c.points[i], y: c.points[i + 1] });
+    }
+  }
+  return rows;
 }
 
 /** Stores queued batches in one transaction; safe to call again with the same batches. */
@@ -137,7 +168,7 @@ export async function writeBatches(sql: Sql, batches: QueuedBatch[]): Promise<Wr
     const fresh = ids ? events.filter((e) => ids.has(e.event_id)) : events;
     await upsertSessions(t, sessionDeltas(fresh), copy);
     await upsertIdentities(t, identityRows(fresh));
-    await insertClicks(t, clickRows(clicks));
+    await addHeatmapRollups(t, await insertClicks(t, clickRows(clicks)));
   });
   return { inserted, received: events.length + clicks.length };
 }

@@ -5,6 +5,7 @@ import { refreshRollups } from "../db/rollups.ts";
 import { purgeDeletedSites } from "../accounts/site_deletion.ts";
 import { RETENTION_INTERVAL_MS, runRetention } from "./retention.ts";
 import { registerRevenueJobs } from "../integrations/jobs.ts";
+import { runScreenshots, SCREENSHOT_INTERVAL_MS, SCREENSHOT_JOB } from "./screenshots.ts";
 
 export function registerJobs(ctx: AppContext, scheduler: Scheduler): void {
   // Plain PostgreSQL needs this for fresh numbers; TimescaleDB without background workers
@@ -14,4 +15,13 @@ export function registerJobs(ctx: AppContext, scheduler: Scheduler): void {
   scheduler.every("purge-deleted-sites", 60_000, () => purgeDeletedSites(ctx.db.sql));
   scheduler.every("retention", RETENTION_INTERVAL_MS, () => runRetention(ctx.db.sql, ctx.log));
   registerRevenueJobs(ctx, scheduler);
+  // Heatmap screenshots: requested from the heatmap page (which wakes the job), refreshed weekly.
+  scheduler.every(SCREENSHOT_JOB, SCREENSHOT_INTERVAL_MS, () =>
+    runScreenshots({
+      sql: ctx.db.sql,
+      dataDir: ctx.config.DATA_DIR,
+      chromiumPath: ctx.config.CHROMIUM_PATH,
+      allowPrivate: ctx.config.OUTBOUND_ALLOW_PRIVATE,
+      log: ctx.log,
+    }));
 }

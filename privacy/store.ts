@@ -255,6 +255,9 @@ export async function trimSite(conn: Conn, siteId: number, days: number, salt: s
     from gone`;
   const heatmap = await conn`
     delete from heatmap_clicks where site_id = ${siteId} and ts < ${cutoff}`;
+  // The daily heatmap rollups hold counts only, but a period beyond retention shows nothing.
+  await conn`delete from heatmap_cells where site_id = ${siteId} and day < (${cutoff})::date`;
+  await conn`delete from heatmap_elements where site_id = ${siteId} and day < (${cutoff})::date`;
   const identities = await conn`
     delete from identities where site_id = ${siteId} and last_seen_at < ${cutoff}`;
   const personalKey = conn`customer_key <> '' and customer_key not like 'order:%'

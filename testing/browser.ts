@@ -1,18 +1,6 @@
 /** Headless Chromium for end-to-end tests and screenshots (the system browser, no download). */
-import puppeteer, { type Browser } from "puppeteer-core";
-
-/** Flags that keep Chromium quiet and offline-friendly on a server. */
-export const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--headless=new",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-dev-shm-usage",
-];
+import type { Browser } from "puppeteer-core";
+import { chromiumInstalled, launchChromium } from "../lib/chromium.ts";
 
 export function chromiumPath(): string {
   return Deno.env.get("CHROMIUM_PATH") || "/usr/bin/chromium";
@@ -20,26 +8,10 @@ export function chromiumPath(): string {
 
 /** Whether a Chromium binary is installed here. */
 export function hasChromium(): boolean {
-  try {
-    return Deno.statSync(chromiumPath()).isFile;
-  } catch {
-    return false;
-  }
+  return chromiumInstalled(chromiumPath());
 }
 
 /** Launches Chromium with a throwaway profile. */
-export async function launchBrowser(): Promise<Browser> {
-  const profile = await Deno.makeTempDir({ prefix: "sextant-chromium-" });
-  const browser = await puppeteer.launch({
-    executablePath: chromiumPath(),
-    args: [...CHROMIUM_ARGS, `--user-data-dir=${profile}`],
-    headless: true,
-    // Over a pipe, Chromium exits with the test process even when that is killed outright;
-    // over a WebSocket it would be orphaned and keep burning CPU.
-    pipe: true,
-  });
-  browser.once("disconnected", () => {
-    Deno.remove(profile, { recursive: true }).catch(() => {});
-  });
-  return browser;
+export function launchBrowser(): Promise<Browser> {
+  return launchChromium(chromiumPath());
 }

@@ -211,10 +211,13 @@ type Ev = Record<string, unknown>;
 
     safe(pageview);
     for (const a of queued) safe(() => handle(Array.from(a)));
-    // The server answers with the heatmap module only for sites that turned heatmaps on.
-    const hm = d.createElement("script");
-    hm.async = true;
-    hm.src = new URL("/s/heatmap.js?s=" + encodeURIComponent(site), script.src).href;
-    d.head.appendChild(hm);
+    // Snippets of sites with heatmaps on carry data-heatmaps; the server still answers with
+    // an empty script if they were turned off since. Injected scripts are async already, and
+    // public ids need no escaping.
+    if (attr("heatmaps") !== null) {
+      const hm = d.createElement("script");
+      hm.src = new URL("/s/heatmap.js?s=" + site, script.src).href;
+      d.head.appendChild(hm);
+    }
   }
 })(window, document);

@@ -46,7 +46,7 @@ Deno.test({
     const shop = await createTestSite(sql, { heatmaps_enabled: true }, "localhost");
     const anon = await createTestSite(sql, { cookieless: true }, "127.0.0.1");
     const pages = servePages(app.url, {
-      localhost: `data-site="${shop.public_id}" data-domains="shop.example.net"`,
+      localhost: `data-site="${shop.public_id}" data-heatmaps data-domains="shop.example.net"`,
       "127.0.0.1": `data-site="${anon.public_id}" data-cookieless`,
     });
     const browser = await launchBrowser();
@@ -71,6 +71,9 @@ Deno.test({
       });
       assert.ok(visitorId && /^[\w-]{16}$/.test(visitorId));
       assert.equal(decorated, `https://shop.example.net/cart?_sx=${visitorId}`);
+
+      // Heatmap clicks wait a second (to tell dead clicks) and go with the next batch.
+      await waitFor(async () => (await sql`select 1 from heatmap_clicks`).length >= 1);
 
       // A returning visitor keeps their id (cookie and localStorage).
       await tab.reload({ waitUntil: "load" });

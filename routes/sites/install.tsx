@@ -35,11 +35,12 @@ export function registerInstall(app: Hono<AppEnv>): void {
       c.get("user")!.id,
       await listSitesInOrg(db.sql, site.org_id),
     );
-    const snippet = trackingSnippet(config.PUBLIC_URL, site.public_id);
+    const heatmaps = site.heatmaps_enabled;
+    const snippet = trackingSnippet(config.PUBLIC_URL, site.public_id, heatmaps);
     const snippets = {
       plain: snippet,
-      gtm: gtmSnippet(config.PUBLIC_URL, site.public_id),
-      next: nextSnippet(config.PUBLIC_URL, site.public_id),
+      gtm: gtmSnippet(config.PUBLIC_URL, site.public_id, heatmaps),
+      next: nextSnippet(config.PUBLIC_URL, site.public_id, heatmaps),
     };
     return renderPage(
       c,

@@ -262,8 +262,8 @@ checkout.example.org"
             />
             <Check
               name="heatmaps_enabled"
-              label="Record click heatmaps"
-              hint="Loads a small extra module that records clicks and scroll depth."
+              label="Record heatmaps"
+              hint="Records clicks, pointer movement and scrolling. Add data-heatmaps to your snippet (the install page shows it) so visitors load the module."
               on={v ? checked(v, "heatmaps_enabled") : site.heatmaps_enabled}
               disabled={!canEdit}
             />
