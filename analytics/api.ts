@@ -13,6 +13,7 @@ import {
   timeGranularity,
 } from "./query.ts";
 import { aggregate, breakdown, type StatsSite, timeseries } from "./stats.ts";
+import { goalInputSchema } from "./goals.ts";
 
 const metricValues = z.partialRecord(z.enum(METRICS), z.number().nullable()).describe(
   "Metric values. Money is in minor units of the site currency (cents); rates are percents; " +
@@ -142,6 +143,48 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       schemas: {
         StatsQuery: schemaOf(statsQuerySchema),
         StatsResponse: schemaOf(statsResponseSchema),
+        GoalInput: schemaOf(goalInputSchema),
+        Goal: {
+          type: "object",
+          description: "A goal as stored, with its definition in words.",
+          properties: {
+            id: { type: "integer" },
+            ...(schemaOf(goalInputSchema).properties as Record<string, unknown>),
+            description: { type: "string", examples: ["Visits /blog/**"] },
+          },
+        },
+        GoalList: {
+          type: "object",
+          properties: {
+            site_id: { type: "integer" },
+            currency: { type: "string" },
+            period: { type: "object" },
+            goals: {
+              type: "array",
+              items: {
+                allOf: [{ $ref: "#/components/schemas/Goal" }, {
+                  type: "object",
+                  properties: {
+                    visitors: { type: "integer", description: "Visitors who completed it." },
+                    completions: { type: "integer" },
+                    conversion_rate: {
+                      type: ["number", "null"],
+                      description: "Converting visitors ÷ all visitors, in percent.",
+                    },
+                    revenue: {
+                      type: "integer",
+                      description: "Purchases by the converting visitors, site minor units.",
+                    },
+                    median_seconds_to_convert: {
+                      type: ["integer", "null"],
+                      description: "Median time from first visit to first completion.",
+                    },
+                  },
+                }],
+              },
+            },
+          },
+        },
         Error: {
           type: "object",
           properties: { error: { type: "string" }, code: { type: "string" } },
@@ -211,6 +254,97 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
             "429": { description: "Too many requests; see Retry-After." },
           },
         },
+      },
+      ...goalPaths(param, shape),
+    },
+  };
+}
+
+const ERRORS = {
+  "400": {
+    description: "The input is wrong; the error says which field and how to fix it.",
+    content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+  },
+  "401": { description: "Missing, unknown or revoked API key." },
+  "404": { description: "No such site (or goal) for this key." },
+  "429": { description: "Too many requests; see Retry-After." },
+};
+
+function json(ref: string, description: string) {
+  return {
+    description,
+    content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } },
+  };
+}
+
+/** Goals: list with numbers, create, read, replace, delete. */
+function goalPaths(
+  param: (name: string, schema: Record<string, unknown>, description: string) => unknown,
+  shape: typeof statsQuerySchema.shape,
+): Record<string, unknown> {
+  const siteId = { name: "siteId", in: "path", required: true, schema: { type: "integer" } };
+  const goalId = { name: "goalId", in: "path", required: true, schema: { type: "integer" } };
+  const body = {
+    required: true,
+    content: { "application/json": { schema: { $ref: "#/components/schemas/GoalInput" } } },
+  };
+  return {
+    "/api/v1/sites/{siteId}/goals": {
+      get: {
+        operationId: "listGoals",
+        summary: "The site's goals with their conversions for a period",
+        description: "Computed from past data at read time; filters choose visits as in stats.",
+        parameters: [
+          siteId,
+          param("period", schemaOf(shape.period), "Reporting period (default 30d)."),
+          param("from", schemaOf(shape.from), "First day of a custom period."),
+          param("to", schemaOf(shape.to), "Last day of a custom period, inclusive."),
+          {
+            ...(param(
+              "filter",
+              { type: "array", items: { type: "string" } },
+              "Repeatable dimension:op:value, as for stats.",
+            ) as Record<string, unknown>),
+            explode: true,
+          },
+        ],
+        responses: { "200": json("GoalList", "The goals and their numbers."), ...ERRORS },
+      },
+      post: {
+        operationId: "createGoal",
+        summary: "Add a goal (sending the same definition again returns the same goal)",
+        parameters: [siteId],
+        requestBody: body,
+        responses: {
+          "201": json("Goal", "The goal."),
+          ...ERRORS,
+          "409": { description: "Another goal already has that name." },
+        },
+      },
+    },
+    "/api/v1/sites/{siteId}/goals/{goalId}": {
+      get: {
+        operationId: "getGoal",
+        summary: "One goal",
+        parameters: [siteId, goalId],
+        responses: { "200": json("Goal", "The goal."), ...ERRORS },
+      },
+      put: {
+        operationId: "updateGoal",
+        summary: "Replace a goal's definition (its past numbers follow)",
+        parameters: [siteId, goalId],
+        requestBody: body,
+        responses: {
+          "200": json("Goal", "The goal."),
+          ...ERRORS,
+          "409": { description: "Another goal already has that name." },
+        },
+      },
+      delete: {
+        operationId: "deleteGoal",
+        summary: "Delete a goal ({deleted: false} when it was already gone)",
+        parameters: [siteId, goalId],
+        responses: { "200": { description: "Whether a goal was deleted." }, ...ERRORS },
       },
     },
   };

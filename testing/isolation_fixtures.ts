@@ -12,6 +12,7 @@ import { sendMail } from "../mail/mailer.ts";
 import { renderEmail } from "../mail/template.tsx";
 import type { SecretBox } from "../lib/crypto.ts";
 import { createAnnotation } from "../analytics/annotations.ts";
+import { createGoal, parseGoalInput } from "../analytics/goals.ts";
 
 /** Org A's world: the ids a fixture may use or build on. */
 export interface IsolationWorld {
@@ -53,6 +54,12 @@ export const ID_FIXTURES: Record<string, (w: IsolationWorld) => Promise<string |
       category: "note",
       body: "isolation",
     })).id,
+  goalId: async (w) =>
+    (await createGoal(
+      w.sql,
+      w.siteId,
+      parseGoalInput({ name: `Isolation ${crypto.randomUUID().slice(0, 8)}`, kind: "purchase" }),
+    )).id,
   inviteId: async (w) =>
     (await createInvite(w.sql, {
       orgId: w.orgId,
