@@ -14,6 +14,7 @@ import {
 } from "./query.ts";
 import { aggregate, breakdown, type StatsSite, timeseries } from "./stats.ts";
 import { goalInputSchema } from "./goals.ts";
+import { FUNNEL_BREAKDOWNS, funnelInputSchema } from "./funnels.ts";
 
 const metricValues = z.partialRecord(z.enum(METRICS), z.number().nullable()).describe(
   "Metric values. Money is in minor units of the site currency (cents); rates are percents; " +
@@ -144,6 +145,64 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
         StatsQuery: schemaOf(statsQuerySchema),
         StatsResponse: schemaOf(statsResponseSchema),
         GoalInput: schemaOf(goalInputSchema),
+        FunnelInput: schemaOf(funnelInputSchema),
+        Funnel: {
+          type: "object",
+          properties: {
+            id: { type: "integer" },
+            ...(schemaOf(funnelInputSchema).properties as Record<string, unknown>),
+          },
+        },
+        FunnelReport: {
+          type: "object",
+          description: "A funnel with its results. Counts are visits (session funnels) or " +
+            "people (day-window funnels, devices joined by identify()); step 1 happens in the " +
+            "period, later steps may follow within the visit or window.",
+          properties: {
+            period: { type: "object" },
+            result: { $ref: "#/components/schemas/FunnelResult" },
+            previous: {
+              anyOf: [{ $ref: "#/components/schemas/FunnelResult" }, { type: "null" }],
+              description: "The period before, with compare=1.",
+            },
+            breakdown: {
+              type: ["object", "null"],
+              properties: {
+                by: { type: "string", enum: [...FUNNEL_BREAKDOWNS] },
+                rows: {
+                  type: "array",
+                  items: {
+                    type: "object",
+                    properties: {
+                      value: { type: "string" },
+                      steps: { type: "array", items: { $ref: "#/components/schemas/FunnelStep" } },
+                      conversion_rate: { type: ["number", "null"] },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+        FunnelResult: {
+          type: "object",
+          properties: {
+            steps: { type: "array", items: { $ref: "#/components/schemas/FunnelStep" } },
+            conversion_rate: { type: ["number", "null"], description: "Last step ÷ first, %." },
+          },
+        },
+        FunnelStep: {
+          type: "object",
+          properties: {
+            count: { type: "integer" },
+            percent: { type: ["number", "null"], description: "Of the first step." },
+            dropoff: { type: "integer", description: "Lost before the next step." },
+            median_seconds: {
+              type: ["integer", "null"],
+              description: "Median time from the previous step.",
+            },
+          },
+        },
         Goal: {
           type: "object",
           description: "A goal as stored, with its definition in words.",
@@ -256,6 +315,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
         },
       },
       ...goalPaths(param, shape),
+      ...funnelPaths(param, shape),
     },
   };
 }
@@ -345,6 +405,69 @@ function goalPaths(
         summary: "Delete a goal ({deleted: false} when it was already gone)",
         parameters: [siteId, goalId],
         responses: { "200": { description: "Whether a goal was deleted." }, ...ERRORS },
+      },
+    },
+  };
+}
+
+/** Funnels: list, create, report (with breakdown and comparison), replace, delete. */
+function funnelPaths(
+  param: (name: string, schema: Record<string, unknown>, description: string) => unknown,
+  shape: typeof statsQuerySchema.shape,
+): Record<string, unknown> {
+  const siteId = { name: "siteId", in: "path", required: true, schema: { type: "integer" } };
+  const funnelId = { name: "funnelId", in: "path", required: true, schema: { type: "integer" } };
+  const body = {
+    required: true,
+    content: { "application/json": { schema: { $ref: "#/components/schemas/FunnelInput" } } },
+  };
+  return {
+    "/api/v1/sites/{siteId}/funnels": {
+      get: {
+        operationId: "listFunnels",
+        summary: "The site's saved funnels",
+        parameters: [siteId],
+        responses: { "200": { description: "{site_id, funnels: Funnel[]}" }, ...ERRORS },
+      },
+      post: {
+        operationId: "createFunnel",
+        summary: "Save a funnel (sending the same definition again returns the same funnel)",
+        parameters: [siteId],
+        requestBody: body,
+        responses: {
+          "201": json("Funnel", "The funnel."),
+          ...ERRORS,
+          "409": { description: "Another funnel already has that name." },
+        },
+      },
+    },
+    "/api/v1/sites/{siteId}/funnels/{funnelId}": {
+      get: {
+        operationId: "getFunnel",
+        summary: "A funnel and its results for a period",
+        parameters: [
+          siteId,
+          funnelId,
+          param("period", schemaOf(shape.period), "Reporting period (default 30d)."),
+          param("from", schemaOf(shape.from), "First day of a custom period."),
+          param("to", schemaOf(shape.to), "Last day of a custom period, inclusive."),
+          param("by", { type: "string", enum: [...FUNNEL_BREAKDOWNS] }, "Break down by."),
+          param("compare", { type: "string", enum: ["1"] }, "Also the period before."),
+        ],
+        responses: { "200": json("FunnelReport", "The funnel and its numbers."), ...ERRORS },
+      },
+      put: {
+        operationId: "updateFunnel",
+        summary: "Replace a funnel's definition",
+        parameters: [siteId, funnelId],
+        requestBody: body,
+        responses: { "200": json("Funnel", "The funnel."), ...ERRORS },
+      },
+      delete: {
+        operationId: "deleteFunnel",
+        summary: "Delete a funnel ({deleted: false} when it was already gone)",
+        parameters: [siteId, funnelId],
+        responses: { "200": { description: "Whether a funnel was deleted." }, ...ERRORS },
       },
     },
   };

@@ -139,7 +139,8 @@ export async function getGoal(sql: Sql, siteId: number, id: number): Promise<Goa
   return row;
 }
 
-function duplicateName(e: unknown): boolean {
+/** Whether a database error is a unique violation (a name already taken). */
+export function duplicateName(e: unknown): boolean {
   return (e as { code?: string }).code === "23505";
 }
 
