@@ -316,6 +316,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       },
       ...goalPaths(param, shape),
       ...funnelPaths(param, shape),
+      ...explorePaths(param, shape),
     },
   };
 }
@@ -468,6 +469,96 @@ function funnelPaths(
         summary: "Delete a funnel ({deleted: false} when it was already gone)",
         parameters: [siteId, funnelId],
         responses: { "200": { description: "Whether a funnel was deleted." }, ...ERRORS },
+      },
+    },
+  };
+}
+
+/** Paths, cohorts and event properties (read only). */
+function explorePaths(
+  param: (name: string, schema: Record<string, unknown>, description: string) => unknown,
+  shape: typeof statsQuerySchema.shape,
+): Record<string, unknown> {
+  const siteId = { name: "siteId", in: "path", required: true, schema: { type: "integer" } };
+  const period = [
+    param("period", schemaOf(shape.period), "Reporting period (default 30d)."),
+    param("from", schemaOf(shape.from), "First day of a custom period."),
+    param("to", schemaOf(shape.to), "Last day of a custom period, inclusive."),
+  ];
+  const ok = (description: string) => ({ "200": { description }, ...ERRORS });
+  return {
+    "/api/v1/sites/{siteId}/paths": {
+      get: {
+        operationId: "getPaths",
+        summary: "Pages before and after a page; the top paths to a goal",
+        parameters: [
+          siteId,
+          ...period,
+          param(
+            "page_path",
+            { type: "string" },
+            "A path or pattern (* and **): next and " +
+              "previous pages in the same visit, with (exit) and (entrance).",
+          ),
+          param(
+            "goal",
+            { type: "integer" },
+            "A goal id: each visit's last 3 pages up to its " +
+              "first completion, counted by sequence.",
+          ),
+        ],
+        responses: ok(
+          "{next, previous, paths_to_goal}: lists of {page, count, visits} and " +
+            "{pages, conversions}.",
+        ),
+      },
+    },
+    "/api/v1/sites/{siteId}/cohorts": {
+      get: {
+        operationId: "getCohorts",
+        summary: "Acquisition cohorts with their retention grid and revenue",
+        parameters: [
+          siteId,
+          param("unit", { type: "string", enum: ["week", "month"] }, "Cohort size (week)."),
+          param(
+            "by",
+            { type: "string", enum: ["first_visit", "first_purchase"] },
+            "What puts a visitor in a cohort (first_visit).",
+          ),
+          param("periods", { type: "integer", minimum: 1, maximum: 24 }, "How many cohorts."),
+          param("source", { type: "string" }, "Only visitors whose first visit had this source."),
+        ],
+        responses: ok("{cohorts: [{cohort, size, retention: [% per period after], revenue}]}"),
+      },
+    },
+    "/api/v1/sites/{siteId}/properties": {
+      get: {
+        operationId: "getEventProperties",
+        summary: "A custom event's property keys, or one key's values with their conversion",
+        parameters: [
+          siteId,
+          ...period,
+          param("event", { type: "string" }, "The custom event's name."),
+          param("key", { type: "string" }, "A property key; absent: the list of keys."),
+          param(
+            "goal",
+            { type: "integer" },
+            "Conversion to this goal per value (else share " +
+              "of all visitors).",
+          ),
+          {
+            ...(param(
+              "filter",
+              { type: "array", items: { type: "string" } },
+              "As for stats.",
+            ) as Record<string, unknown>),
+            explode: true,
+          },
+        ],
+        responses: ok(
+          "{keys: [{key, events}]} or {values: [{value, events, visitors, " +
+            "converted, conversion_rate}]}",
+        ),
       },
     },
   };

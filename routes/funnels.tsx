@@ -38,6 +38,7 @@ import {
 import { checked, type FormProblem, idParam, readForm, tryForm } from "./forms.ts";
 import { jsonObject } from "./privacy_api.ts";
 import { apiKeyRoute, apiSite } from "./stats_api.ts";
+import { ExploreNav } from "./explore.tsx";
 
 const MAX_STEPS = 8;
 const PERIOD_LINKS: Array<[string, string]> = [
@@ -188,6 +189,7 @@ async function listPage(
   return renderPage(
     c,
     <AppShell {...shell}>
+      <ExploreNav siteId={site.id} current="funnels" />
       <div class="page-header">
         <div>
           <h1>Funnels</h1>

@@ -1,7 +1,8 @@
 /**
  * Goals and funnels in Chromium, at 1440 and 375 px: create a goal from site settings, see it in
  * the dashboard's Goals panel and filter by it with a click; build a funnel from the form, read
- * its bars, open a drop-off list and download the CSV — with nothing scrolling sideways.
+ * its bars, open a drop-off list and download the CSV; visit paths, cohorts and event
+ * properties — with nothing scrolling sideways.
  */
 import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
@@ -32,6 +33,8 @@ Deno.test({
     try {
       const t = await signedInTenant(app.db.sql, "delta.example", { timezone: "UTC" });
       await seedTraffic(app.db.sql, t.site.id, 500);
+      await app.db.sql`update events set props = jsonb_build_object('plan', 'pro')
+        where site_id = ${t.site.id} and type = 'event'`;
       await app.db.sql`analyze`;
       const page = await browser.newPage();
       await page.setCookie({
@@ -137,6 +140,18 @@ Deno.test({
         assert.ok((await page.$$("table.breakdown tbody tr")).length > 0);
         await fitsWidth(page, width, "the drop-off list");
         await page.screenshot({ path: `${SHOTS}/dropoff-${width}.png`, fullPage: true });
+
+        // Paths, cohorts and event properties, one tab away.
+        for (const tab of ["paths", "cohorts", "properties"]) {
+          await page.goto(`${site}/funnels`, { waitUntil: "load" });
+          await Promise.all([
+            page.waitForNavigation(),
+            page.click(`.explore-nav a[href$="/${tab}"]`),
+          ]);
+          assert.ok((await page.$$("table.breakdown tbody tr")).length > 0, `${tab} has rows`);
+          await fitsWidth(page, width, `the ${tab} page`);
+          await page.screenshot({ path: `${SHOTS}/${tab}-${width}.png`, fullPage: true });
+        }
       }
       assert.deepEqual(errors, []);
     } finally {

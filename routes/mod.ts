@@ -16,6 +16,7 @@ import { registerTracker } from "./tracker.ts";
 import { registerRevenue } from "./revenue.tsx";
 import { registerGoals } from "./goals.tsx";
 import { registerFunnels } from "./funnels.tsx";
+import { registerExplore } from "./explore.tsx";
 
 export function registerRoutes(app: Hono<AppEnv>): void {
   registerHealth(app);
@@ -33,4 +34,5 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   registerRevenue(app);
   registerGoals(app);
   registerFunnels(app);
+  registerExplore(app);
 }
