@@ -311,6 +311,10 @@ function Bars(props: {
 
 function periodSearch(period: ResolvedPeriod, extra: Record<string, string | undefined> = {}) {
   const p = new URLSearchParams({ period: period.name });
+  if (period.name === "custom") {
+    p.set("from", period.firstDay);
+    p.set("to", period.lastDay);
+  }
   for (const [k, v] of Object.entries(extra)) if (v) p.set(k, v);
   return `?${p}`;
 }
