@@ -15,6 +15,8 @@ import {
 import { aggregate, breakdown, type StatsSite, timeseries } from "./stats.ts";
 import { HEATMAP_MODES } from "./heatmaps.ts";
 import { LAYOUTS } from "../lib/layout.ts";
+import { goalInputSchema } from "./goals.ts";
+import { FUNNEL_BREAKDOWNS, funnelInputSchema } from "./funnels.ts";
 
 const metricValues = z.partialRecord(z.enum(METRICS), z.number().nullable()).describe(
   "Metric values. Money is in minor units of the site currency (cents); rates are percents; " +
@@ -155,6 +157,106 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       schemas: {
         StatsQuery: schemaOf(statsQuerySchema),
         StatsResponse: schemaOf(statsResponseSchema),
+        GoalInput: schemaOf(goalInputSchema),
+        FunnelInput: schemaOf(funnelInputSchema),
+        Funnel: {
+          type: "object",
+          properties: {
+            id: { type: "integer" },
+            ...(schemaOf(funnelInputSchema).properties as Record<string, unknown>),
+          },
+        },
+        FunnelReport: {
+          type: "object",
+          description: "A funnel with its results. Counts are visits (session funnels) or " +
+            "people (day-window funnels, devices joined by identify()); step 1 happens in the " +
+            "period, later steps may follow within the visit or window.",
+          properties: {
+            period: { type: "object" },
+            result: { $ref: "#/components/schemas/FunnelResult" },
+            previous: {
+              anyOf: [{ $ref: "#/components/schemas/FunnelResult" }, { type: "null" }],
+              description: "The period before, with compare=1.",
+            },
+            breakdown: {
+              type: ["object", "null"],
+              properties: {
+                by: { type: "string", enum: [...FUNNEL_BREAKDOWNS] },
+                rows: {
+                  type: "array",
+                  items: {
+                    type: "object",
+                    properties: {
+                      value: { type: "string" },
+                      steps: { type: "array", items: { $ref: "#/components/schemas/FunnelStep" } },
+                      conversion_rate: { type: ["number", "null"] },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+        FunnelResult: {
+          type: "object",
+          properties: {
+            steps: { type: "array", items: { $ref: "#/components/schemas/FunnelStep" } },
+            conversion_rate: { type: ["number", "null"], description: "Last step ÷ first, %." },
+          },
+        },
+        FunnelStep: {
+          type: "object",
+          properties: {
+            count: { type: "integer" },
+            percent: { type: ["number", "null"], description: "Of the first step." },
+            dropoff: { type: "integer", description: "Lost before the next step." },
+            median_seconds: {
+              type: ["integer", "null"],
+              description: "Median time from the previous step.",
+            },
+          },
+        },
+        Goal: {
+          type: "object",
+          description: "A goal as stored, with its definition in words.",
+          properties: {
+            id: { type: "integer" },
+            ...(schemaOf(goalInputSchema).properties as Record<string, unknown>),
+            description: { type: "string", examples: ["Visits /blog/**"] },
+          },
+        },
+        GoalList: {
+          type: "object",
+          properties: {
+            site_id: { type: "integer" },
+            currency: { type: "string" },
+            period: { type: "object" },
+            goals: {
+              type: "array",
+              items: {
+                allOf: [{ $ref: "#/components/schemas/Goal" }, {
+                  type: "object",
+                  properties: {
+                    visitors: { type: "integer", description: "Visitors who completed it." },
+                    completions: { type: "integer" },
+                    conversion_rate: {
+                      type: ["number", "null"],
+                      description: "Converting visitors ÷ all visitors, in percent.",
+                    },
+                    revenue: {
+                      type: "integer",
+                      description: "Purchases by the converting visitors, site minor units.",
+                    },
+                    median_seconds_to_convert: {
+                      type: ["integer", "null"],
+                      description: "Median time from first visit to first completion.",
+                    },
+                  },
+                }],
+              },
+            },
+          },
+        },
         Error: {
           type: "object",
           properties: { error: { type: "string" }, code: { type: "string" } },
@@ -259,6 +361,252 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
             ...ERROR_RESPONSES,
           },
         },
+      },
+      ...goalPaths(param, shape),
+      ...funnelPaths(param, shape),
+      ...explorePaths(param, shape),
+    },
+  };
+}
+
+const ERRORS = {
+  "400": {
+    description: "The input is wrong; the error says which field and how to fix it.",
+    content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+  },
+  "401": { description: "Missing, unknown or revoked API key." },
+  "404": { description: "No such site (or goal) for this key." },
+  "429": { description: "Too many requests; see Retry-After." },
+};
+
+function json(ref: string, description: string) {
+  return {
+    description,
+    content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } },
+  };
+}
+
+/** Goals: list with numbers, create, read, replace, delete. */
+function goalPaths(
+  param: (name: string, schema: Record<string, unknown>, description: string) => unknown,
+  shape: typeof statsQuerySchema.shape,
+): Record<string, unknown> {
+  const siteId = { name: "siteId", in: "path", required: true, schema: { type: "integer" } };
+  const goalId = { name: "goalId", in: "path", required: true, schema: { type: "integer" } };
+  const body = {
+    required: true,
+    content: { "application/json": { schema: { $ref: "#/components/schemas/GoalInput" } } },
+  };
+  return {
+    "/api/v1/sites/{siteId}/goals": {
+      get: {
+        operationId: "listGoals",
+        summary: "The site's goals with their conversions for a period",
+        description: "Computed from past data at read time; filters choose visits as in stats.",
+        parameters: [
+          siteId,
+          param("period", schemaOf(shape.period), "Reporting period (default 30d)."),
+          param("from", schemaOf(shape.from), "First day of a custom period."),
+          param("to", schemaOf(shape.to), "Last day of a custom period, inclusive."),
+          {
+            ...(param(
+              "filter",
+              { type: "array", items: { type: "string" } },
+              "Repeatable dimension:op:value, as for stats.",
+            ) as Record<string, unknown>),
+            explode: true,
+          },
+        ],
+        responses: { "200": json("GoalList", "The goals and their numbers."), ...ERRORS },
+      },
+      post: {
+        operationId: "createGoal",
+        summary: "Add a goal (sending the same definition again returns the same goal)",
+        parameters: [siteId],
+        requestBody: body,
+        responses: {
+          "201": json("Goal", "The goal."),
+          ...ERRORS,
+          "409": { description: "Another goal already has that name." },
+        },
+      },
+    },
+    "/api/v1/sites/{siteId}/goals/{goalId}": {
+      get: {
+        operationId: "getGoal",
+        summary: "One goal",
+        parameters: [siteId, goalId],
+        responses: { "200": json("Goal", "The goal."), ...ERRORS },
+      },
+      put: {
+        operationId: "updateGoal",
+        summary: "Replace a goal's definition (its past numbers follow)",
+        parameters: [siteId, goalId],
+        requestBody: body,
+        responses: {
+          "200": json("Goal", "The goal."),
+          ...ERRORS,
+          "409": { description: "Another goal already has that name." },
+        },
+      },
+      delete: {
+        operationId: "deleteGoal",
+        summary: "Delete a goal ({deleted: false} when it was already gone)",
+        parameters: [siteId, goalId],
+        responses: { "200": { description: "Whether a goal was deleted." }, ...ERRORS },
+      },
+    },
+  };
+}
+
+/** Funnels: list, create, report (with breakdown and comparison), replace, delete. */
+function funnelPaths(
+  param: (name: string, schema: Record<string, unknown>, description: string) => unknown,
+  shape: typeof statsQuerySchema.shape,
+): Record<string, unknown> {
+  const siteId = { name: "siteId", in: "path", required: true, schema: { type: "integer" } };
+  const funnelId = { name: "funnelId", in: "path", required: true, schema: { type: "integer" } };
+  const body = {
+    required: true,
+    content: { "application/json": { schema: { $ref: "#/components/schemas/FunnelInput" } } },
+  };
+  return {
+    "/api/v1/sites/{siteId}/funnels": {
+      get: {
+        operationId: "listFunnels",
+        summary: "The site's saved funnels",
+        parameters: [siteId],
+        responses: { "200": { description: "{site_id, funnels: Funnel[]}" }, ...ERRORS },
+      },
+      post: {
+        operationId: "createFunnel",
+        summary: "Save a funnel (sending the same definition again returns the same funnel)",
+        parameters: [siteId],
+        requestBody: body,
+        responses: {
+          "201": json("Funnel", "The funnel."),
+          ...ERRORS,
+          "409": { description: "Another funnel already has that name." },
+        },
+      },
+    },
+    "/api/v1/sites/{siteId}/funnels/{funnelId}": {
+      get: {
+        operationId: "getFunnel",
+        summary: "A funnel and its results for a period",
+        parameters: [
+          siteId,
+          funnelId,
+          param("period", schemaOf(shape.period), "Reporting period (default 30d)."),
+          param("from", schemaOf(shape.from), "First day of a custom period."),
+          param("to", schemaOf(shape.to), "Last day of a custom period, inclusive."),
+          param("by", { type: "string", enum: [...FUNNEL_BREAKDOWNS] }, "Break down by."),
+          param("compare", { type: "string", enum: ["1"] }, "Also the period before."),
+        ],
+        responses: { "200": json("FunnelReport", "The funnel and its numbers."), ...ERRORS },
+      },
+      put: {
+        operationId: "updateFunnel",
+        summary: "Replace a funnel's definition",
+        parameters: [siteId, funnelId],
+        requestBody: body,
+        responses: { "200": json("Funnel", "The funnel."), ...ERRORS },
+      },
+      delete: {
+        operationId: "deleteFunnel",
+        summary: "Delete a funnel ({deleted: false} when it was already gone)",
+        parameters: [siteId, funnelId],
+        responses: { "200": { description: "Whether a funnel was deleted." }, ...ERRORS },
+      },
+    },
+  };
+}
+
+/** Paths, cohorts and event properties (read only). */
+function explorePaths(
+  param: (name: string, schema: Record<string, unknown>, description: string) => unknown,
+  shape: typeof statsQuerySchema.shape,
+): Record<string, unknown> {
+  const siteId = { name: "siteId", in: "path", required: true, schema: { type: "integer" } };
+  const period = [
+    param("period", schemaOf(shape.period), "Reporting period (default 30d)."),
+    param("from", schemaOf(shape.from), "First day of a custom period."),
+    param("to", schemaOf(shape.to), "Last day of a custom period, inclusive."),
+  ];
+  const ok = (description: string) => ({ "200": { description }, ...ERRORS });
+  return {
+    "/api/v1/sites/{siteId}/paths": {
+      get: {
+        operationId: "getPaths",
+        summary: "Pages before and after a page; the top paths to a goal",
+        parameters: [
+          siteId,
+          ...period,
+          param(
+            "page_path",
+            { type: "string" },
+            "A path or pattern (* and **): next and " +
+              "previous pages in the same visit, with (exit) and (entrance).",
+          ),
+          param(
+            "goal",
+            { type: "integer" },
+            "A goal id: each visit's last 3 pages up to its " +
+              "first completion, counted by sequence.",
+          ),
+        ],
+        responses: ok(
+          "{next, previous, paths_to_goal}: lists of {page, count, visits} and " +
+            "{pages, conversions}.",
+        ),
+      },
+    },
+    "/api/v1/sites/{siteId}/cohorts": {
+      get: {
+        operationId: "getCohorts",
+        summary: "Acquisition cohorts with their retention grid and revenue",
+        parameters: [
+          siteId,
+          param("unit", { type: "string", enum: ["week", "month"] }, "Cohort size (week)."),
+          param(
+            "by",
+            { type: "string", enum: ["first_visit", "first_purchase"] },
+            "What puts a visitor in a cohort (first_visit).",
+          ),
+          param("periods", { type: "integer", minimum: 1, maximum: 24 }, "How many cohorts."),
+          param("source", { type: "string" }, "Only visitors whose first visit had this source."),
+        ],
+        responses: ok("{cohorts: [{cohort, size, retention: [% per period after], revenue}]}"),
+      },
+    },
+    "/api/v1/sites/{siteId}/properties": {
+      get: {
+        operationId: "getEventProperties",
+        summary: "A custom event's property keys, or one key's values with their conversion",
+        parameters: [
+          siteId,
+          ...period,
+          param("event", { type: "string" }, "The custom event's name."),
+          param("key", { type: "string" }, "A property key; absent: the list of keys."),
+          param(
+            "goal",
+            { type: "integer" },
+            "Conversion to this goal per value (else share " +
+              "of all visitors).",
+          ),
+          {
+            ...(param(
+              "filter",
+              { type: "array", items: { type: "string" } },
+              "As for stats.",
+            ) as Record<string, unknown>),
+            explode: true,
+          },
+        ],
+        responses: ok(
+          "{keys: [{key, events}]} or {values: [{value, events, visitors, " +
+            "converted, conversion_rate}]}",
+        ),
       },
     },
   };

@@ -11,6 +11,7 @@ import { GRANULARITIES, type Granularity } from "./period.ts";
 import { checkQuery, parseStatsParams, type StatsQuery } from "./query.ts";
 import { aggregate, breakdown, queryPeriod, type StatsSite, timeseries } from "./stats.ts";
 import { listAnnotations } from "./annotations.ts";
+import { goalStats } from "./goals.ts";
 import { rollupsBehind } from "../db/rollups.ts";
 import {
   CARD_METRICS,
@@ -114,7 +115,7 @@ export async function loadDashboard(
   // Asked first: a refresh landing while the cards load can then only make them newer than
   // the note says, never leave a stale count without it.
   const updating = await rollupsBehind(sql, site.id);
-  const [agg, series, flags, list, ...panels] = await Promise.all([
+  const [agg, series, flags, list, goals, ...panels] = await Promise.all([
     aggregate(sql, site, { ...query, metrics: CARD_METRICS }, { now }),
     timeseries(
       sql,
@@ -126,6 +127,7 @@ export async function loadDashboard(
       select exists (select 1 from events where site_id = ${site.id}) as has_data,
              exists (select 1 from purchases where site_id = ${site.id}) as has_revenue`,
     listAnnotations(sql, site.id, period.firstDay, period.lastDay),
+    goalStats(sql, site, query, { now }),
     ...PANEL_IDS.map((id) => loadPanel(sql, site, query, view.tabs[id], { now })),
   ]);
   const cards = CARD_METRICS.map((m) => {
@@ -157,6 +159,7 @@ export async function loadDashboard(
       PanelId,
       PanelData
     >,
+    goals,
     annotations: list,
     hasData: flags[0].has_data,
     hasRevenue: flags[0].has_revenue,

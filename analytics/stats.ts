@@ -31,6 +31,7 @@ import {
   startOfDay,
 } from "./period.ts";
 import { breakdownDimension, queryMetrics, type StatsQuery, timeGranularity } from "./query.ts";
+import { goalCompletions } from "./completions.ts";
 
 type Fragment = postgres.PendingQuery<postgres.Row[]>;
 
@@ -121,16 +122,28 @@ function byScope(filters: Filter[], ...scopes: string[]): Filter[] {
   return filters.filter((f) => scopes.includes(DIMENSION_INFO[f.dimension].scope));
 }
 
-/** Sessions (of the site, any start) that include a matching pageview or goal in the range. */
+/**
+ * Sessions (of the site, any start) that include a matching pageview or goal in the range. A
+ * goal filter names a defined goal (completed however it is defined) or else a custom event.
+ */
 function eventSessions(sql: Sql, siteId: number, r: Range, f: Filter): Fragment {
   const info = DIMENSION_INFO[f.dimension];
-  const kind = info.scope === "page" ? sql`ev.type = 'pageview'` : sql`ev.type = 'event'`;
+  if (info.scope === "goal") {
+    return sql`(select ev.session_id from events ev
+      where ev.site_id = ${siteId} and ev.ts >= ${r.from} and ev.ts < ${r.to}
+        and ev.type = 'event' and ${match(sql, sql`ev.name`, f)}
+        and not exists (select 1 from goals g where g.site_id = ${siteId} and g.name = ev.name)
+      union all
+      select gc.session_id from (${
+      goalCompletions(sql, siteId, r, match(sql, sql`g.name`, f))
+    }) gc where gc.session_id is not null)`;
+  }
   return sql`(select ev.session_id from events ev
-    where ev.site_id = ${siteId} and ev.ts >= ${r.from} and ev.ts < ${r.to} and ${kind}
-      and ${match(sql, col(sql, "ev", info.column), f)})`;
+    where ev.site_id = ${siteId} and ev.ts >= ${r.from} and ev.ts < ${r.to}
+      and ev.type = 'pageview' and ${match(sql, col(sql, "ev", info.column), f)})`;
 }
 
-/** Extra conditions on sessions `s` for the filters (heatmaps choose visits with it too). */
+/** Extra conditions on sessions `s` for the filters (each starting with "and"; heatmaps choose visits with it too). */
 export function sessionConds(sql: Sql, siteId: number, r: Range, filters: Filter[]): Fragment {
   const parts: Fragment[] = [];
   for (const f of byScope(filters, "visit", "visit_only")) {
@@ -162,7 +175,7 @@ function eventConds(sql: Sql, siteId: number, r: Range, filters: Filter[]): Frag
 }
 
 /** Extra conditions on attribution credits `c` for the filters (unmatched never match). */
-function creditConds(sql: Sql, filters: Filter[]): Fragment {
+function creditConds(sql: Sql, siteId: number, r: Range, filters: Filter[]): Fragment {
   if (filters.length === 0) return sql``;
   const parts: Fragment[] = [sql`c.touch >= 0`];
   for (const f of filters) {
@@ -173,11 +186,14 @@ function creditConds(sql: Sql, filters: Filter[]): Fragment {
       parts.push(sql`exists (select 1 from sessions s where s.site_id = c.site_id
         and s.session_id = c.session_id and s.started_at = c.session_started_at
         and ${match(sql, col(sql, "s", "exit_page"), f)})`);
+    } else if (info.scope === "goal") {
+      // Credited visits can start up to a day before the purchases of the range.
+      const from = new Date(r.from.getTime() - 86_400_000);
+      parts.push(sql`c.session_id in ${eventSessions(sql, siteId, { from, to: r.to }, f)}`);
     } else {
-      const kind = info.scope === "page" ? sql`ev.type = 'pageview'` : sql`ev.type = 'event'`;
       parts.push(sql`exists (select 1 from events ev where ev.site_id = c.site_id
         and ev.session_id = c.session_id and ev.ts >= c.session_started_at
-        and ev.ts < c.session_started_at + interval '1 day' and ${kind}
+        and ev.ts < c.session_started_at + interval '1 day' and ev.type = 'pageview'
         and ${match(sql, col(sql, "ev", info.column), f)})`);
     }
   }
@@ -412,7 +428,7 @@ function revenueSums(
     join purchases p on p.site_id = c.site_id and p.id = c.purchase_id and p.ts = c.purchase_ts
     where c.site_id = ${siteId} and c.model = 'last_touch'
       and c.purchase_ts >= ${r.from} and c.purchase_ts < ${r.to}
-      ${creditConds(sql, p.filters)}
+      ${creditConds(sql, siteId, r, p.filters)}
     group by 1${dimension ? sql`, (c.touch < 0)` : sql``}`;
 }
 

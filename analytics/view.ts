@@ -23,7 +23,7 @@ export const PANELS = {
   pages: { title: "Pages", tabs: ["page", "entry_page", "exit_page"] },
   loc: { title: "Locations", tabs: ["country", "region", "city"] },
   tech: { title: "Devices", tabs: ["device", "browser", "os"] },
-  goals: { title: "Goals", tabs: ["goal"] },
+  goals: { title: "Custom events", tabs: ["goal"] },
 } as const satisfies Record<string, { title: string; tabs: readonly Dimension[] }>;
 export type PanelId = keyof typeof PANELS;
 export const PANEL_IDS = Object.keys(PANELS) as PanelId[];
@@ -72,6 +72,25 @@ export interface PanelData {
   limit: number;
 }
 
+/** One defined goal's numbers for the period (analytics/goals.ts computes them). */
+export interface GoalStat {
+  id: number;
+  name: string;
+  kind: "page" | "event" | "duration" | "pages" | "purchase";
+  /** The definition in words: "Visits /blog/**". */
+  description: string;
+  /** Distinct visitors who completed it. */
+  visitors: number;
+  /** Completions (a page goal counts each matching pageview). */
+  completions: number;
+  /** Converting visitors ÷ all visitors (with the same filters), in percent. */
+  conversion_rate: number | null;
+  /** Purchases in the period by the converting visitors, net of refunds, site minor units. */
+  revenue: number;
+  /** Median seconds from a converting visitor's first visit to their first completion. */
+  median_seconds: number | null;
+}
+
 export interface DashboardData {
   site: DashboardSite;
   view: ViewState & { tabs: Record<PanelId, Dimension> };
@@ -85,6 +104,8 @@ export interface DashboardData {
     partial: boolean;
   };
   panels: Record<PanelId, PanelData>;
+  /** The site's defined goals with their numbers (empty when it has none). */
+  goals: GoalStat[];
   annotations: Annotation[];
   /** Whether the site has ever received an event / a purchase. */
   hasData: boolean;

@@ -13,6 +13,7 @@ export type Section =
   | "live"
   | "revenue"
   | "heatmaps"
+  | "funnels"
   | "install"
   | "settings"
   | "integrations"
@@ -72,7 +73,7 @@ function NavLink(props: { href: string; active: boolean; children: ComponentChil
 /** Keeps the section when switching site: /sites/1/settings → /sites/2/settings. */
 function sectionSuffix(active: Section | undefined): string {
   return active &&
-      ["live", "revenue", "heatmaps", "install", "settings", "integrations"].includes(active)
+      ["live", "revenue", "heatmaps", "funnels", "install", "settings", "integrations"].includes(active)
     ? `/${active}`
     : "";
 }
@@ -132,6 +133,9 @@ export function AppShell(props: ShellProps) {
                 </NavLink>
                 <NavLink href={`/sites/${s.id}/heatmaps`} active={props.active === "heatmaps"}>
                   Heatmaps
+                </NavLink>
+                <NavLink href={`/sites/${s.id}/funnels`} active={props.active === "funnels"}>
+                  Funnels
                 </NavLink>
                 <NavLink href={`/sites/${s.id}/settings`} active={props.active === "settings"}>
                   Settings

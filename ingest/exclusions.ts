@@ -26,12 +26,21 @@ export function ipMatcher(rule: string): (ip: string) => boolean {
   };
 }
 
-/** Turns "/admin/*" into a matcher; `*` matches within a segment, `**` across segments. */
-export function pathMatcher(pattern: string): (path: string) => boolean {
+/**
+ * The anchored regular expression for a path pattern like "/blog/**": `*` matches within a
+ * segment, `**` across segments, everything else literally. Goals hand the same source to
+ * PostgreSQL (`~`), so a pattern matches the same paths at ingest and in reports.
+ */
+export function pathPatternSource(pattern: string): string {
   const re = pattern.trim().split("**").map((part) =>
     part.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*")
   ).join(".*");
-  const rx = new RegExp(`^${re}$`);
+  return `^${re}$`;
+}
+
+/** Turns "/admin/*" into a matcher; `*` matches within a segment, `**` across segments. */
+export function pathMatcher(pattern: string): (path: string) => boolean {
+  const rx = new RegExp(pathPatternSource(pattern));
   return (path) => rx.test(path);
 }
 

@@ -20,6 +20,7 @@ import {
 } from "../analytics/view.ts";
 import { Chart } from "../components/dashboard/Chart.tsx";
 import { Panel } from "../components/dashboard/Panels.tsx";
+import { GoalsPanel } from "../components/dashboard/GoalsPanel.tsx";
 
 export interface DashboardProps {
   data: DashboardData;
@@ -32,6 +33,8 @@ export interface DashboardProps {
   canAnnotate?: boolean;
   /** Where to send people to install the script (signed-in dashboards only). */
   installHref?: string;
+  /** Where goals are managed (signed-in dashboards only). */
+  goalsHref?: string;
 }
 
 const PERIOD_LINKS: Array<[string, string]> = [
@@ -312,14 +315,24 @@ export function DashboardView(
       </section>
       <div class="panels">
         {PANEL_IDS.map((id) => (
-          <Panel
-            id={id}
-            data={data}
-            base={base}
-            panel={data.panels[id]}
-            loading={!!props.loading || !!props.loadingPanels?.has(id)}
-            onSort={props.onSort}
-          />
+          <>
+            {id === "goals" && (
+              <GoalsPanel
+                data={data}
+                base={base}
+                loading={!!props.loading}
+                goalsHref={props.goalsHref}
+              />
+            )}
+            <Panel
+              id={id}
+              data={data}
+              base={base}
+              panel={data.panels[id]}
+              loading={!!props.loading || !!props.loadingPanels?.has(id)}
+              onSort={props.onSort}
+            />
+          </>
         ))}
       </div>
     </div>

@@ -29,6 +29,7 @@ async function place(c: Context<AppEnv>): Promise<DashboardPlace> {
     canAnnotate: roleAtLeast(c.get("role"), "member"),
     csrf,
     installHref: `/sites/${site.id}/install`,
+    goalsHref: `/sites/${site.id}/goals`,
     frame: (body: ComponentChildren) => (
       <AppShell
         user={user}

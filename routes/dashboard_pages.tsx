@@ -38,6 +38,8 @@ export interface DashboardPlace {
   canAnnotate: boolean;
   csrf?: string;
   installHref?: string;
+  /** Where goals are managed (signed-in dashboards only). */
+  goalsHref?: string;
   /** The share link's token when a visitor views it publicly (the live islands need it). */
   shareToken?: string;
   /** Wraps the page body (the signed-in shell, or the public share frame). */
@@ -70,6 +72,7 @@ export async function renderOverview(c: Context<AppEnv>, place: DashboardPlace) 
         csrf={place.csrf}
         canAnnotate={place.canAnnotate}
         installHref={place.installHref}
+        goalsHref={place.goalsHref}
       />
       <div class="live-slot" data-slot="purchase-feed">
         <PurchaseFeed siteId={place.site.id} shareToken={place.shareToken} />

@@ -15,6 +15,9 @@ import { registerCollect } from "./collect.ts";
 import { registerTracker } from "./tracker.ts";
 import { registerRevenue } from "./revenue.tsx";
 import { registerHeatmaps } from "./heatmaps.tsx";
+import { registerGoals } from "./goals.tsx";
+import { registerFunnels } from "./funnels.tsx";
+import { registerExplore } from "./explore.tsx";
 
 export function registerRoutes(app: Hono<AppEnv>): void {
   registerHealth(app);
@@ -31,4 +34,7 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   registerTracker(app);
   registerRevenue(app);
   registerHeatmaps(app);
+  registerGoals(app);
+  registerFunnels(app);
+  registerExplore(app);
 }

@@ -20,8 +20,11 @@ export function exportDownload(c: Context<AppEnv>, site: Site, data: unknown): R
   });
 }
 
-/** Reads a small JSON object body; anything else is a 400 that says what to send. */
-async function jsonObject(req: Request): Promise<Record<string, unknown>> {
+/** Reads a small JSON object body; anything else is a 400 saying what to send (`hint`). */
+export async function jsonObject(
+  req: Request,
+  hint = 'Send a JSON object: {"visitor_id": "…"} or {"email": "…"}.',
+): Promise<Record<string, unknown>> {
   const text = await readCappedText(req, 4096);
   try {
     const value = JSON.parse(text || "{}");
@@ -29,7 +32,7 @@ async function jsonObject(req: Request): Promise<Record<string, unknown>> {
   } catch {
     // Falls through to the sentence below.
   }
-  throw new Invalid("body", 'Send a JSON object: {"visitor_id": "…"} or {"email": "…"}.');
+  throw new Invalid("body", hint);
 }
 
 export function registerPrivacyApi(app: Hono<AppEnv>): void {

@@ -13,6 +13,8 @@ import { sendMail } from "../mail/mailer.ts";
 import { renderEmail } from "../mail/template.tsx";
 import type { SecretBox } from "../lib/crypto.ts";
 import { createAnnotation } from "../analytics/annotations.ts";
+import { createGoal, parseGoalInput } from "../analytics/goals.ts";
+import { createFunnel, parseFunnelInput } from "../analytics/funnels.ts";
 
 /** Org A's world: the ids a fixture may use or build on. */
 export interface IsolationWorld {
@@ -54,6 +56,21 @@ export const ID_FIXTURES: Record<string, (w: IsolationWorld) => Promise<string |
       category: "note",
       body: "isolation",
     })).id,
+  goalId: async (w) =>
+    (await createGoal(
+      w.sql,
+      w.siteId,
+      parseGoalInput({ name: `Isolation ${crypto.randomUUID().slice(0, 8)}`, kind: "purchase" }),
+    )).id,
+  funnelId: async (w) =>
+    (await createFunnel(
+      w.sql,
+      w.siteId,
+      await parseFunnelInput(w.sql, w.siteId, {
+        name: `Isolation ${crypto.randomUUID().slice(0, 8)}`,
+        steps: [{ kind: "page", path_pattern: "/" }, { kind: "page", path_pattern: "/buy" }],
+      }),
+    )).id,
   inviteId: async (w) =>
     (await createInvite(w.sql, {
       orgId: w.orgId,

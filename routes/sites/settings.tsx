@@ -358,6 +358,17 @@ checkout.example.org"
             </p>
           )}
         </Form>
+        <section class="card" aria-labelledby="goals-title">
+          <h2 id="goals-title">Goals</h2>
+          <p>
+            Say what counts as a conversion — a page, a custom event, a long or deep visit, a
+            purchase — and the dashboard shows each goal's conversions and revenue, past visits
+            included.
+          </p>
+          <p>
+            <a href={`/sites/${site.id}/goals`}>Manage goals →</a>
+          </p>
+        </section>
         {canEdit && (
           <section class="card" aria-labelledby="share-title">
             <h2 id="share-title">Public dashboard</h2>
