@@ -12,6 +12,7 @@ export type Section =
   | "dashboard"
   | "live"
   | "revenue"
+  | "customers"
   | "install"
   | "settings"
   | "integrations"
@@ -70,7 +71,8 @@ function NavLink(props: { href: string; active: boolean; children: ComponentChil
 
 /** Keeps the section when switching site: /sites/1/settings → /sites/2/settings. */
 function sectionSuffix(active: Section | undefined): string {
-  return active && ["live", "revenue", "install", "settings", "integrations"].includes(active)
+  return active &&
+      ["live", "revenue", "customers", "install", "settings", "integrations"].includes(active)
     ? `/${active}`
     : "";
 }
@@ -127,6 +129,9 @@ export function AppShell(props: ShellProps) {
                 </NavLink>
                 <NavLink href={`/sites/${s.id}/revenue`} active={props.active === "revenue"}>
                   Revenue
+                </NavLink>
+                <NavLink href={`/sites/${s.id}/customers`} active={props.active === "customers"}>
+                  Customers
                 </NavLink>
                 <NavLink href={`/sites/${s.id}/settings`} active={props.active === "settings"}>
                   Settings
