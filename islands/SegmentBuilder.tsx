@@ -95,6 +95,7 @@ function ConditionRow(
   } else if (kind === "product") {
     value = (
       <input
+        type="text"
         aria-label={`${props.label} products, separated by commas`}
         placeholder="Pro, Course"
         value={list.join(", ")}
@@ -108,6 +109,7 @@ function ConditionRow(
   } else if (kind === "text") {
     value = (
       <input
+        type="text"
         aria-label={`${props.label} value`}
         value={String(c.value ?? "")}
         onInput={(e) => set({ value: (e.target as HTMLInputElement).value })}
@@ -117,6 +119,7 @@ function ConditionRow(
     value = (
       <>
         <input
+          type="text"
           aria-label="Page path"
           value={String(c.value ?? "")}
           onInput={(e) => set({ value: (e.target as HTMLInputElement).value })}

@@ -192,7 +192,12 @@ export async function customersPage(c: C): Promise<Response> {
                     <option value="note">Add note</option>
                   </select>
                   <label class="visually-hidden" for="bulk-text">Tag name or note</label>
-                  <input id="bulk-text" name="text" placeholder="Tag name, or the note" />
+                  <input
+                    type="text"
+                    id="bulk-text"
+                    name="text"
+                    placeholder="Tag name, or the note"
+                  />
                   <button type="submit" class="secondary">Apply</button>
                 </div>
               )}
@@ -206,7 +211,7 @@ export async function customersPage(c: C): Promise<Response> {
                         </th>
                       )}
                       <th>{sortLink("email")}</th>
-                      <th>Status</th>
+                      <th class="hide-narrow">Status</th>
                       <th class="num">{sortLink("revenue")}</th>
                       <th class="num hide-narrow">{sortLink("engagement")}</th>
                       <th class="hide-narrow">{sortLink("last_active")}</th>
@@ -229,13 +234,16 @@ export async function customersPage(c: C): Promise<Response> {
                         <td class="customer-cell">
                           <a href={`${base}/${r.id}`} class="customer-link">{r.email}</a>
                           {r.name && <div class="muted small">{r.name}</div>}
+                          <div class="show-narrow">
+                            <StatusBadge status={r.status} />
+                          </div>
                           <div class="tag-row">
                             {(tags.get(r.id) ?? []).map((t: Tag) => (
                               <TagChip tag={t} href={href({ tagId: t.id, page: 1 })} />
                             ))}
                           </div>
                         </td>
-                        <td>
+                        <td class="hide-narrow">
                           <StatusBadge status={r.status} />
                         </td>
                         <td class="num">{formatMoney(r.revenue, currency)}</td>

@@ -153,6 +153,7 @@ export async function profilePage(c: C): Promise<Response> {
               <Form action={`${self}/tags`} csrf={csrf} class="tag-form row wrap">
                 <label class="visually-hidden" for="tag-name">Tag</label>
                 <input
+                  type="text"
                   id="tag-name"
                   name="name"
                   list="tag-names"
@@ -286,7 +287,11 @@ function Overview(props: { customer: Customer; currency: string; tz: string }) {
       )}
       {metric("Payments", formatCount(c.payments))}
       {metric("Last payment", formatDay(c.last_payment_at, props.tz))}
-      {metric("Last active", ago(c.last_active_at), `${formatCount(c.visits)} visits`)}
+      {metric(
+        "Last active",
+        ago(c.last_active_at),
+        `${formatCount(c.visits)} ${c.visits === 1 ? "visit" : "visits"}`,
+      )}
       {metric(
         "First source",
         c.first_source || (c.visits > 0 ? "Direct" : "—"),

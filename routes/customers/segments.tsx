@@ -161,7 +161,14 @@ async function builderPage(c: C, segmentId: number | null): Promise<Response> {
           {canEdit && (
             <div class="row">
               <label for="segment-name">Name</label>
-              <input id="segment-name" name="name" value={name} required maxLength={80} />
+              <input
+                type="text"
+                id="segment-name"
+                name="name"
+                value={name}
+                required
+                maxLength={80}
+              />
               <button type="submit">{segment ? "Save changes" : "Save segment"}</button>
             </div>
           )}
@@ -200,7 +207,13 @@ async function builderPage(c: C, segmentId: number | null): Promise<Response> {
                 <option value="note">Add note</option>
               </select>
               <label class="visually-hidden" for="bulk-text">Tag name or note</label>
-              <input id="bulk-text" name="text" required placeholder="Tag name, or the note" />
+              <input
+                type="text"
+                id="bulk-text"
+                name="text"
+                required
+                placeholder="Tag name, or the note"
+              />
               <button type="submit" class="secondary">Apply</button>
             </Form>
           )}
