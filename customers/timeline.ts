@@ -1,7 +1,7 @@
 /**
  * A customer's timeline: everything Sextant knows they did, newest first — visits with their
- * source and pages, events and goals, identify calls, purchases, renewals, refunds, plan
- * changes, cancellations and the team's notes — read a page at a time with a cursor.
+ * source and pages, events and goals, identify calls, purchases, renewals, refunds, failed
+ * payments, plan changes, cancellations and the team's notes — read a page at a time with a cursor.
  */
 import type { Sql } from "../db/connect.ts";
 import type { Fragment } from "postgres";
@@ -15,6 +15,7 @@ export const TIMELINE_TYPES = [
   "purchase",
   "renewal",
   "refund",
+  "payment_failed",
   "plan_change",
   "cancellation",
   "note",
@@ -28,6 +29,7 @@ export const TIMELINE_LABELS: Record<TimelineType, string> = {
   purchase: "Purchases",
   renewal: "Renewals",
   refund: "Refunds",
+  payment_failed: "Failed payments",
   plan_change: "Plan changes",
   cancellation: "Cancellations",
   note: "Notes",
@@ -174,6 +176,19 @@ export async function customerTimeline(
         and m.kind in ${sql(movements)}
         ${older(sql`m.ts`, sql`'m:' || m.id::text`)}
       order by m.ts desc, 3 desc limit ${take})`);
+  }
+  if (types.has("payment_failed")) {
+    // Platforms report a failed renewal as the subscription falling past due.
+    branches.push(sql`(
+      select 'payment_failed' as type, s.state_at as ts,
+        'f:' || s.provider || ':' || s.subscription_id as key,
+        jsonb_build_object('provider', s.provider, 'status', s.status,
+          'mrr_site_minor', s.mrr_site_minor) as detail
+      from subscriptions s
+      where s.site_id = ${c.siteId} and s.customer_id = ${c.customerId}
+        and s.status in ('past_due', 'unpaid')
+        ${older(sql`s.state_at`, sql`'f:' || s.provider || ':' || s.subscription_id`)}
+      order by s.state_at desc, 3 desc limit ${take})`);
   }
   if (types.has("note")) {
     branches.push(sql`(

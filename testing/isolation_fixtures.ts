@@ -15,6 +15,7 @@ import { createAnnotation } from "../analytics/annotations.ts";
 import { ensureTag, tagCustomers } from "../customers/tags.ts";
 import { addNote } from "../customers/notes.ts";
 import { createSegment } from "../customers/segments.ts";
+import { createAutomation } from "../customers/automations.ts";
 
 /** Org A's world: the ids a fixture may use or build on. */
 export interface IsolationWorld {
@@ -94,6 +95,12 @@ export const ID_FIXTURES: Record<string, (w: IsolationWorld) => Promise<string |
     (await createSegment(w.sql, w.siteId, {
       name: "Isolation",
       rule: { match: "all", conditions: [] },
+    })).id,
+  automationId: async (w) =>
+    (await createAutomation({ db: { sql: w.sql } as never, secrets: w.secrets }, { id: w.siteId }, {
+      name: "Isolation",
+      trigger: "purchase",
+      note: "isolation",
     })).id,
   mailId: (w) =>
     sendMail(w.sql, {

@@ -8,6 +8,7 @@ import {
   insertSession,
 } from "../../testing/journeys.ts";
 import { recordPurchase } from "../../attribution/record.ts";
+import { applySubscriptionState } from "../../attribution/subscriptions.ts";
 import { createApiKey } from "../../accounts/api_keys.ts";
 import { setMembership } from "../../accounts/orgs.ts";
 import { createUser } from "../../accounts/users.ts";
@@ -129,6 +130,19 @@ Deno.test("a profile shows the person, takes tags and notes, and escapes what pe
     assert.match(tagged.html, /1 customer/);
     assert.match(tagged.html, /ann@example.com/);
 
+    res = await client.post(`/sites/${siteId}/customers/tags/${tag.id}`, {
+      name: "Champion",
+      color: "gold",
+    });
+    assert.equal(res.status, 400);
+    await res.body?.cancel();
+    res = await client.post(`/sites/${siteId}/customers/tags/${tag.id}`, {
+      name: "Champion",
+      color: "green",
+    });
+    assert.equal(res.status, 303);
+    assert.match((await client.page(profile)).html, /class="tag tag-green"[^>]*>Champion</);
+
     const [note] = await sql<{ id: number }[]>`
       select id from customer_notes where site_id = ${siteId}`;
     res = await client.post(`${profile}/notes/${note.id}`, { body: "Edited" });
@@ -140,6 +154,11 @@ Deno.test("a profile shows the person, takes tags and notes, and escapes what pe
     res = await client.post(`${profile}/notes/${note.id}/delete`);
     assert.equal(res.status, 303);
     res = await client.post(`${profile}/tags/${tag.id}/remove`);
+    assert.equal(res.status, 303);
+    await client.post(`${profile}/tags`, { name: "Short-lived" });
+    const [doomed] = await sql<{ id: number }[]>`
+      select id from customer_tags where site_id = ${siteId} and name = 'Short-lived'`;
+    res = await client.post(`/sites/${siteId}/customers/tags/${doomed.id}/delete`);
     assert.equal(res.status, 303);
     const [{ n }] = await sql<{ n: number }[]>`
       select (select count(*) from customer_notes where site_id = ${siteId})
@@ -218,6 +237,26 @@ Deno.test("the timeline pages 20 at a time in time order, and filters by type", 
     );
     const only = await purchases.json() as { items: { type: string }[] };
     assert.deepEqual(only.items.map((i) => i.type), ["purchase"]);
+    await applySubscriptionState(app.ctx, {
+      siteId,
+      provider: "stripe",
+      subscriptionId: "sub_late",
+      status: "past_due",
+      mrrMinor: 900,
+      currency: "USD",
+      email: "ann@example.com",
+      startedAt: daysBefore(now, 30),
+      canceledAt: null,
+      stateAt: daysBefore(now, 1),
+    });
+    const failed = await client.fetch(
+      `/api/app/sites/${siteId}/customers/${annId}/timeline?type=payment_failed`,
+    );
+    const late = await failed.json() as { items: { type: string; detail: { status: string } }[] };
+    assert.deepEqual(late.items.map((i) => [i.type, i.detail.status]), [[
+      "payment_failed",
+      "past_due",
+    ]]);
     const bad = await client.fetch(
       `/api/app/sites/${siteId}/customers/${annId}/timeline?type=shopping`,
     );

@@ -9,6 +9,7 @@ import { renderPage } from "../../http/render.tsx";
 import { shellProps } from "../../http/shell.ts";
 import { AppShell } from "../../components/AppShell.tsx";
 import { Form } from "../../components/Form.tsx";
+import { BulkActionFields } from "../../components/BulkActions.tsx";
 import { formatCount, formatMoney } from "../../analytics/format.ts";
 import {
   CUSTOMER_STATUSES,
@@ -22,7 +23,7 @@ import {
   type ListParams,
   parseListParams,
 } from "../../customers/query.ts";
-import { findTag, listTags, type Tag, tagsOfCustomers } from "../../customers/tags.ts";
+import { findTag, listTags, type Tag, TAG_COLORS, tagsOfCustomers } from "../../customers/tags.ts";
 import { customersCsv } from "../../customers/csv.ts";
 import { findSegment, segmentWhere } from "../../customers/segments.ts";
 import { ago, formatDay, StatusBadge, TagChip } from "../../components/CustomerParts.tsx";
@@ -159,6 +160,40 @@ export async function customersPage(c: C): Promise<Response> {
         <button type="submit">Search</button>
         {filtered && <a href={base} class="small">Clear</a>}
       </form>
+      {allTags.length > 0 && canEdit && (
+        <details class="card tag-manager" id="tags">
+          <summary>Manage tags</summary>
+          <ul class="plain-list">
+            {allTags.map((t) => (
+              <li key={t.id} class="row wrap">
+                <Form action={`${base}/tags/${t.id}`} csrf={csrf} class="inline-form row wrap">
+                  <label class="visually-hidden" for={`tag-${t.id}-name`}>Name</label>
+                  <input
+                    type="text"
+                    id={`tag-${t.id}-name`}
+                    name="name"
+                    value={t.name}
+                    required
+                    maxLength={40}
+                  />
+                  <label class="visually-hidden" for={`tag-${t.id}-color`}>Colour</label>
+                  <select id={`tag-${t.id}-color`} name="color">
+                    {TAG_COLORS.map((col) => (
+                      <option key={col} value={col} selected={t.color === col}>{col}</option>
+                    ))}
+                  </select>
+                  <button type="submit" class="secondary small-button">Save</button>
+                </Form>
+                <Form action={`${base}/tags/${t.id}/delete`} csrf={csrf} class="inline-form">
+                  <button type="submit" class="link-button negative">
+                    Delete ({formatCount(t.customers ?? 0)})
+                  </button>
+                </Form>
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
       {allTags.length > 0 && (
         <nav class="tag-row" aria-label="Tags">
           {allTags.map((t) => <TagChip key={t.id} tag={t} href={href({ tagId: t.id, page: 1 })} />)}
@@ -185,20 +220,7 @@ export async function customersPage(c: C): Promise<Response> {
             <Form action={`${base}/bulk`} csrf={csrf} id="bulk-form">
               {canEdit && (
                 <div class="bulk-form row wrap">
-                  <label for="bulk-action">For the selected customers:</label>
-                  <select id="bulk-action" name="action">
-                    <option value="tag">Add tag</option>
-                    <option value="untag">Remove tag</option>
-                    <option value="note">Add note</option>
-                  </select>
-                  <label class="visually-hidden" for="bulk-text">Tag name or note</label>
-                  <input
-                    type="text"
-                    id="bulk-text"
-                    name="text"
-                    placeholder="Tag name, or the note"
-                  />
-                  <button type="submit" class="secondary">Apply</button>
+                  <BulkActionFields who="For the selected customers:" />
                 </div>
               )}
               <div class="table-wrap">

@@ -14,15 +14,18 @@ import { assertCustomer, listCustomers } from "../../customers/store.ts";
 import {
   addTagToCustomer,
   customerTags,
+  deleteTag,
   findTag,
   tagsOfCustomers,
   untagCustomers,
+  updateTag,
 } from "../../customers/tags.ts";
 import { addNote, deleteNote, editNote, listNotes } from "../../customers/notes.ts";
 import { customersExport, customersPage, listSelection } from "./list.tsx";
 import { loadProfile, profilePage } from "./profile.tsx";
 import { registerSegments } from "./segments.tsx";
 import { registerMetrics } from "./metrics.tsx";
+import { registerAutomations } from "./automations.tsx";
 
 type C = Context<AppEnv>;
 
@@ -155,6 +158,7 @@ function mountJson(
 export function registerCustomers(app: Hono<AppEnv>): void {
   registerSegments(app);
   registerMetrics(app);
+  registerAutomations(app);
   app.get("/sites/:siteId{[0-9]+}/customers", requireSite("viewer"), customersPage);
   app.get("/sites/:siteId{[0-9]+}/customers.csv", requireSite("viewer"), customersExport);
   app.get(CUSTOMER, requireSite("viewer"), profilePage);
@@ -179,6 +183,28 @@ export function registerCustomers(app: Hono<AppEnv>): void {
     await untagCustomers(sql, site.id, tag.id, [customerId]);
     return backToProfile(c, "#tags-h");
   });
+  app.post(
+    "/sites/:siteId{[0-9]+}/customers/tags/:tagId{[0-9]+}",
+    requireSite("member"),
+    async (c) => {
+      const form = await readForm(c);
+      const site = c.get("site");
+      await updateTag(c.get("app").db.sql, site.id, idParam(c, "tagId"), {
+        name: form.name ?? "",
+        color: form.color ?? "",
+      });
+      return c.redirect(`/sites/${site.id}/customers#tags`, 303);
+    },
+  );
+  app.post(
+    "/sites/:siteId{[0-9]+}/customers/tags/:tagId{[0-9]+}/delete",
+    requireSite("member"),
+    async (c) => {
+      const site = c.get("site");
+      await deleteTag(c.get("app").db.sql, site.id, idParam(c, "tagId"));
+      return c.redirect(`/sites/${site.id}/customers#tags`, 303);
+    },
+  );
   app.post(`${CUSTOMER}/notes`, requireSite("member"), async (c) => {
     const form = await readForm(c);
     const site = c.get("site");

@@ -7,6 +7,7 @@ export function CustomersNav(props: { siteId: number; active: CustomersTab }) {
     ["list", base, "People"],
     ["segments", `${base}/segments`, "Segments"],
     ["metrics", `${base}/metrics`, "Metrics"],
+    ["automations", `${base}/automations`, "Automations"],
   ];
   return (
     <nav class="revenue-tabs" aria-label="Customers">

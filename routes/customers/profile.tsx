@@ -420,6 +420,10 @@ function TimelineEntry(props: { item: TimelineItem; currency: string; tz: string
         </div>
       );
       break;
+    case "payment_failed":
+      title = `Payment failed: ${d.status === "unpaid" ? "unpaid" : "past due"}`;
+      extra = <div class="muted small">{providerName(String(d.provider))}</div>;
+      break;
     case "plan_change":
     case "cancellation":
       title = `${KIND_WORDS[String(d.kind)] ?? "Plan change"}: ${money(d.delta_site_minor)} MRR`;

@@ -9,6 +9,7 @@ import { shellProps } from "../../http/shell.ts";
 import { requireSite } from "../../http/middleware/auth.ts";
 import { AppShell } from "../../components/AppShell.tsx";
 import { Form } from "../../components/Form.tsx";
+import { BulkActionFields } from "../../components/BulkActions.tsx";
 import SegmentBuilder from "../../islands/SegmentBuilder.tsx";
 import { formatCount, formatMoney } from "../../analytics/format.ts";
 import { minorDigits } from "../../attribution/currency.ts";
@@ -37,6 +38,7 @@ import {
   untagCustomers,
 } from "../../customers/tags.ts";
 import { addNotes } from "../../customers/notes.ts";
+import { emailCustomers } from "../../customers/automations.ts";
 import { ago, StatusBadge } from "../../components/CustomerParts.tsx";
 import { CustomersNav } from "./nav.tsx";
 
@@ -200,21 +202,7 @@ async function builderPage(c: C, segmentId: number | null): Promise<Response> {
           </div>
           {canEdit && members.total > 0 && (
             <Form action={`${base}/${segment.id}/bulk`} csrf={csrf} class="bulk-form row wrap">
-              <label for="bulk-action">For everyone in this segment:</label>
-              <select id="bulk-action" name="action">
-                <option value="tag">Add tag</option>
-                <option value="untag">Remove tag</option>
-                <option value="note">Add note</option>
-              </select>
-              <label class="visually-hidden" for="bulk-text">Tag name or note</label>
-              <input
-                type="text"
-                id="bulk-text"
-                name="text"
-                required
-                placeholder="Tag name, or the note"
-              />
-              <button type="submit" class="secondary">Apply</button>
+              <BulkActionFields who="For everyone in this segment:" />
             </Form>
           )}
           {members.total === 0
@@ -292,8 +280,18 @@ async function bulkAction(
       const n = await addNotes(sql, site.id, ids, text, c.get("user")?.id ?? null);
       return `Added the note to ${people(n)}.`;
     }
+    case "email": {
+      const n = await emailCustomers(sql, site.id, ids, {
+        subject: form.subject ?? "",
+        body: text,
+      });
+      return `Queued the email for ${people(n)}.`;
+    }
     default:
-      throw new Invalid("action", "Pick what to do: add a tag, remove a tag or add a note.");
+      throw new Invalid(
+        "action",
+        "Pick what to do: add a tag, remove a tag, add a note or send an email.",
+      );
   }
 }
 

@@ -83,6 +83,23 @@ Deno.test("a segment is previewed, saved, edited, copied, acted on in bulk and e
         (select count(*)::int from customer_notes where site_id = ${siteId}) as notes`;
     assert.equal(tagged, 2);
     assert.equal(notes, 2);
+    res = await client.post(`${base}/${id}/bulk`, {
+      action: "email",
+      subject: "Hello {{email}}",
+      text: "Thanks <b>for</b> everything.",
+    });
+    assert.equal(res.status, 303);
+    const mail = await sql<{ to_address: string; subject: string; html: string }[]>`
+      select to_address, subject, html from email_outbox
+      where kind = 'customer_automation' order by to_address`;
+    assert.deepEqual(mail.map((m) => [m.to_address, m.subject]), [
+      ["buyer0@example.com", "Hello buyer0@example.com"],
+      ["buyer3@example.com", "Hello buyer3@example.com"],
+    ]);
+    assert.ok(mail[0].html.includes("Thanks &lt;b>for&lt;/b> everything."));
+    res = await client.post(`${base}/${id}/bulk`, { action: "email", text: "No subject" });
+    assert.equal(res.status, 400);
+    await res.body?.cancel();
     res = await client.post(`${base}/${id}/bulk`, { action: "untag", text: "Nope" });
     assert.equal(res.status, 400);
     await res.body?.cancel();
