@@ -20,6 +20,9 @@ import {
   listCustomers,
 } from "./store.ts";
 import { engagementScore } from "./engagement.ts";
+import { addNote } from "./notes.ts";
+import { addTagToCustomer } from "./tags.ts";
+import { eraseSubject, linkedKeys, subjectRows } from "../privacy/store.ts";
 
 const now = new Date();
 
@@ -73,7 +76,7 @@ async function customerCount(db: TestDatabase, siteId: number): Promise<number> 
 
 for (const mode of ALL_DB_MODES) {
   Deno.test(
-    `two devices and an identify become one customer (${mode})`,
+    `two devices and an identify become one customer, erased as one (${mode})`,
     inDbMode(mode),
     async () => {
       await withSite(mode, async ({ db, siteId, buy }) => {
@@ -109,6 +112,21 @@ for (const mode of ALL_DB_MODES) {
         assert.equal(ann.first_source, "Instagram");
         assert.equal(ann.first_campaign, "spring");
         assert.equal(ann.joined_at.getTime(), daysBefore(now, 12).getTime());
+
+        // Export and erasure cover the customer, their tags and the team's notes.
+        await addNote(db.sql, siteId, ann.id, "Prefers email", null);
+        await addTagToCustomer(db.sql, siteId, ann.id, "VIP");
+        const keys = await linkedKeys(db.sql, siteId, { visitorIds: ["laptop"], emails: [] });
+        const exported = await subjectRows(db.sql, siteId, keys);
+        assert.deepEqual(exported.customers.map((c) => c.email), ["ann@example.com"]);
+        assert.deepEqual(exported.customer_notes.map((n) => n.body), ["Prefers email"]);
+        const counts = await eraseSubject(db.sql, siteId, keys);
+        assert.equal(counts.customers, 1);
+        const [left] = await db.sql<{ customers: number; notes: number; tagged: number }[]>`
+          select (select count(*)::int from customers where site_id = ${siteId}) as customers,
+            (select count(*)::int from customer_notes where site_id = ${siteId}) as notes,
+            (select count(*)::int from customer_taggings where site_id = ${siteId}) as tagged`;
+        assert.deepEqual({ ...left }, { customers: 0, notes: 0, tagged: 0 });
       });
     },
   );

@@ -79,6 +79,14 @@ Deno.test({
           origin: "webhook",
         });
       }
+      // member4 has a long history: 25 more visits, so the timeline loads more on scroll.
+      for (let k = 0; k < 25; k++) {
+        await insertSession(sql, siteId, {
+          visitorId: "v4",
+          startedAt: daysBefore(now, 10 + k),
+          source: `Source ${k}`,
+        });
+      }
       await insertIdentify(sql, siteId, "lead-a", "lead.a@example.com", daysBefore(now, 1));
       await insertIdentify(sql, siteId, "lead-b", "lead.b@example.com", daysBefore(now, 1));
       await Deno.mkdir(SHOTS, { recursive: true });
@@ -117,6 +125,20 @@ Deno.test({
           note,
           new RegExp(`Asked about <strong>coaching</strong> at ${width}px &lt;b&gt;now&lt;/b&gt;`),
         );
+        // Scrolling to the end of the timeline brings the older items in.
+        const shown = () => page.$$eval(".timeline-item", (els) => els.length);
+        assert.ok(await shown() <= 22, "the first page holds 20 items (plus notes added above)");
+        await page.$eval(".timeline-next", (el) => el.scrollIntoView());
+        await page.waitForFunction(() => document.querySelector(".timeline-next") === null, {
+          timeout: 15_000,
+        });
+        const keys = await page.$$eval(
+          ".timeline-item time",
+          (els) => els.map((e) => e.getAttribute("datetime") ?? ""),
+        );
+        assert.equal(keys.length, await shown());
+        assert.ok(keys.length >= 29, `all items loaded (${keys.length})`);
+        assert.deepEqual([...keys].sort().reverse(), keys, "newest first across pages");
         await noOverflow(page, `the profile at ${width}px`);
         await page.screenshot({ path: `${SHOTS}/customer-profile-${width}.png`, fullPage: true });
 

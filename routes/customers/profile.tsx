@@ -9,6 +9,8 @@ import { shellProps } from "../../http/shell.ts";
 import { AppShell } from "../../components/AppShell.tsx";
 import { Form } from "../../components/Form.tsx";
 import { Markdown } from "../../components/Markdown.tsx";
+import { providerName, TimelineEntry } from "../../components/TimelineEntry.tsx";
+import TimelineMore from "../../islands/TimelineMore.tsx";
 import CopyButton from "../../islands/CopyButton.tsx";
 import { formatCount, formatMoney } from "../../analytics/format.ts";
 import { idParam } from "../forms.ts";
@@ -26,7 +28,6 @@ import {
   parseTypes,
   TIMELINE_LABELS,
   TIMELINE_TYPES,
-  type TimelineItem,
   type TimelineType,
 } from "../../customers/timeline.ts";
 import { ENGAGEMENT_PARTS } from "../../customers/engagement.ts";
@@ -39,19 +40,6 @@ import {
 } from "../../components/CustomerParts.tsx";
 
 type C = Context<AppEnv>;
-
-const PROVIDER_NAMES: Record<string, string> = {
-  stripe: "Stripe",
-  tracker: "Tracker",
-  lemonsqueezy: "Lemon Squeezy",
-  polar: "Polar",
-  paddle: "Paddle",
-  shopify: "Shopify",
-  whop: "Whop",
-  kajabi: "Kajabi",
-  teachable: "Teachable",
-};
-const providerName = (p: string) => PROVIDER_NAMES[p] ?? p;
 
 /** Where a platform shows this customer, when it has a page we can link to by email. */
 function platformLink(provider: string, email: string): string | null {
@@ -252,7 +240,17 @@ export async function profilePage(c: C): Promise<Response> {
                 ))}
               </ol>
             )}
-          {moreHref && <a class="button secondary" href={moreHref} rel="next">Show older</a>}
+          {moreHref && timeline.next && (
+            <TimelineMore
+              href={moreHref}
+              api={`/api/app/sites/${site.id}/customers/${customer.id}/timeline?${new URLSearchParams(
+                allTypes ? {} : { type: types.join(",") },
+              )}`}
+              next={timeline.next}
+              currency={currency}
+              tz={site.timezone}
+            />
+          )}
           {before && (
             <p class="small">
               <a href={typeHref(allTypes ? null : types[0])}>Back to newest</a>
@@ -344,103 +342,6 @@ function NoteItem(
           </Form>
         </div>
       )}
-    </li>
-  );
-}
-
-const KIND_WORDS: Record<string, string> = {
-  one_time: "Purchase",
-  subscription_start: "Subscribed",
-  renewal: "Renewal",
-  refund: "Refund",
-  expansion: "Upgraded",
-  contraction: "Downgraded",
-  reactivation: "Came back",
-  churn: "Cancelled",
-};
-
-function TimelineEntry(props: { item: TimelineItem; currency: string; tz: string }) {
-  const { item } = props;
-  const d = item.detail as Record<string, string | number | string[]>;
-  const money = (m: unknown) => formatMoney(Number(m), props.currency);
-  let title: string;
-  let extra: preact.ComponentChildren = null;
-  switch (item.type) {
-    case "visit": {
-      const source = String(d.source || "Direct");
-      title = `Visit from ${source}`;
-      const pages = (d.pages as string[]) ?? [];
-      extra = (
-        <>
-          <div class="muted small">
-            {[d.channel, d.campaign ? `campaign ${d.campaign}` : "", d.country, d.device]
-              .filter(Boolean).join(" · ")}
-            {" · "}
-            {formatCount(Number(d.pageviews))} {Number(d.pageviews) === 1 ? "page" : "pages"}
-          </div>
-          {pages.length > 0 && (
-            <div class="timeline-pages small">
-              {pages.map((p, i) => <code key={i}>{p}</code>)}
-            </div>
-          )}
-        </>
-      );
-      break;
-    }
-    case "event":
-      title = `Event: ${d.name}`;
-      extra = d.page
-        ? (
-          <div class="muted small">
-            on <code>{String(d.page)}</code>
-          </div>
-        )
-        : null;
-      break;
-    case "identify":
-      title = d.origin === "purchase" ? "Linked by a checkout" : "Identified";
-      extra = (
-        <div class="muted small">
-          visitor <code>{String(d.visitor_id)}</code>
-        </div>
-      );
-      break;
-    case "purchase":
-    case "renewal":
-    case "refund":
-      title = `${KIND_WORDS[String(d.kind)] ?? "Purchase"}: ${money(d.amount_site_minor)}`;
-      extra = (
-        <div class="muted small">
-          {[
-            d.product,
-            providerName(String(d.provider)),
-            d.gift_from ? `gift from ${d.gift_from}` : "",
-          ]
-            .filter(Boolean).join(" · ")}
-        </div>
-      );
-      break;
-    case "payment_failed":
-      title = `Payment failed: ${d.status === "unpaid" ? "unpaid" : "past due"}`;
-      extra = <div class="muted small">{providerName(String(d.provider))}</div>;
-      break;
-    case "plan_change":
-    case "cancellation":
-      title = `${KIND_WORDS[String(d.kind)] ?? "Plan change"}: ${money(d.delta_site_minor)} MRR`;
-      extra = <div class="muted small">{providerName(String(d.provider))}</div>;
-      break;
-    case "note":
-      title = `Note by ${d.author}`;
-      extra = <Markdown text={String(d.body)} />;
-      break;
-  }
-  return (
-    <li class={`timeline-item t-${item.type}`} data-type={item.type}>
-      <time datetime={item.ts.toISOString()} class="muted small">
-        {formatWhen(item.ts, props.tz)}
-      </time>
-      <div class="timeline-title">{title}</div>
-      {extra}
     </li>
   );
 }
