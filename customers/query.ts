@@ -11,6 +11,9 @@ import {
   type CustomerStatus,
 } from "./store.ts";
 
+/** The list's order when none is asked for: newest first (cheap on any number of customers). */
+export const DEFAULT_SORT: CustomerSort = "joined";
+
 /** Customers per page. */
 export const CUSTOMERS_PAGE = 50;
 
@@ -41,7 +44,7 @@ export function parseListParams(p: URLSearchParams): ListParams {
   if (segment && !/^[1-9][0-9]{0,14}$/.test(segment)) {
     throw new Invalid("segment", "That segment link is broken; pick the segment again.");
   }
-  const sort = p.get("sort") || "last_active";
+  const sort = p.get("sort") || DEFAULT_SORT;
   if (!(CUSTOMER_SORTS as string[]).includes(sort)) {
     throw new Invalid("sort", `Customers can be sorted by ${CUSTOMER_SORTS.join(", ")}.`);
   }
@@ -72,7 +75,7 @@ export function listHref(base: string, p: ListParams, change: Partial<ListParams
   if (m.status) q.set("status", m.status);
   if (m.tagId) q.set("tag", String(m.tagId));
   if (m.segmentId) q.set("segment", String(m.segmentId));
-  if (m.sort !== "last_active") q.set("sort", m.sort);
+  if (m.sort !== DEFAULT_SORT) q.set("sort", m.sort);
   if (m.dir !== (m.sort === "email" ? "asc" : "desc")) q.set("dir", m.dir);
   if (m.page > 1) q.set("page", String(m.page));
   const s = q.toString();

@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { Fragment } from "postgres";
 import type { Sql } from "../db/connect.ts";
 import { Invalid, NotFound } from "../lib/errors.ts";
-import { CUSTOMER_STATUSES } from "./store.ts";
+import { CUSTOMER_STATUSES, likePattern } from "./store.ts";
 
 /** Date fields and the column each reads. */
 export const DATE_FIELDS = {
@@ -197,7 +197,7 @@ function conditionSql(sql: Sql, c: Condition, tz: string): Fragment {
     const v = tc.value.trim().toLowerCase();
     if (tc.op === "is") return sql`lower(${col}) = ${v}`;
     if (tc.op === "is_not") return sql`lower(${col}) <> ${v}`;
-    const like = `%${v.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+    const like = likePattern(v);
     return sql`lower(${col}) like ${like}`;
   }
   if (c.field in DATE_FIELDS) {

@@ -114,7 +114,8 @@ export async function customerTimeline(
           'device', s.device, 'seconds', sextant_visit_seconds(s.started_at, s.ended_at),
           'pages', (select coalesce(jsonb_agg(e.pathname order by e.ts), '[]'::jsonb) from (
             select pathname, ts from events e
-            where e.site_id = ${c.siteId} and e.session_id = s.session_id and e.type = 'pageview'
+            where e.site_id = ${c.siteId} and e.visitor_id = s.visitor_id
+              and e.session_id = s.session_id and e.type = 'pageview'
               and e.ts >= s.started_at and e.ts <= s.ended_at + interval '1 minute'
             order by e.ts limit 10) e)) as detail
       from sessions s

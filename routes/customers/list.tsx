@@ -19,6 +19,7 @@ import {
 } from "../../customers/store.ts";
 import {
   CUSTOMERS_PAGE,
+  DEFAULT_SORT,
   listHref,
   type ListParams,
   parseListParams,
@@ -155,7 +156,7 @@ export async function customersPage(c: C): Promise<Response> {
             </select>
           </>
         )}
-        {params.sort !== "last_active" && <input type="hidden" name="sort" value={params.sort} />}
+        {params.sort !== DEFAULT_SORT && <input type="hidden" name="sort" value={params.sort} />}
         {segment && <input type="hidden" name="segment" value={segment.id} />}
         <button type="submit">Search</button>
         {filtered && <a href={base} class="small">Clear</a>}
