@@ -14,6 +14,7 @@ export type Section =
   | "revenue"
   | "heatmaps"
   | "funnels"
+  | "customers"
   | "install"
   | "settings"
   | "integrations"
@@ -73,7 +74,16 @@ function NavLink(props: { href: string; active: boolean; children: ComponentChil
 /** Keeps the section when switching site: /sites/1/settings → /sites/2/settings. */
 function sectionSuffix(active: Section | undefined): string {
   return active &&
-      ["live", "revenue", "heatmaps", "funnels", "install", "settings", "integrations"].includes(active)
+      [
+        "live",
+        "revenue",
+        "heatmaps",
+        "funnels",
+        "customers",
+        "install",
+        "settings",
+        "integrations",
+      ].includes(active)
     ? `/${active}`
     : "";
 }
@@ -136,6 +146,9 @@ export function AppShell(props: ShellProps) {
                 </NavLink>
                 <NavLink href={`/sites/${s.id}/funnels`} active={props.active === "funnels"}>
                   Funnels
+                </NavLink>
+                <NavLink href={`/sites/${s.id}/customers`} active={props.active === "customers"}>
+                  Customers
                 </NavLink>
                 <NavLink href={`/sites/${s.id}/settings`} active={props.active === "settings"}>
                   Settings

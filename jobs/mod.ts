@@ -6,6 +6,7 @@ import { purgeDeletedSites } from "../accounts/site_deletion.ts";
 import { RETENTION_INTERVAL_MS, runRetention } from "./retention.ts";
 import { registerRevenueJobs } from "../integrations/jobs.ts";
 import { runScreenshots, SCREENSHOT_INTERVAL_MS, SCREENSHOT_JOB } from "./screenshots.ts";
+import { runAllAutomations } from "../customers/automations.ts";
 
 export function registerJobs(ctx: AppContext, scheduler: Scheduler): void {
   // Plain PostgreSQL needs this for fresh numbers; TimescaleDB without background workers
@@ -24,4 +25,6 @@ export function registerJobs(ctx: AppContext, scheduler: Scheduler): void {
       allowPrivate: ctx.config.OUTBOUND_ALLOW_PRIVATE,
       log: ctx.log,
     }));
+  // Customer automations; each trigger event is claimed before acting, so instances never repeat.
+  scheduler.every("customer-automations", 60_000, () => runAllAutomations(ctx));
 }

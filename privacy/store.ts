@@ -56,31 +56,45 @@ export async function subjectRows(sql: Sql, siteId: number, k: SubjectKeys) {
   const ids = k.visitorIds;
   const emails = k.emails;
   const keys = customerKeys(k);
-  const [events, sessions, identities, purchases, subscriptions, credits, deliveries] =
-    await Promise.all([
-      sql`select * from events where site_id = ${siteId} and visitor_id = any(${ids}::text[])
+  const [
+    events,
+    sessions,
+    identities,
+    purchases,
+    subscriptions,
+    credits,
+    deliveries,
+    customers,
+    notes,
+  ] = await Promise.all([
+    sql`select * from events where site_id = ${siteId} and visitor_id = any(${ids}::text[])
         order by ts`,
-      sql`select * from sessions where site_id = ${siteId} and visitor_id = any(${ids}::text[])
+    sql`select * from sessions where site_id = ${siteId} and visitor_id = any(${ids}::text[])
         order by started_at`,
-      sql`select * from identities where site_id = ${siteId}
+    sql`select * from identities where site_id = ${siteId}
         and (visitor_id = any(${ids}::text[]) or email = any(${emails}::text[])
           or identifier = any(${emails}::text[]))
         order by first_seen_at`,
-      sql`select * from purchases where site_id = ${siteId}
+    sql`select * from purchases where site_id = ${siteId}
         and (visitor_id = any(${ids}::text[]) or checkout_visitor_id = any(${ids}::text[])
           or customer_email = any(${emails}::text[])
           or gift_recipient_email = any(${emails}::text[]) or customer_key = any(${keys}::text[]))
         order by ts`,
-      sql`select * from subscriptions where site_id = ${siteId}
+    sql`select * from subscriptions where site_id = ${siteId}
         and (customer_key = any(${keys}::text[]) or customer_email = any(${emails}::text[]))
         order by started_at`,
-      sql`select * from attribution_credits where site_id = ${siteId}
+    sql`select * from attribution_credits where site_id = ${siteId}
         and visitor_id = any(${ids}::text[]) order by purchase_ts, model, touch`,
-      sql`select id, provider, event_id, event_type, received_at, status, body
+    sql`select id, provider, event_id, event_type, received_at, status, body
         from webhook_deliveries where site_id = ${siteId} and body is not null
           and ${mentions(sql, [...ids, ...emails])}
         order by received_at`,
-    ]);
+    sql`select * from customers where site_id = ${siteId} and email = any(${emails}::text[])
+        order by id`,
+    sql`select n.* from customer_notes n join customers c on c.id = n.customer_id
+        where c.site_id = ${siteId} and c.email = any(${emails}::text[])
+        order by n.created_at`,
+  ]);
   return {
     events,
     sessions,
@@ -89,6 +103,8 @@ export async function subjectRows(sql: Sql, siteId: number, k: SubjectKeys) {
     subscriptions,
     attribution_credits: credits,
     webhook_deliveries: deliveries,
+    customers,
+    customer_notes: notes,
   };
 }
 
@@ -171,6 +187,9 @@ export function eraseSubject(sql: Sql, siteId: number, k: SubjectKeys): Promise<
         status = case when status in ('received', 'retrying') then 'ignored' else status end,
         next_attempt_at = null
       where site_id = ${siteId} and body is not null and ${mentions(tx, [...ids, ...emails])}`;
+    // Their tags and the team's notes about them go with the customer.
+    const customers = await tx`
+      delete from customers where site_id = ${siteId} and email = any(${emails}::text[])`;
     return {
       events: events.count,
       sessions: sessions.count,
@@ -179,6 +198,7 @@ export function eraseSubject(sql: Sql, siteId: number, k: SubjectKeys): Promise<
       subscriptions: subscriptions.count,
       attribution_credits: credits.count,
       webhook_deliveries: deliveries.count,
+      customers: customers.count,
     };
   });
 }
@@ -285,6 +305,13 @@ export async function trimSite(conn: Conn, siteId: number, days: number, salt: s
     select count(*)::int as count,
       rollup_mark('credits', array_agg(site_id), array_agg(purchase_ts))
     from changed`;
+  // A customer nothing is left about (no identify, purchase or subscription) goes too.
+  const customers = await conn`
+    delete from customers c where c.site_id = ${siteId} and c.created_at < ${cutoff}
+      and not exists (select 1 from identities i where i.site_id = ${siteId} and i.email = c.email)
+      and not exists (select 1 from purchases p where p.site_id = ${siteId} and p.customer_id = c.id)
+      and not exists (select 1 from subscriptions s
+        where s.site_id = ${siteId} and s.customer_id = c.id)`;
   return {
     events: events.count,
     sessions: sessions.count,
@@ -292,6 +319,7 @@ export async function trimSite(conn: Conn, siteId: number, days: number, salt: s
     identities: identities.count,
     purchases: purchases.count,
     attribution_credits: credits.count,
+    customers: customers.count,
   };
 }
 

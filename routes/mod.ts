@@ -18,6 +18,7 @@ import { registerHeatmaps } from "./heatmaps.tsx";
 import { registerGoals } from "./goals.tsx";
 import { registerFunnels } from "./funnels.tsx";
 import { registerExplore } from "./explore.tsx";
+import { registerCustomers } from "./customers/mod.ts";
 
 export function registerRoutes(app: Hono<AppEnv>): void {
   registerHealth(app);
@@ -37,4 +38,5 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   registerGoals(app);
   registerFunnels(app);
   registerExplore(app);
+  registerCustomers(app);
 }

@@ -15,6 +15,10 @@ import type { SecretBox } from "../lib/crypto.ts";
 import { createAnnotation } from "../analytics/annotations.ts";
 import { createGoal, parseGoalInput } from "../analytics/goals.ts";
 import { createFunnel, parseFunnelInput } from "../analytics/funnels.ts";
+import { ensureTag, tagCustomers } from "../customers/tags.ts";
+import { addNote } from "../customers/notes.ts";
+import { createSegment } from "../customers/segments.ts";
+import { createAutomation } from "../customers/automations.ts";
 
 /** Org A's world: the ids a fixture may use or build on. */
 export interface IsolationWorld {
@@ -100,6 +104,25 @@ export const ID_FIXTURES: Record<string, (w: IsolationWorld) => Promise<string |
     await markRollups(w.sql, "events", [{ siteId: w.siteId, at: event.ts }]);
     return "isolation-visitor";
   },
+  customerId: (w) => isolationCustomer(w),
+  tagId: async (w) => {
+    const tag = await ensureTag(w.sql, w.siteId, "Isolation");
+    await tagCustomers(w.sql, w.siteId, tag.id, [await isolationCustomer(w)]);
+    return tag.id;
+  },
+  noteId: async (w) =>
+    (await addNote(w.sql, w.siteId, await isolationCustomer(w), "isolation", w.ownerId)).id,
+  segmentId: async (w) =>
+    (await createSegment(w.sql, w.siteId, {
+      name: "Isolation",
+      rule: { match: "all", conditions: [] },
+    })).id,
+  automationId: async (w) =>
+    (await createAutomation({ db: { sql: w.sql } as never, secrets: w.secrets }, { id: w.siteId }, {
+      name: "Isolation",
+      trigger: "purchase",
+      note: "isolation",
+    })).id,
   mailId: (w) =>
     sendMail(w.sql, {
       to: w.ownerEmail,
@@ -107,6 +130,20 @@ export const ID_FIXTURES: Record<string, (w: IsolationWorld) => Promise<string |
       message: renderEmail({ subject: "Isolation", heading: "Hi", paragraphs: [] }),
     }),
 };
+
+/**
+ * Org A's one customer: routes nest tags and notes under a customer, so every fixture uses the
+ * same person (made by an identify call, as ingest would).
+ */
+async function isolationCustomer(w: IsolationWorld): Promise<number> {
+  await w.sql`
+    insert into identities (site_id, visitor_id, identifier, email)
+    values (${w.siteId}, 'isolation-visitor', 'isolation@example.com', 'isolation@example.com')
+    on conflict do nothing`;
+  const [row] = await w.sql<{ id: number }[]>`
+    select id from customers where site_id = ${w.siteId} and email = 'isolation@example.com'`;
+  return row.id;
+}
 
 /** Parameters that are not org-owned ids (capability tokens, fixed words), with a sample value. */
 export const NON_ID_PARAMS = new Map([
