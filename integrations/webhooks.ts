@@ -15,19 +15,19 @@ import {
   insertDelivery,
   insertMalformedDelivery,
   type Integration,
-  markSignatureAlerted,
   noteVerifiedDelivery,
   saveAttempt,
   setStatus,
 } from "./store.ts";
-import { alertOwners } from "./alerts.ts";
+import { evaluateSite } from "../alerts/evaluate.ts";
+import { SIGNATURE_ALERT_AFTER } from "../alerts/detectors/integration.ts";
 import { Invalid } from "../lib/errors.ts";
 
 /** Attempts in all, and the waits between them. */
 export const MAX_ATTEMPTS = 3;
 export const RETRY_DELAYS_MS = [30_000, 120_000];
 /** Consecutive bad signatures before the owner is told. */
-export const SIGNATURE_ALERT_AFTER = 5;
+export { SIGNATURE_ALERT_AFTER };
 /** Largest body accepted. */
 export const MAX_BODY_BYTES = 1_000_000;
 
@@ -95,17 +95,9 @@ async function signatureFailed(ctx: AppContext, integration: Integration, reason
     reason,
     consecutive: updated.signature_failures,
   });
-  const recentlyAlerted = updated.signature_alerted_at &&
-    Date.now() - updated.signature_alerted_at.getTime() < 24 * 3600_000;
-  if (updated.signature_failures >= SIGNATURE_ALERT_AFTER && !recentlyAlerted) {
-    await markSignatureAlerted(ctx.db.sql, integration.id);
-    await alertOwners(ctx, integration.site_id, {
-      subject: "Stripe webhooks to Sextant are being rejected",
-      text: `Sextant rejected ${updated.signature_failures} webhook deliveries in a row because ` +
-        `their signature didn't check out (${reason}) If you rolled the webhook signing secret in ` +
-        "Stripe, paste the new one on the site's integrations page; if you did not, someone may " +
-        "be sending forged events.",
-    });
+  // The alert rule opens one incident (and sends once) however many more arrive.
+  if (updated.signature_failures >= SIGNATURE_ALERT_AFTER) {
+    await evaluateSite(ctx, integration.site_id, new Date(), "integration");
   }
 }
 

@@ -5,6 +5,7 @@ import { refreshRollups } from "../db/rollups.ts";
 import { purgeDeletedSites } from "../accounts/site_deletion.ts";
 import { RETENTION_INTERVAL_MS, runRetention } from "./retention.ts";
 import { registerRevenueJobs } from "../integrations/jobs.ts";
+import { registerAlertJobs } from "./alerts.ts";
 
 export function registerJobs(ctx: AppContext, scheduler: Scheduler): void {
   // Plain PostgreSQL needs this for fresh numbers; TimescaleDB without background workers
@@ -14,4 +15,5 @@ export function registerJobs(ctx: AppContext, scheduler: Scheduler): void {
   scheduler.every("purge-deleted-sites", 60_000, () => purgeDeletedSites(ctx.db.sql));
   scheduler.every("retention", RETENTION_INTERVAL_MS, () => runRetention(ctx.db.sql, ctx.log));
   registerRevenueJobs(ctx, scheduler);
+  registerAlertJobs(ctx, scheduler);
 }

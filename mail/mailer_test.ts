@@ -1,37 +1,10 @@
 import assert from "node:assert/strict";
-import { SMTPServer } from "smtp-server";
 import { createTestDatabase } from "../testing/db.ts";
+import { smtpSink } from "../testing/smtp.ts";
 import { silentLogger } from "../lib/log.ts";
 import type { Sql } from "../db/connect.ts";
 import { SECURITY_MAIL_KINDS, sendMail, startMailDelivery } from "./mailer.ts";
 import { verifyEmailMessage } from "./messages.ts";
-
-/** A real SMTP server on a free port that keeps what it receives. */
-async function smtpSink() {
-  const received: string[] = [];
-  let refuse = true;
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS"],
-    onData(stream, _session, done) {
-      let data = "";
-      stream.on("data", (c: Uint8Array) => data += new TextDecoder().decode(c));
-      stream.on("end", () => {
-        if (refuse) return done(new Error("mailbox busy, try later"));
-        received.push(data);
-        done();
-      });
-    },
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.server.address() as { port: number }).port;
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    received,
-    accept: () => refuse = false,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
 
 /** Delivery to the sink, polled only when a test asks. */
 function deliverTo(db: { sql: Sql }, smtp: { url: string }) {
@@ -45,7 +18,7 @@ function deliverTo(db: { sql: Sql }, smtp: { url: string }) {
 
 Deno.test("outbox mail is delivered over SMTP, retried after a failure, and sent once", async () => {
   const db = await createTestDatabase();
-  const smtp = await smtpSink();
+  const smtp = await smtpSink({ refuse: true });
   const delivery = deliverTo(db, smtp);
   try {
     const id = await sendMail(db.sql, {
@@ -80,7 +53,7 @@ Deno.test("outbox mail is delivered over SMTP, retried after a failure, and sent
 
 Deno.test("once delivered, security mail keeps who, what kind and when, but not its links", async () => {
   const db = await createTestDatabase();
-  const smtp = await smtpSink();
+  const smtp = await smtpSink({ refuse: true });
   smtp.accept();
   const delivery = deliverTo(db, smtp);
   try {

@@ -10,6 +10,8 @@ export interface EmailContent {
   heading: string;
   /** Paragraphs of plain text (never HTML). */
   paragraphs: string[];
+  /** A small table of figures (plain text cells) under the paragraphs. */
+  table?: { head: string[]; rows: string[][] };
   /** The one thing to click. */
   action?: { label: string; url: string };
   /** Small print under the button (why you got this, when the link expires). */
@@ -48,6 +50,38 @@ export function renderEmail(content: EmailContent): RenderedEmail {
               {content.paragraphs.map((p) => (
                 <p style="margin:0 0 12px;font-size:15px;line-height:1.5">{p}</p>
               ))}
+              {content.table && (
+                <table
+                  role="presentation"
+                  width="100%"
+                  style="border-collapse:collapse;margin:8px 0 12px;font-size:14px"
+                >
+                  <tr>
+                    {content.table.head.map((h, i) => (
+                      <th
+                        style={`padding:6px 4px;border-bottom:1px solid #dfe3e8;color:#5b6472;font-weight:600;text-align:${
+                          i ? "right" : "left"
+                        }`}
+                      >
+                        {h}
+                      </th>
+                    ))}
+                  </tr>
+                  {content.table.rows.map((row) => (
+                    <tr>
+                      {row.map((cell, i) => (
+                        <td
+                          style={`padding:6px 4px;border-bottom:1px solid #eef0f3;text-align:${
+                            i ? "right" : "left"
+                          }`}
+                        >
+                          {cell}
+                        </td>
+                      ))}
+                    </tr>
+                  ))}
+                </table>
+              )}
               {content.action && (
                 <p style="margin:20px 0">
                   <a
@@ -76,6 +110,9 @@ export function renderEmail(content: EmailContent): RenderedEmail {
     content.heading,
     "",
     ...content.paragraphs.flatMap((p) => [p, ""]),
+    ...(content.table
+      ? [...[content.table.head, ...content.table.rows].map((r) => r.join(" | ")), ""]
+      : []),
     ...(content.action ? [`${content.action.label}: ${content.action.url}`, ""] : []),
     ...(content.footnote ? [content.footnote, ""] : []),
     "— Sextant",
