@@ -15,6 +15,7 @@ export type Section =
   | "install"
   | "settings"
   | "integrations"
+  | "alerts"
   | "team"
   | "api-keys"
   | "account";
@@ -70,7 +71,8 @@ function NavLink(props: { href: string; active: boolean; children: ComponentChil
 
 /** Keeps the section when switching site: /sites/1/settings → /sites/2/settings. */
 function sectionSuffix(active: Section | undefined): string {
-  return active && ["live", "revenue", "install", "settings", "integrations"].includes(active)
+  return active &&
+      ["live", "revenue", "install", "settings", "integrations", "alerts"].includes(active)
     ? `/${active}`
     : "";
 }
@@ -127,6 +129,9 @@ export function AppShell(props: ShellProps) {
                 </NavLink>
                 <NavLink href={`/sites/${s.id}/revenue`} active={props.active === "revenue"}>
                   Revenue
+                </NavLink>
+                <NavLink href={`/sites/${s.id}/alerts`} active={props.active === "alerts"}>
+                  Alerts
                 </NavLink>
                 <NavLink href={`/sites/${s.id}/settings`} active={props.active === "settings"}>
                   Settings

@@ -14,6 +14,7 @@ import { registerAccounts } from "./accounts.ts";
 import { registerCollect } from "./collect.ts";
 import { registerTracker } from "./tracker.ts";
 import { registerRevenue } from "./revenue.tsx";
+import { registerAlerts } from "./alerts.tsx";
 
 export function registerRoutes(app: Hono<AppEnv>): void {
   registerHealth(app);
@@ -29,4 +30,5 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   registerCollect(app);
   registerTracker(app);
   registerRevenue(app);
+  registerAlerts(app);
 }

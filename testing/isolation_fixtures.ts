@@ -12,6 +12,8 @@ import { sendMail } from "../mail/mailer.ts";
 import { renderEmail } from "../mail/template.tsx";
 import type { SecretBox } from "../lib/crypto.ts";
 import { createAnnotation } from "../analytics/annotations.ts";
+import { ensureDefaults, listRules } from "../alerts/rules.ts";
+import { addChannel } from "../alerts/channels.ts";
 
 /** Org A's world: the ids a fixture may use or build on. */
 export interface IsolationWorld {
@@ -53,6 +55,16 @@ export const ID_FIXTURES: Record<string, (w: IsolationWorld) => Promise<string |
       category: "note",
       body: "isolation",
     })).id,
+  ruleId: async (w) => {
+    await ensureDefaults(w.sql, w.siteId);
+    return (await listRules(w.sql, w.siteId))[0].id;
+  },
+  channelId: async (w) =>
+    (await addChannel({ sql: w.sql, secrets: w.secrets, allowPrivate: true }, w.siteId, {
+      kind: "webhook",
+      name: "isolation",
+      url: "http://127.0.0.1:9/hook",
+    })).channel.id,
   inviteId: async (w) =>
     (await createInvite(w.sql, {
       orgId: w.orgId,
