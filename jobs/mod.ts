@@ -6,6 +6,8 @@ import { purgeDeletedSites } from "../accounts/site_deletion.ts";
 import { RETENTION_INTERVAL_MS, runRetention } from "./retention.ts";
 import { registerRevenueJobs } from "../integrations/jobs.ts";
 import { registerAlertJobs } from "./alerts.ts";
+import { runImport } from "../imports/run.ts";
+import { stopSignal } from "../integrations/background.ts";
 
 export function registerJobs(ctx: AppContext, scheduler: Scheduler): void {
   // Plain PostgreSQL needs this for fresh numbers; TimescaleDB without background workers
@@ -16,4 +18,6 @@ export function registerJobs(ctx: AppContext, scheduler: Scheduler): void {
   scheduler.every("retention", RETENTION_INTERVAL_MS, () => runRetention(ctx.db.sql, ctx.log));
   registerRevenueJobs(ctx, scheduler);
   registerAlertJobs(ctx, scheduler);
+  // Imports queued by an instance that stopped (or stopped between chunks) are taken up here.
+  scheduler.every("imports", 15_000, () => runImport(ctx, undefined, stopSignal(ctx)));
 }

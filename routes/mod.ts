@@ -15,6 +15,7 @@ import { registerCollect } from "./collect.ts";
 import { registerTracker } from "./tracker.ts";
 import { registerRevenue } from "./revenue.tsx";
 import { registerAlerts } from "./alerts.tsx";
+import { registerImport } from "./sites/import.tsx";
 
 export function registerRoutes(app: Hono<AppEnv>): void {
   registerHealth(app);
@@ -31,4 +32,5 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   registerTracker(app);
   registerRevenue(app);
   registerAlerts(app);
+  registerImport(app);
 }
