@@ -74,7 +74,7 @@ export function alertEmail(n: AlertNotice): RenderedEmail {
     subject: headline(n),
     heading: headline(n),
     paragraphs: [body(n), ...(since && n.event === "opened" ? [since] : [])],
-    table: rows.length ? { head: ["Hour", "Actual", "Expected"], rows } : undefined,
+    tables: rows.length ? [{ head: ["Hour", "Actual", "Expected"], rows }] : undefined,
     action: { label: "Open the dashboard", url: n.event === "test" ? n.alertsUrl : n.dashboardUrl },
     footnote: `You get this because you receive alerts for ${n.site.name}. Choose which alerts ` +
       `you get, or stop them, at ${n.alertsUrl}`,

@@ -7,6 +7,7 @@ import type { AppContext } from "../http/context.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { evaluateAll } from "../alerts/evaluate.ts";
 import { ALERT_DELIVERY_JOB, deliverDue } from "../alerts/deliver.ts";
+import { sendDueDigests } from "../digests/schedule.ts";
 
 /** How often rules are evaluated: well inside the 15 minutes an anomaly may take to be told. */
 export const ALERT_EVALUATION_MS = 5 * 60_000;
@@ -17,4 +18,6 @@ export const ALERT_EVALUATION_JOB = "alerts";
 export function registerAlertJobs(ctx: AppContext, scheduler: Scheduler): void {
   scheduler.every(ALERT_EVALUATION_JOB, ALERT_EVALUATION_MS, () => evaluateAll(ctx));
   scheduler.every(ALERT_DELIVERY_JOB, 15_000, () => deliverDue(ctx));
+  // Digests go out within a few minutes of their local hour; the period claim sends each once.
+  scheduler.every("digests", 5 * 60_000, () => sendDueDigests(ctx));
 }

@@ -35,6 +35,8 @@ import {
 import { channelHealth, sendTest } from "../alerts/deliver.ts";
 import { formatValue, siteTime } from "../alerts/messages.ts";
 import { checked, type FormProblem, idParam, readForm, tryForm } from "./forms.ts";
+import { subscriptionsOf } from "../digests/schedule.ts";
+import { DigestSection } from "./digests.tsx";
 
 const DONE: Record<string, string> = {
   saved: "Rule saved.",
@@ -44,6 +46,9 @@ const DONE: Record<string, string> = {
   tested: "Test sent.",
   subscribed: "You will get this site's alerts by email.",
   unsubscribed: "You will no longer get this site's alerts by email.",
+  digests: "Email reports saved.",
+  "digest-sent": "Report sent: it's on its way to your inbox.",
+  "digest-invalid": "Choose the hour and time zone from the lists.",
 };
 
 const SNOOZE_HOURS = [1, 4, 24, 168];
@@ -125,12 +130,13 @@ async function alertsPage(c: Context<AppEnv>, opts: PageOptions = {}) {
   const sql = c.get("app").db.sql;
   await ensureDefaults(sql, site.id);
   const shell = await shellProps(c, { active: "alerts" });
-  const [rules, incidents, channels, health, recipients] = await Promise.all([
+  const [rules, incidents, channels, health, recipients, subs] = await Promise.all([
     listRules(sql, site.id),
     listIncidents(sql, site.id),
     listChannels(sql, site.id),
     channelHealth(sql, site.id),
     alertRecipients(sql, site.id),
+    subscriptionsOf(sql, site.id, user.id),
   ]);
   const isAdmin = roleAtLeast(role, "admin");
   const isMember = roleAtLeast(role, "member");
@@ -154,6 +160,8 @@ async function alertsPage(c: Context<AppEnv>, opts: PageOptions = {}) {
             webhook-signature) signed with it.
           </Notice>
         )}
+
+        <DigestSection siteId={site.id} csrf={shell.csrf} subs={subs} timezone={site.timezone} />
 
         <section class="card" aria-labelledby="incidents-title">
           <h2 id="incidents-title">Incidents</h2>

@@ -16,6 +16,7 @@ import { registerTracker } from "./tracker.ts";
 import { registerRevenue } from "./revenue.tsx";
 import { registerAlerts } from "./alerts.tsx";
 import { registerImport } from "./sites/import.tsx";
+import { registerDigests } from "./digests.tsx";
 
 export function registerRoutes(app: Hono<AppEnv>): void {
   registerHealth(app);
@@ -33,4 +34,5 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   registerRevenue(app);
   registerAlerts(app);
   registerImport(app);
+  registerDigests(app);
 }
