@@ -26,7 +26,7 @@ Commands:
   reset-password  --email E --password P
   create-org      --name N --owner E
   create-site     --org ID --domain D [--name N] [--timezone TZ] [--currency CUR]
-  create-api-key  --org ID --name N [--site ID]
+  create-api-key  --org ID --name N [--site ID] [--import]
   list-sites      [--org ID]
   help            this text (also --help, -h, or no command)
 
@@ -107,7 +107,12 @@ export async function runAdminCommand(sql: Sql, command: string, flags: Flags): 
         const [s] = await sql`select 1 from sites where id = ${siteId} and org_id = ${orgId}`;
         if (!s) throw new UsageError(`Site ${siteId} is not in organization ${orgId}.`);
       }
-      const { key, secret } = await createApiKey(sql, { orgId, siteId, name: need(flags, "name") });
+      const { key, secret } = await createApiKey(sql, {
+        orgId,
+        siteId,
+        name: need(flags, "name"),
+        scopes: flags.import === true ? ["import"] : [],
+      });
       return { apiKey: key, secret, note: "Store this key now: it is not shown again." };
     }
     case "list-sites": {
@@ -142,6 +147,7 @@ if (import.meta.main) {
         timezone: text,
         currency: text,
         verified: { type: "boolean" },
+        import: { type: "boolean" },
       },
     });
     const config = await loadConfig();

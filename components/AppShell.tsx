@@ -18,6 +18,7 @@ export type Section =
   | "install"
   | "settings"
   | "integrations"
+  | "alerts"
   | "team"
   | "api-keys"
   | "account";
@@ -83,6 +84,7 @@ function sectionSuffix(active: Section | undefined): string {
         "install",
         "settings",
         "integrations",
+        "alerts",
       ].includes(active)
     ? `/${active}`
     : "";
@@ -149,6 +151,9 @@ export function AppShell(props: ShellProps) {
                 </NavLink>
                 <NavLink href={`/sites/${s.id}/customers`} active={props.active === "customers"}>
                   Customers
+                </NavLink>
+                <NavLink href={`/sites/${s.id}/alerts`} active={props.active === "alerts"}>
+                  Alerts
                 </NavLink>
                 <NavLink href={`/sites/${s.id}/settings`} active={props.active === "settings"}>
                   Settings

@@ -3,10 +3,24 @@ import type { ComponentChildren } from "preact";
 
 /** A POST form with its CSRF token; pass the token from `await csrfToken(c)`. */
 export function Form(
-  props: { action: string; csrf: string; class?: string; id?: string; children: ComponentChildren },
+  props: {
+    action: string;
+    csrf: string;
+    class?: string;
+    id?: string;
+    /** multipart/form-data for a file upload. */
+    enctype?: string;
+    children: ComponentChildren;
+  },
 ) {
   return (
-    <form method="post" action={props.action} class={props.class} id={props.id}>
+    <form
+      method="post"
+      action={props.action}
+      class={props.class}
+      id={props.id}
+      enctype={props.enctype}
+    >
       <input type="hidden" name="_csrf" value={props.csrf} />
       {props.children}
     </form>

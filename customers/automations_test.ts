@@ -11,7 +11,7 @@ import {
   insertIdentify,
   insertSession,
 } from "../testing/journeys.ts";
-import { smtpSink } from "../testing/smtp_sink.ts";
+import { smtpSink } from "../testing/smtp.ts";
 import { recordPurchase } from "../attribution/record.ts";
 import { applySubscriptionState } from "../attribution/subscriptions.ts";
 import { SecretBox } from "../lib/crypto.ts";
@@ -57,7 +57,7 @@ for (const mode of ALL_DB_MODES) {
     inDbMode(mode),
     async () => {
       const db = await createTestDatabase(mode);
-      const smtp = await smtpSink({ accepting: true });
+      const smtp = await smtpSink();
       const slack = receiver();
       const hook = receiver();
       const mail = startMailDelivery(db.sql, {

@@ -93,7 +93,7 @@ export const apiEventSchema = z.object({
   name: text(200).optional(),
   /** The id from `sextant.visitorId()` in the browser, or your own stable id. */
   visitor_id: z.string().regex(/^[A-Za-z0-9_:.@-]{1,128}$/, "must be 1–128 letters or digits"),
-  /** ISO 8601; defaults to now. At most 7 days old, not in the future. */
+  /** ISO 8601; defaults to now. At most 7 days old (400 with the import scope), never future. */
   timestamp: z.iso.datetime({ offset: true }).optional(),
   /** Idempotency: the same id and timestamp are stored once. */
   event_id: z.uuid().optional(),

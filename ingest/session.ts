@@ -93,11 +93,13 @@ function parse(raw: string | null): SessionState | null {
 /** Decides one event's session given the visitor's current state; returns the new state. */
 export function nextSession(state: SessionState | null, e: WorkingEvent): SessionState {
   const acq = e.acquisition!;
-  const active = state !== null && e.ts - state.l <= SESSION_TIMEOUT_MS;
+  // An event from well before the visitor's current visit (an import) never joins it.
+  const near = state !== null && e.ts >= state.s - SESSION_TIMEOUT_MS;
+  const active = near && e.ts - state!.l <= SESSION_TIMEOUT_MS;
   const tagged = e.type === "pageview" && isTagged(e.params);
   const newCampaign = tagged && state !== null && campaignKey(acq) !== state.k;
   // Only a page view opens a visit; anything else joins the visitor's latest one if any.
-  const joins = state !== null && (e.type === "pageview" ? active && !newCampaign : true);
+  const joins = near && (e.type === "pageview" ? active && !newCampaign : true);
   if (joins) {
     const s = state!;
     if (e.type === "pageview" || active) s.l = Math.max(s.l, e.ts);
@@ -125,6 +127,9 @@ export async function assignSession(batch: Batch, kv: KeyValue): Promise<void> {
   const states = new Map<string, SessionState | null>();
   list.forEach((k, i) => states.set(k, parse(raw[i])));
   const changed = new Set<string>();
+  // Visits of imported events from before a visitor's current one, chained within the batch
+  // without replacing the live state.
+  const past = new Map<string, SessionState>();
 
   for (const e of batch.events) {
     if (e.visitorCandidates && e.visitorCandidates.length > 1) {
@@ -136,9 +141,14 @@ export async function assignSession(batch: Batch, kv: KeyValue): Promise<void> {
       e.visitorId = live ?? e.visitorCandidates[0];
     }
     const key = stateKey(siteId, e.visitorId!);
-    const next = nextSession(states.get(key) ?? null, e);
-    states.set(key, next);
-    changed.add(key);
+    const current = states.get(key) ?? null;
+    const historical = current !== null && e.ts < current.s - SESSION_TIMEOUT_MS;
+    const next = nextSession(historical ? past.get(key) ?? null : current, e);
+    if (historical) past.set(key, next);
+    else {
+      states.set(key, next);
+      changed.add(key);
+    }
     if (e.ts < next.s) e.ts = next.s;
     e.sessionId = next.i;
     e.sessionStart = next.s;

@@ -88,3 +88,16 @@ Deno.test("different visitors never share a session", async () => {
   );
   assert.notEqual(one.events[0].session_id, two.events[0].session_id);
 });
+
+Deno.test("an imported event from before the visitor's current visit keeps its time and visit", async () => {
+  const { pageview } = setup();
+  const t0 = Date.UTC(2025, 0, 10, 12);
+  const live = await pageview("/", t0);
+  const old = await pageview("/old", t0 - 3 * 24 * 60 * MIN);
+  const oldNext = await pageview("/older-next", t0 - 3 * 24 * 60 * MIN + 5 * MIN);
+  const after = await pageview("/later", t0 + 5 * MIN);
+  assert.notEqual(old.session_id, live.session_id);
+  assert.equal(old.ts, new Date(t0 - 3 * 24 * 60 * MIN).toISOString(), "not moved to the visit");
+  assert.equal(after.session_id, live.session_id, "the current visit goes on");
+  assert.notEqual(oldNext.session_id, live.session_id);
+});

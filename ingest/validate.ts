@@ -33,6 +33,8 @@ export interface SiteLookup {
 }
 
 const MAX_AGE_MS = 7 * 86_400_000;
+/** How far back a key with the import scope may date events (a year of history and some). */
+export const IMPORT_MAX_AGE_DAYS = 400;
 const FUTURE_SLACK_MS = 60_000;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -283,9 +285,17 @@ function fromApi(ev: ApiEvent, i: number, req: IngestRequest, site: CollectSite)
   let ts = req.now;
   if (ev.timestamp) {
     ts = Date.parse(ev.timestamp);
-    if (ts > req.now + FUTURE_SLACK_MS || ts < req.now - MAX_AGE_MS) {
+    const importing = req.apiKey?.scopes.includes("import") ?? false;
+    const maxAge = importing ? IMPORT_MAX_AGE_DAYS * 86_400_000 : MAX_AGE_MS;
+    if (ts > req.now + FUTURE_SLACK_MS || ts < req.now - maxAge) {
       const f = `events[${i}].timestamp`;
-      throw new Invalid(f, `Field ${f}: must be within the last 7 days and not in the future.`);
+      throw new Invalid(
+        f,
+        importing
+          ? `Field ${f}: must be within the last ${IMPORT_MAX_AGE_DAYS} days and not in the future.`
+          : `Field ${f}: must be within the last 7 days and not in the future (a key with the ` +
+            `import scope may send up to ${IMPORT_MAX_AGE_DAYS} days back).`,
+      );
     }
   }
   const page = ev.url

@@ -134,7 +134,7 @@ function apiRequest(events: Array<Record<string, unknown>>) {
     userAgent: "",
     origin: null,
     now: Date.now(),
-    apiKey: { keyId: 1, orgId: site.org_id, siteId: null },
+    apiKey: { keyId: 1, orgId: site.org_id, siteId: null, scopes: [] },
   };
 }
 

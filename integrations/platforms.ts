@@ -23,6 +23,18 @@ export const PLATFORM_IDS = [
   "whop",
 ] as const;
 
+/** How each platform is named to people (each platform's own `name` says the same). */
+export const PLATFORM_NAMES: Record<(typeof PLATFORM_IDS)[number], string> = {
+  stripe: "Stripe",
+  lemonsqueezy: "Lemon Squeezy",
+  polar: "Polar",
+  paddle: "Paddle",
+  shopify: "Shopify",
+  kajabi: "Kajabi",
+  teachable: "Teachable",
+  whop: "Whop",
+};
+
 const cache = new WeakMap<Config, Map<string, Platform>>();
 
 function build(config: Config): Map<string, Platform> {

@@ -127,11 +127,6 @@ export async function countSignatureFailure(sql: Sql, id: number): Promise<Integ
   return row;
 }
 
-/** Notes that the owner was alerted about failing signatures. */
-export async function markSignatureAlerted(sql: Sql, id: number): Promise<void> {
-  await sql`update integrations set signature_alerted_at = now() where id = ${id}`;
-}
-
 /** A verified delivery resets the failure run. */
 export async function noteVerifiedDelivery(sql: Sql, id: number): Promise<void> {
   await sql`

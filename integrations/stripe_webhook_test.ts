@@ -149,9 +149,10 @@ Deno.test("repeated bad signatures alert the site's owner once", async () => {
       await r.body?.cancel();
     }
     const mail = await app.ctx.db.sql`select to_address, subject, text from email_outbox
-      where kind = 'integration_alert'`;
+      where kind = 'alert'`;
     assert.equal(mail.length, 1);
     assert.equal(mail[0].to_address, owner.email);
+    assert.match(mail[0].subject, /Integration trouble/);
     assert.match(mail[0].text, /rejected 5 webhook deliveries/);
   });
 });
@@ -285,7 +286,7 @@ Deno.test("a correctly signed delivery that isn't a Stripe event is stored raw a
       .sql`select signature_failures from integrations where site_id = ${siteId}`;
     assert.equal(i.signature_failures, 0);
     const alerts = await app.ctx.db
-      .sql`select 1 from email_outbox where kind = 'integration_alert'`;
+      .sql`select 1 from email_outbox where kind = 'alert'`;
     assert.equal(alerts.length, 0);
     assert.equal(await count(app, "purchases", siteId), 0);
   });

@@ -15,12 +15,12 @@ import {
   insertDelivery,
   insertMalformedDelivery,
   type Integration,
-  markSignatureAlerted,
   noteVerifiedDelivery,
   saveAttempt,
   setStatus,
 } from "./store.ts";
-import { alertOwners } from "./alerts.ts";
+import { evaluateSite } from "../alerts/evaluate.ts";
+import { SIGNATURE_ALERT_AFTER } from "../alerts/detectors/integration.ts";
 import { Invalid } from "../lib/errors.ts";
 import { tokenMatches } from "./connection.ts";
 
@@ -28,7 +28,7 @@ import { tokenMatches } from "./connection.ts";
 export const MAX_ATTEMPTS = 3;
 export const RETRY_DELAYS_MS = [30_000, 120_000];
 /** Consecutive bad signatures before the owner is told. */
-export const SIGNATURE_ALERT_AFTER = 5;
+export { SIGNATURE_ALERT_AFTER };
 /** Largest body accepted. */
 export const MAX_BODY_BYTES = 1_000_000;
 
@@ -105,24 +105,15 @@ export async function receiveWebhook(
 
 async function signatureFailed(ctx: AppContext, integration: Integration, reason: string) {
   const updated = await countSignatureFailure(ctx.db.sql, integration.id);
-  const name = platformFor(ctx.config, integration.provider).name;
   ctx.log.warn("webhook signature rejected", {
     integration: integration.id,
     site: integration.site_id,
     reason,
     consecutive: updated.signature_failures,
   });
-  const recentlyAlerted = updated.signature_alerted_at &&
-    Date.now() - updated.signature_alerted_at.getTime() < 24 * 3600_000;
-  if (updated.signature_failures >= SIGNATURE_ALERT_AFTER && !recentlyAlerted) {
-    await markSignatureAlerted(ctx.db.sql, integration.id);
-    await alertOwners(ctx, integration.site_id, {
-      subject: `${name} webhooks to Sextant are being rejected`,
-      text: `Sextant rejected ${updated.signature_failures} webhook deliveries in a row because ` +
-        `their signature didn't check out (${reason}) If you rolled the webhook signing secret in ` +
-        `${name}, paste the new one on the site's integrations page; if you did not, someone ` +
-        "may be sending forged events.",
-    });
+  // The alert rule opens one incident (and sends once) however many more arrive.
+  if (updated.signature_failures >= SIGNATURE_ALERT_AFTER) {
+    await evaluateSite(ctx, integration.site_id, new Date(), "integration");
   }
 }
 

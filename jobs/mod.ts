@@ -7,6 +7,9 @@ import { RETENTION_INTERVAL_MS, runRetention } from "./retention.ts";
 import { registerRevenueJobs } from "../integrations/jobs.ts";
 import { runScreenshots, SCREENSHOT_INTERVAL_MS, SCREENSHOT_JOB } from "./screenshots.ts";
 import { runAllAutomations } from "../customers/automations.ts";
+import { registerAlertJobs } from "./alerts.ts";
+import { runImport } from "../imports/run.ts";
+import { stopSignal } from "../integrations/background.ts";
 
 export function registerJobs(ctx: AppContext, scheduler: Scheduler): void {
   // Plain PostgreSQL needs this for fresh numbers; TimescaleDB without background workers
@@ -27,4 +30,7 @@ export function registerJobs(ctx: AppContext, scheduler: Scheduler): void {
     }));
   // Customer automations; each trigger event is claimed before acting, so instances never repeat.
   scheduler.every("customer-automations", 60_000, () => runAllAutomations(ctx));
+  registerAlertJobs(ctx, scheduler);
+  // Imports queued by an instance that stopped (or stopped between chunks) are taken up here.
+  scheduler.every("imports", 15_000, () => runImport(ctx, undefined, stopSignal(ctx)));
 }

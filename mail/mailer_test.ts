@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createTestDatabase } from "../testing/db.ts";
-import { smtpSink } from "../testing/smtp_sink.ts";
+import { smtpSink } from "../testing/smtp.ts";
 import { silentLogger } from "../lib/log.ts";
 import type { Sql } from "../db/connect.ts";
 import { SECURITY_MAIL_KINDS, sendMail, startMailDelivery } from "./mailer.ts";
@@ -18,7 +18,7 @@ function deliverTo(db: { sql: Sql }, smtp: { url: string }) {
 
 Deno.test("outbox mail is delivered over SMTP, retried after a failure, and sent once", async () => {
   const db = await createTestDatabase();
-  const smtp = await smtpSink();
+  const smtp = await smtpSink({ refuse: true });
   const delivery = deliverTo(db, smtp);
   try {
     const id = await sendMail(db.sql, {
@@ -53,7 +53,7 @@ Deno.test("outbox mail is delivered over SMTP, retried after a failure, and sent
 
 Deno.test("once delivered, security mail keeps who, what kind and when, but not its links", async () => {
   const db = await createTestDatabase();
-  const smtp = await smtpSink();
+  const smtp = await smtpSink({ refuse: true });
   smtp.accept();
   const delivery = deliverTo(db, smtp);
   try {

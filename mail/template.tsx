@@ -10,6 +10,8 @@ export interface EmailContent {
   heading: string;
   /** Paragraphs of plain text (never HTML). */
   paragraphs: string[];
+  /** Small tables of figures (plain text cells) under the paragraphs, each with a title. */
+  tables?: { title?: string; head: string[]; rows: string[][] }[];
   /** The one thing to click. */
   action?: { label: string; url: string };
   /** Small print under the button (why you got this, when the link expires). */
@@ -48,6 +50,45 @@ export function renderEmail(content: EmailContent): RenderedEmail {
               {content.paragraphs.map((p) => (
                 <p style="margin:0 0 12px;font-size:15px;line-height:1.5">{p}</p>
               ))}
+              {content.tables?.map((table) => (
+                <>
+                  {table.title && (
+                    <h2 style="margin:20px 0 4px;font-size:16px;line-height:1.3">{table.title}</h2>
+                  )}
+                  <table
+                    role="presentation"
+                    width="100%"
+                    style="border-collapse:collapse;margin:8px 0 12px;font-size:14px"
+                  >
+                    <tr>
+                      {table.head.map((h, i) => (
+                        <th
+                          style={`padding:6px 4px;border-bottom:1px solid #dfe3e8;color:#5b6472;font-weight:600;text-align:${
+                            i ? "right" : "left"
+                          }`}
+                        >
+                          {h}
+                        </th>
+                      ))}
+                    </tr>
+                    {table.rows.map((row) => (
+                      <tr>
+                        {row.map((cell, i) => (
+                          <td
+                            style={`padding:6px 4px;border-bottom:1px solid #eef0f3;${
+                              i
+                                ? "text-align:right;white-space:nowrap"
+                                : "text-align:left;word-break:break-word"
+                            }`}
+                          >
+                            {cell}
+                          </td>
+                        ))}
+                      </tr>
+                    ))}
+                  </table>
+                </>
+              ))}
               {content.action && (
                 <p style="margin:20px 0">
                   <a
@@ -76,6 +117,11 @@ export function renderEmail(content: EmailContent): RenderedEmail {
     content.heading,
     "",
     ...content.paragraphs.flatMap((p) => [p, ""]),
+    ...(content.tables ?? []).flatMap((t) => [
+      ...(t.title ? [t.title] : []),
+      ...[t.head, ...t.rows].map((r) => r.join(" | ")),
+      "",
+    ]),
     ...(content.action ? [`${content.action.label}: ${content.action.url}`, ""] : []),
     ...(content.footnote ? [content.footnote, ""] : []),
     "— Sextant",

@@ -19,6 +19,9 @@ import { registerGoals } from "./goals.tsx";
 import { registerFunnels } from "./funnels.tsx";
 import { registerExplore } from "./explore.tsx";
 import { registerCustomers } from "./customers/mod.ts";
+import { registerAlerts } from "./alerts.tsx";
+import { registerImport } from "./sites/import.tsx";
+import { registerDigests } from "./digests.tsx";
 
 export function registerRoutes(app: Hono<AppEnv>): void {
   registerHealth(app);
@@ -39,4 +42,7 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   registerFunnels(app);
   registerExplore(app);
   registerCustomers(app);
+  registerAlerts(app);
+  registerImport(app);
+  registerDigests(app);
 }

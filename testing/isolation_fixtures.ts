@@ -19,6 +19,8 @@ import { ensureTag, tagCustomers } from "../customers/tags.ts";
 import { addNote } from "../customers/notes.ts";
 import { createSegment } from "../customers/segments.ts";
 import { createAutomation } from "../customers/automations.ts";
+import { ensureDefaults, listRules } from "../alerts/rules.ts";
+import { addChannel } from "../alerts/channels.ts";
 
 /** Org A's world: the ids a fixture may use or build on. */
 export interface IsolationWorld {
@@ -75,6 +77,16 @@ export const ID_FIXTURES: Record<string, (w: IsolationWorld) => Promise<string |
         steps: [{ kind: "page", path_pattern: "/" }, { kind: "page", path_pattern: "/buy" }],
       }),
     )).id,
+  ruleId: async (w) => {
+    await ensureDefaults(w.sql, w.siteId);
+    return (await listRules(w.sql, w.siteId))[0].id;
+  },
+  channelId: async (w) =>
+    (await addChannel({ sql: w.sql, secrets: w.secrets, allowPrivate: true }, w.siteId, {
+      kind: "webhook",
+      name: "isolation",
+      url: "http://127.0.0.1:9/hook",
+    })).channel.id,
   inviteId: async (w) =>
     (await createInvite(w.sql, {
       orgId: w.orgId,

@@ -12,7 +12,7 @@ import CopyButton from "../../islands/CopyButton.tsx";
 import { createApiKey, listApiKeys, revokeApiKey } from "../../accounts/api_keys.ts";
 import { listSitesInOrg } from "../../accounts/sites.ts";
 import { Invalid, NotFound } from "../../lib/errors.ts";
-import { formId, type FormProblem, idParam, readForm, tryForm } from "../forms.ts";
+import { checked, formId, type FormProblem, idParam, readForm, tryForm } from "../forms.ts";
 
 async function keysPage(
   c: Context<AppEnv>,
@@ -71,6 +71,16 @@ async function keysPage(
                 {sites.map((s) => <option key={s.id} value={String(s.id)}>Only {s.name}</option>)}
               </select>
             </div>
+            <div class="field">
+              <label class="checkbox">
+                <input type="checkbox" name="import" />
+                Import history
+              </label>
+              <div class="hint">
+                Lets the events API take timestamps up to 400 days back, to bring your history from
+                another tool.
+              </div>
+            </div>
             <div>
               <button type="submit">Create key</button>
             </div>
@@ -106,7 +116,10 @@ async function keysPage(
                         <td>
                           <code>{k.prefix}…</code>
                         </td>
-                        <td>{siteName(k.site_id)}</td>
+                        <td>
+                          {siteName(k.site_id)}
+                          {k.scopes.includes("import") && <span class="badge">import</span>}
+                        </td>
                         <td>{timeAgo(k.last_used_at)}</td>
                         <td class="num">
                           {k.revoked_at ? <span class="badge bad">revoked</span> : (
@@ -155,6 +168,7 @@ export function registerApiKeys(app: Hono<AppEnv>): void {
         name: form.name ?? "",
         siteId,
         createdBy: c.get("user")!.id,
+        scopes: checked(form, "import") ? ["import"] : [],
       });
     });
     if (!r.ok) return keysPage(c, { problem: r.problem });

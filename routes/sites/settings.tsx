@@ -193,7 +193,12 @@ async function settingsPage(c: Context<AppEnv>, site: Site, opts: PageOptions = 
       <div class="narrow-page stack">
         <div class="page-header">
           <h1>Site settings</h1>
-          <a class="button secondary" href={`/sites/${site.id}/install`}>Install snippet</a>
+          <span class="row">
+            <a class="button secondary" href={`/sites/${site.id}/install`}>Install snippet</a>
+            {canEdit && (
+              <a class="button secondary" href={`/sites/${site.id}/import`}>Import history</a>
+            )}
+          </span>
         </div>
         {done && <Notice kind="success">{done}</Notice>}
         {!canEdit && (

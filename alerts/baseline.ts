@@ -1,0 +1,44 @@
+/**
+ * The expected band of a count from the site's own history: the same hour of the week over the
+ * last weeks, summarized by median and MAD so one past outlier (a launch, an outage) does not
+ * move it, with a Poisson floor on the spread so small counts are not judged too tightly.
+ */
+
+/** A count's expected value and the band outside which it is anomalous. */
+export interface Band {
+  expected: number;
+  lower: number;
+  upper: number;
+  /** How many past weeks the band rests on. */
+  weeks: number;
+}
+
+/** The median of some numbers (0 for none). */
+export function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Weeks of history needed before a band is trusted. */
+export const MIN_WEEKS = 3;
+
+/**
+ * The band for a count from the same interval in past weeks, `sensitivity` robust deviations
+ * wide each side; `scale` (0–1] shrinks it to a partial interval honestly: expected and spread
+ * are scaled, and the Poisson floor is taken on the scaled expectation. Null without enough weeks.
+ */
+export function bandOf(history: number[], sensitivity: number, scale = 1): Band | null {
+  if (history.length < MIN_WEEKS) return null;
+  const m = median(history);
+  const mad = median(history.map((v) => Math.abs(v - m)));
+  const expected = m * scale;
+  const spread = Math.max(1.4826 * mad * scale, Math.sqrt(Math.max(expected, 1)));
+  return {
+    expected,
+    lower: Math.max(0, expected - sensitivity * spread),
+    upper: expected + sensitivity * spread,
+    weeks: history.length,
+  };
+}

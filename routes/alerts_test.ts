@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import { startTestApp } from "../testing/app.ts";
+import { TestClient } from "../testing/http_client.ts";
+import { signedInTenant } from "../testing/tenants.ts";
+import { startFakeSlack } from "../testing/fake_slack.ts";
+import { createUser } from "../accounts/users.ts";
+import { setMembership } from "../accounts/orgs.ts";
+import { listRules } from "../alerts/rules.ts";
+
+Deno.test("admins add channels, tune and snooze rules on the alerts page; viewers only choose email", async () => {
+  const slack = startFakeSlack();
+  const app = await startTestApp({ env: { OUTBOUND_ALLOW_PRIVATE: "on" } });
+  const sql = app.db.sql;
+  try {
+    const tenant = await signedInTenant(sql, "alerts.example", { name: "Alerts <b>shop</b>" });
+    const siteId = tenant.site.id;
+    const owner = new TestClient(app);
+    owner.cookies.set("sextant_session", tenant.cookie.split("=")[1]);
+    let { res, html } = await owner.page(`/sites/${siteId}/alerts`);
+    assert.equal(res.status, 200);
+    assert.match(html, /Nothing unusual so far/, "the empty state says what happens next");
+    assert.match(html, /Traffic spike/);
+    assert.match(html, /Tracker went silent/);
+    assert.match(html, /You get this site(&#39;|')s alerts by email/);
+    assert.doesNotMatch(html, /<b>shop<\/b>/, "the site name is escaped");
+
+    // A Slack channel, then its test reaches the stand-in.
+    let r = await owner.post(`/sites/${siteId}/alerts/channels`, {
+      kind: "slack",
+      name: "#alerts",
+      url: `${slack.url}/services/T1/B1/abc`,
+    });
+    assert.equal(r.status, 303);
+    const [{ id: channelId }] = await sql`
+      select id from alert_channels where site_id = ${siteId} and kind = 'slack'`;
+    r = await owner.post(`/sites/${siteId}/alerts/channels/${channelId}/test`);
+    assert.equal(r.status, 303);
+    assert.match(String(slack.received.at(-1)?.json?.text), /Test alert for Alerts &lt;b&gt;shop/);
+
+    // A webhook's secret is shown once.
+    r = await owner.post(`/sites/${siteId}/alerts/channels`, {
+      kind: "webhook",
+      name: "Zap",
+      url: `${slack.url}/hooks/zap`,
+    });
+    assert.equal(r.status, 200);
+    assert.match(await r.text(), /signing secret is shown only now: <code>whsec_/);
+
+    r = await owner.post(`/sites/${siteId}/alerts/channels`, {
+      kind: "slack",
+      name: "x",
+      url: "ftp://example.com/hook",
+    });
+    assert.equal(r.status, 400);
+    assert.match(await r.text(), /Only http:\/\/ and https:\/\/ addresses can be used/);
+
+    const [rule] = await listRules(sql, siteId);
+    r = await owner.post(`/sites/${siteId}/alerts/rules/${rule.id}`, {
+      enabled: "on",
+      sensitivity: "50",
+      min_volume: "10",
+      cooldown_minutes: "60",
+    });
+    assert.equal(r.status, 400);
+    assert.match(await r.text(), /Sensitivity must be a number from 1 to 20/);
+    r = await owner.post(`/sites/${siteId}/alerts/rules/${rule.id}`, {
+      sensitivity: "5",
+      min_volume: "25",
+      cooldown_minutes: "120",
+    });
+    assert.equal(r.status, 303);
+    const [saved] = (await listRules(sql, siteId)).filter((x) => x.id === rule.id);
+    assert.deepEqual(
+      [saved.enabled, saved.sensitivity, saved.min_volume, saved.cooldown_minutes],
+      [false, 5, 25, 120],
+    );
+
+    r = await owner.post(`/sites/${siteId}/alerts/rules/${rule.id}/snooze`, { hours: "4" });
+    assert.equal(r.status, 303);
+    ({ html } = await owner.page(`/sites/${siteId}/alerts`));
+    assert.match(html, /Snoozed until/);
+    r = await owner.post(`/sites/${siteId}/alerts/rules/${rule.id}/snooze`, { hours: "5" });
+    assert.equal(r.status, 400);
+    await r.body?.cancel();
+
+    // Viewers see the page and choose their own email, nothing else.
+    const viewer = await createUser(sql, {
+      email: "viewer@example.com",
+      password: "long enough pw",
+    });
+    await setMembership(sql, tenant.orgId, viewer.id, "viewer");
+    const asViewer = new TestClient(app);
+    await asViewer.signIn("viewer@example.com", "long enough pw");
+    ({ html } = await asViewer.page(`/sites/${siteId}/alerts`));
+    assert.match(html, /You don(&#39;|')t get this site(&#39;|')s alerts by email/);
+    assert.doesNotMatch(html, /Add a channel/);
+    r = await asViewer.post(`/sites/${siteId}/alerts/email`, { subscribed: "on" });
+    assert.equal(r.status, 303);
+    ({ html } = await asViewer.page(`/sites/${siteId}/alerts`));
+    assert.match(html, /You get this site(&#39;|')s alerts by email/);
+    r = await asViewer.post(`/sites/${siteId}/alerts/rules/${rule.id}/snooze`, { hours: "4" });
+    assert.equal(r.status, 403);
+    await r.body?.cancel();
+  } finally {
+    await app.stop();
+    await slack.close();
+  }
+});

@@ -1,0 +1,47 @@
+/**
+ * Hourly traffic and purchases for alert tests, written as raw events and purchases (the way
+ * ingest and the payment platforms store them) and then rolled up, so detectors read the rollups
+ * exactly as they do live.
+ */
+import type { Sql } from "../db/connect.ts";
+import { refreshRollups } from "../db/rollups.ts";
+
+/** What one hour holds; each visitor views one page. */
+export interface HourSpec {
+  /** Start of the hour, ms. */
+  at: number;
+  visitors?: number;
+  /** Minutes into the hour the visitors and purchases are spread over (default 60). */
+  minutes?: number;
+  purchases?: number;
+  /** Each purchase's amount in minor units. */
+  amount?: number;
+}
+
+/** Writes the hours' events and purchases, then refreshes the rollups. */
+export async function writeHours(sql: Sql, siteId: number, hours: HourSpec[]): Promise<void> {
+  const at = hours.map((h) => new Date(h.at).toISOString());
+  const first = new Date(Math.min(...hours.map((h) => h.at)));
+  const spread = hours.map((h) => (h.minutes ?? 60) * 60);
+  await sql`
+    insert into events (ts, event_id, site_id, visitor_id, session_id, type, pathname)
+    select t.at + make_interval(secs => (i - 1) * t.spread / t.n), gen_random_uuid(), ${siteId},
+      'v-' || extract(epoch from t.at)::bigint || '-' || i, gen_random_uuid(), 'pageview', '/'
+    from unnest(${at}::timestamptz[], ${hours.map((h) => h.visitors ?? 0)}::int[],
+      ${spread}::int[]) as t(at, n, spread),
+      generate_series(1, t.n) as i`;
+  await sql`
+    insert into purchases (ts, site_id, provider, provider_event_id, kind, amount_minor, currency,
+      amount_site_minor)
+    select t.at + make_interval(secs => (i - 1) * t.spread / t.n), ${siteId}, 'test',
+      gen_random_uuid()::text, 'one_time', t.amount, 'USD', t.amount
+    from unnest(${at}::timestamptz[], ${hours.map((h) => h.purchases ?? 0)}::int[],
+      ${
+    hours.map((h) => h.amount ?? 1000)
+  }::bigint[], ${spread}::int[]) as t(at, n, amount, spread),
+      generate_series(1, t.n) as i`;
+  await sql`
+    update sites set first_event_at = least(coalesce(first_event_at, ${first}), ${first})
+    where id = ${siteId}`;
+  await refreshRollups(sql);
+}
