@@ -9,7 +9,6 @@ import { PLATFORM_NAMES } from "../../integrations/platforms.ts";
 /** Consecutive rejected signatures that count as trouble (one stray forgery does not). */
 export const SIGNATURE_ALERT_AFTER = 5;
 
-
 /** Trouble with any of the site's connected platforms, or normal. */
 export async function integrationTrouble(
   sql: Sql,
