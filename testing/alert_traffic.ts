@@ -4,7 +4,7 @@
  * exactly as they do live.
  */
 import type { Sql } from "../db/connect.ts";
-import { refreshRollups } from "../db/rollups.ts";
+import { markRollups, refreshRollups } from "../db/rollups.ts";
 
 /** What one hour holds; each visitor views one page. */
 export interface HourSpec {
@@ -43,5 +43,9 @@ export async function writeHours(sql: Sql, siteId: number, hours: HourSpec[]): P
   await sql`
     update sites set first_event_at = least(coalesce(first_event_at, ${first}), ${first})
     where id = ${siteId}`;
+  // Written around the ingest writer and the purchase recorder, so marked here as they would.
+  const changed = hours.map((h) => ({ siteId, at: new Date(h.at) }));
+  await markRollups(sql, "events", changed);
+  await markRollups(sql, "purchases", changed);
   await refreshRollups(sql);
 }
