@@ -32,10 +32,6 @@ begin
   if e = '' or position('@' in e) = 0 or e ~ '^(visitor|order|erased):' then
     return null;
   end if;
-  -- Rows of a site being purged (or loaded before its row exists) have no one to belong to.
-  if not exists (select 1 from sites where id = p_site) then
-    return null;
-  end if;
   select id into cid from customers where site_id = p_site and email = e;
   if cid is null then
     insert into customers (site_id, email, created_at)
