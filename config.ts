@@ -63,6 +63,15 @@ export const envSchema = z.object({
   POLAR_API_URL: urlWithProtocols("POLAR_API_URL", ["http:", "https:"]).default(
     "https://api.polar.sh",
   ),
+  /** Base URL of Paddle Billing's API (https://sandbox-api.paddle.com for its sandbox). */
+  PADDLE_API_URL: urlWithProtocols("PADDLE_API_URL", ["http:", "https:"]).default(
+    "https://api.paddle.com",
+  ),
+  /** The Shopify app Sextant connects stores as (its client id and secret, read_orders scope). */
+  SHOPIFY_CLIENT_ID: z.string().default(""),
+  SHOPIFY_CLIENT_SECRET: z.string().default(""),
+  /** Where a store's Admin API is reached; `{shop}` is its myshopify.com domain. Tests use a fake. */
+  SHOPIFY_SHOP_URL: z.string().regex(/^https?:\/\/\S+$/).default("https://{shop}"),
   /** Base URL of Whop's REST API v1; tests point it at a local fake. */
   WHOP_API_URL: urlWithProtocols("WHOP_API_URL", ["http:", "https:"]).default(
     "https://api.whop.com/api/v1",

@@ -1,5 +1,7 @@
 /** Reading platform objects: what every platform module needs the same way. */
 import { z } from "zod";
+import { minorDigits } from "../attribution/currency.ts";
+import type { BackfillProgress, PlatformChange, PlatformPurchase } from "./types.ts";
 
 /** Keys of checkout custom data or metadata that carry the Sextant visitor id. */
 export const VISITOR_KEYS = ["sextant_visitor_id", "sextant_vid", "visitor_id"];
@@ -56,3 +58,42 @@ export const isoDate = z.string().transform((s, ctx) => {
   }
   return d;
 });
+
+/** Reports a running count of objects found, page by page, as a backfill lists them. */
+export function pageCounter(progress: BackfillProgress): (n: number) => Promise<void> {
+  let found = 0;
+  return async (n) => {
+    found += n;
+    await progress.listed(found);
+  };
+}
+
+/**
+ * A backfill's result: purchases oldest first, each sale before refunds of the same second (so
+ * refunds find their sale), then subscription states. Reports the final count.
+ */
+export async function backfillResult(
+  progress: BackfillProgress,
+  purchases: (PlatformPurchase | null)[],
+  states: PlatformChange[],
+): Promise<PlatformChange[]> {
+  const money = purchases.filter((p): p is PlatformPurchase => p !== null).sort((a, b) =>
+    a.ts.getTime() - b.ts.getTime() || Number(a.kind === "refund") - Number(b.kind === "refund")
+  );
+  await progress.listed(money.length);
+  return [...money.map((p) => ({ type: "purchase" as const, purchase: p })), ...states];
+}
+
+/**
+ * A decimal amount as a platform writes it ("49.90", "1200") in minor units of `currency`
+ * (zero-decimal currencies such as JPY have none), rounded half up; null when it isn't one.
+ */
+export function decimalToMinor(text: string, currency: string): number | null {
+  const m = /^(-?)(\d{1,15})(?:\.(\d{1,12}))?$/.exec(text.trim());
+  if (!m) return null;
+  const digits = minorDigits(currency);
+  const frac = (m[3] ?? "").padEnd(digits + 1, "0");
+  let minor = Number(m[2]) * 10 ** digits + Number(frac.slice(0, digits) || "0");
+  if (Number(frac[digits]) >= 5) minor += 1;
+  return m[1] ? -minor : minor;
+}

@@ -26,6 +26,8 @@ export interface ApiClientOptions {
   maxWaitMs?: number;
   /** Set for hosts a user named: requests go through the private-address guard. */
   guard?: OutboundOptions;
+  /** Whether a refusal means the credentials themselves are wrong (for APIs that say so with 403). */
+  badCredentials?: (status: number, body: unknown) => boolean;
 }
 
 /** One request. */
@@ -105,11 +107,12 @@ function explain(
   opts: ApiClientOptions,
   doing: string,
   status: number,
-  detail: string,
+  body: unknown,
 ): PlatformError {
+  const detail = errorDetail(body);
   const name = opts.platform;
   const why = detail ? ` (${detail.replace(/\.$/, "")})` : "";
-  if (status === 401) {
+  if (status === 401 || opts.badCredentials?.(status, body)) {
     return new PlatformError(
       `${name} didn't accept these credentials${why}: they may have been revoked, expired or ` +
         `mistyped. Copy them again from ${opts.keysPage}.`,
@@ -226,7 +229,7 @@ export class ApiClient {
           continue;
         }
       }
-      throw explain(o, req.doing, res.status, errorDetail(parsed));
+      throw explain(o, req.doing, res.status, parsed);
     }
   }
 

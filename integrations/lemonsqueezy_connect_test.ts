@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { startTestApp, type TestApp } from "../testing/app.ts";
 import { FakeLemonSqueezy } from "../testing/fake_lemonsqueezy.ts";
+import { csrfFor } from "../testing/platform_sync.ts";
 import { createSiteWithOwner, type SiteOwner } from "../testing/journeys.ts";
 import { ChoiceRequired, connectPlatform, disconnectPlatform } from "./connection.ts";
 import { findSiteIntegration } from "./store.ts";
@@ -19,12 +20,6 @@ async function withApp(
     await app.stop();
     await fake.close();
   }
-}
-
-async function csrfFor(app: TestApp, cookie: string, siteId: number): Promise<string> {
-  const html = await (await app.fetch(`/sites/${siteId}/integrations`, { headers: { cookie } }))
-    .text();
-  return /name="_csrf" value="([^"]+)"/.exec(html)![1];
 }
 
 Deno.test("a Lemon Squeezy key is checked with a test call; a refusal is a sentence", async () => {

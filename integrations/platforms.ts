@@ -4,7 +4,9 @@ import type { Platform } from "./types.ts";
 import { createStripePlatform } from "./stripe/mod.ts";
 import { createKajabiPlatform } from "./kajabi/mod.ts";
 import { createLemonSqueezyPlatform } from "./lemonsqueezy/mod.ts";
+import { createPaddlePlatform } from "./paddle/mod.ts";
 import { createPolarPlatform } from "./polar/mod.ts";
+import { createShopifyPlatform } from "./shopify/mod.ts";
 import { createTeachablePlatform } from "./teachable/mod.ts";
 import { createWhopPlatform } from "./whop/mod.ts";
 import { NotFound } from "../lib/errors.ts";
@@ -14,6 +16,8 @@ export const PLATFORM_IDS = [
   "stripe",
   "lemonsqueezy",
   "polar",
+  "paddle",
+  "shopify",
   "kajabi",
   "teachable",
   "whop",
@@ -28,6 +32,12 @@ function build(config: Config): Map<string, Platform> {
       createStripePlatform(config.STRIPE_API_URL),
       createLemonSqueezyPlatform(config.LEMONSQUEEZY_API_URL),
       createPolarPlatform(config.POLAR_API_URL),
+      createPaddlePlatform(config.PADDLE_API_URL),
+      createShopifyPlatform({
+        clientId: config.SHOPIFY_CLIENT_ID,
+        clientSecret: config.SHOPIFY_CLIENT_SECRET,
+        shopUrl: config.SHOPIFY_SHOP_URL,
+      }),
       createKajabiPlatform(config.KAJABI_API_URL),
       createTeachablePlatform(config.TEACHABLE_API_URL),
       createWhopPlatform(config.WHOP_API_URL),

@@ -1,4 +1,4 @@
-/** Waiting for a platform's backfill in tests. */
+/** Helpers for platform integration tests: waiting for a backfill, posting the page's forms. */
 import type { TestApp } from "./app.ts";
 import { latestSync, type Sync } from "../integrations/store.ts";
 import { waitFor } from "./wait.ts";
@@ -16,4 +16,11 @@ export async function syncDone(app: TestApp, integrationId: number, after = 0): 
     "the sync finishing",
   );
   return found!;
+}
+
+/** The integrations page's CSRF token for a signed-in user. */
+export async function csrfFor(app: TestApp, cookie: string, siteId: number): Promise<string> {
+  const html = await (await app.fetch(`/sites/${siteId}/integrations`, { headers: { cookie } }))
+    .text();
+  return /name="_csrf" value="([^"]+)"/.exec(html)![1];
 }

@@ -21,7 +21,14 @@ import {
   type VerifiedEvent,
 } from "../types.ts";
 import { parseWebhookBody } from "../payload.ts";
-import { isoDate, monthlyMinor, parseWith, productLabel, visitorFrom } from "../common.ts";
+import {
+  isoDate,
+  monthlyMinor,
+  pageCounter,
+  parseWith,
+  productLabel,
+  visitorFrom,
+} from "../common.ts";
 import { hmacSha256, randomToken, sha256Hex, timingSafeEqual, toHex } from "../../lib/crypto.ts";
 import { LEMONSQUEEZY_DESCRIPTION, LEMONSQUEEZY_EVENTS } from "./describe.ts";
 
@@ -437,11 +444,7 @@ export function createLemonSqueezyPlatform(apiUrl: string): Platform {
       const api = client(creds.fields);
       const filter = { "filter[store_id]": storeOf(creds) };
       const since = Date.now() - days * 86_400_000;
-      let found = 0;
-      const counted = async (n: number) => {
-        found += n;
-        await progress.listed(found);
-      };
+      const counted = pageCounter(progress);
       const orders = await pages(
         api,
         "orders",

@@ -21,7 +21,14 @@ import {
   type VerifiedEvent,
 } from "../types.ts";
 import { parseWebhookBody } from "../payload.ts";
-import { isoDate, monthlyMinor, parseWith, visitorFrom } from "../common.ts";
+import {
+  backfillResult,
+  isoDate,
+  monthlyMinor,
+  pageCounter,
+  parseWith,
+  visitorFrom,
+} from "../common.ts";
 import { StandardWebhookError, verifyDelivery, webhookKey } from "../../lib/standard_webhooks.ts";
 import { POLAR_DESCRIPTION, POLAR_EVENTS } from "./describe.ts";
 
@@ -301,11 +308,7 @@ export function createPolarPlatform(apiUrl: string): Platform {
       const query = { organization_id: orgOf(creds), sorting: "-created_at" };
       const since = Date.now() - days * 86_400_000;
       const old = (x: { created_at: Date }) => x.created_at.getTime() < since;
-      let found = 0;
-      const counted = async (n: number) => {
-        found += n;
-        await progress.listed(found);
-      };
+      const counted = pageCounter(progress);
       const orders = await pages(api, "orders/", order, "orders", query, old, counted);
       const refunds = await pages(api, "refunds/", refund, "refunds", query, old, counted);
       const subs = (await pages(
@@ -319,17 +322,11 @@ export function createPolarPlatform(apiUrl: string): Platform {
       )).filter((s) =>
         !(s.status === "canceled" && (s.ended_at ?? s.created_at).getTime() < since)
       );
-      const money = [...orders.map(fromOrder), ...refunds.map(fromRefund)]
-        .filter((p): p is PlatformPurchase => p !== null)
-        .sort((a, b) =>
-          a.ts.getTime() - b.ts.getTime() ||
-          Number(a.kind === "refund") - Number(b.kind === "refund")
-        );
-      await progress.listed(money.length);
-      return [
-        ...money.map((p) => ({ type: "purchase" as const, purchase: p })),
-        ...subs.map(fromSubscription),
-      ];
+      return await backfillResult(
+        progress,
+        [...orders.map(fromOrder), ...refunds.map(fromRefund)],
+        subs.map(fromSubscription),
+      );
     },
   };
 }
