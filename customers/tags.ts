@@ -92,10 +92,19 @@ export async function updateTag(
     select 1 from customer_tags
     where site_id = ${siteId} and lower(name) = lower(${name}) and id <> ${tagId}`;
   if (clash) throw new Invalid("name", `There is already a tag called "${name}".`);
-  const [row] = await sql<Tag[]>`
-    update customer_tags set name = ${name}, color = ${color}
-    where site_id = ${siteId} and id = ${tagId} returning id, name, color`;
-  return row;
+  try {
+    const [row] = await sql<Tag[]>`
+      update customer_tags set name = ${name}, color = ${color}
+      where site_id = ${siteId} and id = ${tagId} returning id, name, color`;
+    if (!row) throw new NotFound("We couldn't find that tag.");
+    return row;
+  } catch (e) {
+    // Two renames to one name at once: the second finds the name taken.
+    if ((e as { code?: string }).code === "23505") {
+      throw new Invalid("name", `There is already a tag called "${name}".`);
+    }
+    throw e;
+  }
 }
 
 /** Deletes a tag from the site and from everyone carrying it. */

@@ -69,7 +69,15 @@ export function parseCursor(raw: string | undefined): TimelineCursor | null {
       "That link to older timeline items is broken; open the profile again.",
     );
   }
-  return { us: BigInt(m[1]), key: m[2] };
+  const us = BigInt(m[1]);
+  // Beyond ±9999 years no timestamp exists to compare with.
+  if (us > 253_402_300_799_000_000n || us < -62_135_596_800_000_000n) {
+    throw new Invalid(
+      "before",
+      "That link to older timeline items is broken; open the profile again.",
+    );
+  }
+  return { us, key: m[2] };
 }
 
 /** Parses the type filter (comma-separated); every type when empty. */

@@ -262,6 +262,13 @@ Deno.test("the timeline pages 20 at a time in time order, and filters by type", 
     );
     assert.equal(bad.status, 400);
     assert.match((await bad.json()).error, /kind of timeline item/);
+    for (const cursor of ["999999999999999999~v:x", "12~", "soon~v:x"]) {
+      const far = await client.fetch(
+        `/api/app/sites/${siteId}/customers/${annId}/timeline?before=${encodeURIComponent(cursor)}`,
+      );
+      assert.equal(far.status, 400, cursor);
+      await far.body?.cancel();
+    }
   } finally {
     await app.stop();
   }
