@@ -29,16 +29,39 @@ export const MIN_WEEKS = 3;
  * wide each side; `scale` (0–1] shrinks it to a partial interval honestly: expected and spread
  * are scaled, and the Poisson floor is taken on the scaled expectation. Null without enough weeks.
  */
-export function bandOf(history: number[], sensitivity: number, scale = 1): Band | null {
+export function bandOf(
+  history: number[],
+  sensitivity: number,
+  scale = 1,
+  relativeSpread?: number,
+): Band | null {
   if (history.length < MIN_WEEKS) return null;
   const m = median(history);
   const mad = median(history.map((v) => Math.abs(v - m)));
   const expected = m * scale;
-  const spread = Math.max(1.4826 * mad * scale, Math.sqrt(Math.max(expected, 1)));
+  // A handful of weeks gives a shaky MAD; a spread pooled over neighbouring hours is steadier.
+  const robust = relativeSpread === undefined ? 1.4826 * mad * scale : relativeSpread * expected;
+  const spread = Math.max(robust, Math.sqrt(Math.max(expected, 1)));
   return {
     expected,
     lower: Math.max(0, expected - sensitivity * spread),
     upper: expected + sensitivity * spread,
     weeks: history.length,
   };
+}
+
+/**
+ * The typical relative deviation from normal (as a fraction) over several intervals' histories
+ * pooled together: each past value divided by its own interval's median. Null without enough.
+ */
+export function pooledRelativeSpread(histories: number[][]): number | null {
+  const rel: number[] = [];
+  for (const h of histories) {
+    if (h.length < MIN_WEEKS) continue;
+    const m = median(h);
+    if (m > 0) { for (const v of h) rel.push(v / m - 1); }
+  }
+  if (rel.length < 3 * MIN_WEEKS) return null;
+  const mid = median(rel);
+  return 1.4826 * median(rel.map((r) => Math.abs(r - mid)));
 }

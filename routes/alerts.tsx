@@ -161,8 +161,6 @@ async function alertsPage(c: Context<AppEnv>, opts: PageOptions = {}) {
           </Notice>
         )}
 
-        <DigestSection siteId={site.id} csrf={shell.csrf} subs={subs} timezone={site.timezone} />
-
         <section class="card" aria-labelledby="incidents-title">
           <h2 id="incidents-title">Incidents</h2>
           {incidents.length === 0
@@ -367,6 +365,8 @@ async function alertsPage(c: Context<AppEnv>, opts: PageOptions = {}) {
             </Form>
           )}
         </section>
+
+        <DigestSection siteId={site.id} csrf={shell.csrf} subs={subs} timezone={site.timezone} />
       </div>
     </AppShell>,
     { title: `Alerts · ${site.name}`, status: p?.status },

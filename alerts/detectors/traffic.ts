@@ -3,7 +3,7 @@
  * hour is judged once a quarter of it has passed, against a band scaled to the part elapsed;
  * before that, the last completed hour is.
  */
-import { bandOf } from "../baseline.ts";
+import { bandOf, pooledRelativeSpread } from "../baseline.ts";
 import { HOUR_MS, type HourlyMetric, hourOf } from "../series.ts";
 import { formatCount } from "../../analytics/format.ts";
 import { type DetectorInput, type Judgement, unknown, verdict } from "./types.ts";
@@ -19,10 +19,14 @@ function judgeTraffic(input: DetectorInput, direction: "spike" | "drop"): Judgem
   const current = hourOf(input.now);
   const fraction = (input.now - current) / HOUR_MS;
   const judge = (from: number, to: number, scale: number): Judgement => {
+    const neighbours = [-2, -1, 0, 1, 2].map((d) =>
+      input.series.pastWeeks(from + d * HOUR_MS, from + (d + 1) * HOUR_MS, metric)
+    );
     const band = bandOf(
-      input.series.pastWeeks(from, from + HOUR_MS, metric),
+      neighbours[2],
       input.rule.sensitivity,
       scale,
+      pooledRelativeSpread(neighbours) ?? undefined,
     );
     if (!band) return unknown(from, to);
     const actual = input.series.sum(from, from + HOUR_MS, metric);
