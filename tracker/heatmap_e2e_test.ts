@@ -79,6 +79,12 @@ src="${app.url}/s.js"></script>`);
       await tab.click("#plain");
       await tab.click("#toggle");
       await tab.click("#broken");
+      // Each click is judged for a second before it is sent, and leaving the page within that
+      // second counts as something happening; so these four are stored before anything else.
+      const clicksStored = async () =>
+        (await sql`select count(*)::int as n from heatmap_clicks
+          where site_id = ${site.id} and kind = 'click'`)[0].n;
+      await waitFor(async () => await clicksStored() === 4);
       // Rage: three quick clicks in one spot.
       for (let i = 0; i < 3; i++) await tab.mouse.click(200, 720);
       for (let i = 0; i < 20; i++) {
