@@ -55,17 +55,16 @@ export async function nextPages(
   const neighbour = direction === "next"
     ? sql`lead(e.pathname) over (partition by e.session_id order by e.ts, e.event_id)`
     : sql`lag(e.pathname) over (partition by e.session_id order by e.ts, e.event_id)`;
-  // Visits that touch the range may start up to a day before it and end a day after it.
+  // Visits that touch the range may start up to a day before it and end a day after it. One
+  // pass over the period's pageviews, with no join back to events: a join's plan depends on
+  // table statistics, and without them (a fresh embedded database) it took minutes.
   const rows = await sql`
     with v as (
       select e.session_id, e.ts, e.pathname, ${neighbour} as other
       from events e
       where e.site_id = ${siteId} and e.type = 'pageview'
         and e.ts >= ${new Date(r.from.getTime() - 86_400_000)}
-        and e.ts < ${new Date(r.to.getTime() + 86_400_000)}
-        and e.session_id in (select session_id from events where site_id = ${siteId}
-          and type = 'pageview' and ts >= ${r.from} and ts < ${r.to}
-          and pathname ~ ${regex}))
+        and e.ts < ${new Date(r.to.getTime() + 86_400_000)})
     select coalesce(other, ${direction === "next" ? EXIT : ENTRANCE}) as page,
            count(*)::int8 as count, count(distinct session_id)::int8 as visits
     from v where pathname ~ ${regex} and ts >= ${r.from} and ts < ${r.to}

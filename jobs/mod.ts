@@ -2,6 +2,7 @@
 import type { AppContext } from "../http/context.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { refreshRollups } from "../db/rollups.ts";
+import { gatherStatistics, STATISTICS_INTERVAL_MS } from "../db/statistics.ts";
 import { purgeDeletedSites } from "../accounts/site_deletion.ts";
 import { RETENTION_INTERVAL_MS, runRetention } from "./retention.ts";
 import { registerRevenueJobs } from "../integrations/jobs.ts";
@@ -19,6 +20,11 @@ export function registerJobs(ctx: AppContext, scheduler: Scheduler): void {
   scheduler.every("purge-deleted-sites", 60_000, () => purgeDeletedSites(ctx.db.sql));
   scheduler.every("retention", RETENTION_INTERVAL_MS, () => runRetention(ctx.db.sql, ctx.log));
   registerRevenueJobs(ctx, scheduler);
+  // The embedded database has no autovacuum, so nothing gathers planner statistics; without
+  // them some reports pick plans that take minutes. A server's autovacuum does this itself.
+  if (ctx.db.mode === "embedded") {
+    scheduler.every("statistics", STATISTICS_INTERVAL_MS, () => gatherStatistics(ctx.db.sql));
+  }
   // Heatmap screenshots: requested from the heatmap page (which wakes the job), refreshed weekly.
   scheduler.every(SCREENSHOT_JOB, SCREENSHOT_INTERVAL_MS, () =>
     runScreenshots({
