@@ -1,6 +1,14 @@
 /** The platforms Sextant can connect, by id, in the order the integrations page lists them. */
 import type { Config } from "../config.ts";
-import type { Platform } from "./types.ts";
+import type { Platform, PlatformDescription } from "./types.ts";
+import { STRIPE_DESCRIPTION } from "./stripe/describe.ts";
+import { LEMONSQUEEZY_DESCRIPTION } from "./lemonsqueezy/describe.ts";
+import { POLAR_DESCRIPTION } from "./polar/describe.ts";
+import { PADDLE_DESCRIPTION } from "./paddle/describe.ts";
+import { SHOPIFY_DESCRIPTION } from "./shopify/describe.ts";
+import { KAJABI_DESCRIPTION } from "./kajabi/describe.ts";
+import { TEACHABLE_DESCRIPTION } from "./teachable/describe.ts";
+import { WHOP_DESCRIPTION } from "./whop/describe.ts";
 import { createStripePlatform } from "./stripe/mod.ts";
 import { createKajabiPlatform } from "./kajabi/mod.ts";
 import { createLemonSqueezyPlatform } from "./lemonsqueezy/mod.ts";
@@ -23,17 +31,22 @@ export const PLATFORM_IDS = [
   "whop",
 ] as const;
 
-/** How each platform is named to people (each platform's own `name` says the same). */
-export const PLATFORM_NAMES: Record<(typeof PLATFORM_IDS)[number], string> = {
-  stripe: "Stripe",
-  lemonsqueezy: "Lemon Squeezy",
-  polar: "Polar",
-  paddle: "Paddle",
-  shopify: "Shopify",
-  kajabi: "Kajabi",
-  teachable: "Teachable",
-  whop: "Whop",
-};
+/** Each platform's static description (name, fields, webhook setup), by id. */
+const DESCRIPTIONS: PlatformDescription[] = [
+  STRIPE_DESCRIPTION,
+  LEMONSQUEEZY_DESCRIPTION,
+  POLAR_DESCRIPTION,
+  PADDLE_DESCRIPTION,
+  SHOPIFY_DESCRIPTION,
+  KAJABI_DESCRIPTION,
+  TEACHABLE_DESCRIPTION,
+  WHOP_DESCRIPTION,
+];
+
+/** How a platform is named to people (its id when Sextant doesn't know it); needs no config. */
+export function platformName(id: string): string {
+  return DESCRIPTIONS.find((d) => d.id === id)?.name ?? id;
+}
 
 const cache = new WeakMap<Config, Map<string, Platform>>();
 

@@ -4,7 +4,7 @@
  */
 import type { Sql } from "../../db/connect.ts";
 import { type Judgement, unknown } from "./types.ts";
-import { PLATFORM_NAMES } from "../../integrations/platforms.ts";
+import { platformName } from "../../integrations/platforms.ts";
 
 /** Consecutive rejected signatures that count as trouble (one stray forgery does not). */
 export const SIGNATURE_ALERT_AFTER = 5;
@@ -23,7 +23,7 @@ export async function integrationTrouble(
     order by provider`;
   if (rows.length === 0) return unknown(now, now);
   const problems = rows.flatMap((r) => {
-    const name = PLATFORM_NAMES[r.provider as keyof typeof PLATFORM_NAMES] ?? r.provider;
+    const name = platformName(r.provider);
     const out: string[] = [];
     if (r.signature_failures >= SIGNATURE_ALERT_AFTER) {
       out.push(
