@@ -104,6 +104,10 @@ export function TimelineEntry(props: { item: TimelineItem; currency: string; tz:
       title = `${KIND_WORDS[String(d.kind)] ?? "Plan change"}: ${money(d.delta_site_minor)} MRR`;
       extra = <div class="muted small">{providerName(String(d.provider))}</div>;
       break;
+    case "enrollment":
+      title = `${d.ended ? "Enrollment ended" : "Enrolled"}: ${d.course || "a course"}`;
+      extra = <div class="muted small">{providerName(String(d.provider))}</div>;
+      break;
     case "note":
       title = `Note by ${d.author}`;
       extra = <Markdown text={String(d.body)} />;

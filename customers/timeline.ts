@@ -18,6 +18,7 @@ export const TIMELINE_TYPES = [
   "payment_failed",
   "plan_change",
   "cancellation",
+  "enrollment",
   "note",
 ] as const;
 export type TimelineType = typeof TIMELINE_TYPES[number];
@@ -32,6 +33,7 @@ export const TIMELINE_LABELS: Record<TimelineType, string> = {
   payment_failed: "Failed payments",
   plan_change: "Plan changes",
   cancellation: "Cancellations",
+  enrollment: "Enrollments",
   note: "Notes",
 };
 
@@ -198,6 +200,21 @@ export async function customerTimeline(
         and s.status in ('past_due', 'unpaid')
         ${older(sql`s.state_at`, sql`'f:' || s.provider || ':' || s.subscription_id`)}
       order by s.state_at desc, 3 desc limit ${take})`);
+  }
+  if (types.has("enrollment")) {
+    // An enrollment is one item when it starts and another when it ends.
+    for (const ended of [false, true]) {
+      const ts = ended ? sql`e.ended_at` : sql`e.enrolled_at`;
+      const key = sql`${ended ? "c~:" : "c:"} || e.provider || ':' || e.enrollment_key`;
+      branches.push(sql`(
+        select 'enrollment' as type, ${ts} as ts, ${key} as key,
+          jsonb_build_object('course', e.course, 'provider', e.provider, 'ended', ${ended}::boolean)
+            as detail
+        from course_enrollments e
+        where e.site_id = ${c.siteId} and e.customer_id = ${c.customerId} and ${ts} is not null
+          ${older(ts, key)}
+        order by ${ts} desc, 3 desc limit ${take})`);
+    }
   }
   if (types.has("note")) {
     branches.push(sql`(

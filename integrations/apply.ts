@@ -5,6 +5,7 @@ import { applySubscriptionState } from "../attribution/subscriptions.ts";
 import type { CredentialFields, Credentials, PlatformChange, RefundTotal } from "./types.ts";
 import type { Integration } from "./store.ts";
 import { Invalid } from "../lib/errors.ts";
+import { recordEnrollment } from "../customers/enrollments.ts";
 
 /** Applies one change for the integration's site; answers the purchase outcome when there is one. */
 export async function applyChange(
@@ -18,6 +19,14 @@ export async function applyChange(
   }
   if (change.type === "refund_total") {
     return await recordRefundTotal(ctx, integration, change.refund, origin);
+  }
+  if (change.type === "enrollment") {
+    await recordEnrollment(ctx.db.sql, {
+      ...change.enrollment,
+      siteId: integration.site_id,
+      provider: integration.provider,
+    });
+    return null;
   }
   await applySubscriptionState(ctx, {
     ...change.subscription,

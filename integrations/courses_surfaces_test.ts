@@ -15,7 +15,8 @@ import {
   insertIdentify,
   insertSession,
 } from "../testing/journeys.ts";
-import { connectPlatform, webhookUrl } from "./connection.ts";
+import { connectPlatform } from "./connection.ts";
+import { localWebhookUrl } from "../testing/platform_sync.ts";
 import { stopBackground } from "./background.ts";
 import { liveChannel, type LivePurchase } from "../realtime/messages.ts";
 import { refreshRollups } from "../db/rollups.ts";
@@ -68,7 +69,7 @@ async function withCourseSite(fn: (s: CourseSite) => Promise<void>): Promise<voi
     const t = await connectPlatform(app.ctx, siteId, "teachable", { apiKey: teachable.addKey() });
     await connectPlatform(app.ctx, siteId, "stripe", stripe.addKey(`rk_test_${siteId}`));
     await stopBackground(app.ctx);
-    const url = (await webhookUrl(app.ctx, t)).replace(app.ctx.config.PUBLIC_URL!, app.url);
+    const url = await localWebhookUrl(app, t);
     const startedAt = daysBefore(new Date(), 0.1);
     for (const v of [LEARNER, READER]) {
       await insertSession(sql, siteId, {

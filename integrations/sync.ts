@@ -15,6 +15,7 @@ import {
   type Sync,
 } from "./store.ts";
 import { runInBackground, stopSignal } from "./background.ts";
+import type { PlatformChange } from "./types.ts";
 
 /** Days fetched when a platform is connected. */
 export const BACKFILL_DAYS = 30;
@@ -40,7 +41,9 @@ export async function runSync(
     const changes = await platform.backfill(creds, sync.days, {
       listed: (n) => saveSyncProgress(sql, sync.id, { phase: "listing", total: n }),
     });
-    const total = changes.filter((c) => c.type !== "subscription").length;
+    // Progress counts what the owner calls purchases: charges and refunds.
+    const counted = (c: PlatformChange) => c.type === "purchase" || c.type === "refund_total";
+    const total = changes.filter(counted).length;
     await saveSyncProgress(sql, sync.id, { phase: "syncing", total, processed: 0 });
     let processed = 0;
     let synced = 0;
@@ -49,7 +52,7 @@ export async function runSync(
     for (const change of changes) {
       if (signal.aborted) return; // Left "running": another instance resumes it once stale.
       const outcome = await applyChange(ctx, integration, change, "backfill");
-      if (change.type !== "subscription") processed++;
+      if (counted(change)) processed++;
       if (outcome) {
         synced++;
         if (outcome.purchase.match_method !== "none") matched++;

@@ -4,6 +4,7 @@
  */
 import type { PurchaseInput } from "../attribution/record.ts";
 import type { SubscriptionState } from "../attribution/subscriptions.ts";
+import type { EnrollmentInput } from "../customers/enrollments.ts";
 
 /** A purchase as a platform reports it: the site and origin are filled in by the caller. */
 export type PlatformPurchase = Omit<PurchaseInput, "siteId" | "origin">;
@@ -25,11 +26,15 @@ export interface RefundTotal {
   orderId?: string;
 }
 
+/** A learner's enrollment in a course, as a course platform reports it. */
+export type PlatformEnrollment = Omit<EnrollmentInput, "siteId" | "provider">;
+
 /** What one platform event or backfilled object means for Sextant. */
 export type PlatformChange =
   | { type: "purchase"; purchase: PlatformPurchase }
   | { type: "refund_total"; refund: RefundTotal }
-  | { type: "subscription"; subscription: PlatformSubscription };
+  | { type: "subscription"; subscription: PlatformSubscription }
+  | { type: "enrollment"; enrollment: PlatformEnrollment };
 
 /** The named credential fields of one connection (`apiKey`, `storeId`, `accessToken`…). */
 export type CredentialFields = Record<string, string>;

@@ -167,6 +167,10 @@ export function eraseSubject(sql: Sql, siteId: number, k: SubjectKeys): Promise<
       returning site_id, ts)
       select count(*)::int as count, rollup_mark('purchases', array_agg(site_id), array_agg(ts))
       from changed`;
+    // Enrollments keep counting on the revenue page, no longer naming the person.
+    await tx`
+      update course_enrollments set email = '', customer_id = null
+      where site_id = ${siteId} and email = any(${emails}::text[])`;
     const subscriptions = await tx`
       update subscriptions set customer_email = '', customer_key = ${token}
       where site_id = ${siteId}

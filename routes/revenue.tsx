@@ -25,6 +25,8 @@ import {
   subscriptionMetrics,
 } from "../attribution/report.ts";
 import { formatMoney } from "../attribution/currency.ts";
+import { formatCount } from "../analytics/format.ts";
+import { enrollmentCounts } from "../customers/enrollments.ts";
 import { DIMENSION_INFO } from "../analytics/dimensions.ts";
 import { purchasesCsv, reportCsv } from "../attribution/csv.ts";
 import { listConnectedProviders } from "../integrations/store.ts";
@@ -144,6 +146,7 @@ async function reportPage(c: C): Promise<Response> {
   const purchases = await listPurchases(sql, { ...q, limit: 20 });
   const subs = await subscriptionMetrics(sql, site.id, period.from, period.to);
   const cohorts = await ltvByFirstTouch(sql, site.id, period.from, period.to);
+  const enrollments = await enrollmentCounts(sql, site.id, period.from, period.to);
   const connected = (await listConnectedProviders(sql, site.id)).map((i) =>
     platformFor(c.get("app").config, i.provider).name
   );
@@ -227,6 +230,7 @@ async function reportPage(c: C): Promise<Response> {
               </nav>
               <ReportTable report={report} params={params} href={href} money={money} />
               <Reconciliation report={report} money={money} />
+              <Enrollments {...enrollments} />
             </section>
             <SubscriptionSection subs={subs} cohorts={cohorts} money={money} />
             <PurchasesSection
@@ -460,6 +464,19 @@ function Reconciliation(props: { report: RevenueReport; money: (m: number | null
         }); attribution is catching up.`}
       {t.convertedPurchases > 0 &&
         ` ${t.convertedPurchases} converted from other currencies with your rates.`}
+    </p>
+  );
+}
+
+/** Course enrollments that began in the period; they carry no revenue of their own. */
+function Enrollments(props: { enrolled: number; ended: number }) {
+  if (props.enrolled === 0) return null;
+  const n = props.enrolled;
+  return (
+    <p class="small muted" data-enrollments={n}>
+      {formatCount(n)} course enrollment{n === 1 ? "" : "s"} began in this period
+      {props.ended > 0 ? ` (${formatCount(props.ended)} ended since)` : ""}; each learner's
+      enrollments are on their customer timeline.
     </p>
   );
 }

@@ -1,7 +1,8 @@
 /**
  * A local stand-in for Teachable's public API v1, for tests: the `apiKey` header, page-numbered
  * transaction lists filtered by `start`/`end` with `meta.number_of_pages`, users, pricing plans
- * and courses, prices in cents, Teachable-shaped errors, 429s with Retry-After, and webhook
+ * and courses, course lists and each course's enrollments (`enrolled_in_after`, page/per), prices
+ * in cents, Teachable-shaped errors, 429s with Retry-After, and webhook
  * bodies as Teachable posts them (optionally with a hex HMAC-SHA256 `teachable-signature`).
  * Teachable registers webhooks only in its admin, so there is no endpoint for that.
  * Never the real Teachable.
@@ -23,6 +24,7 @@ export class FakeTeachable {
   readonly users: Obj[] = [];
   readonly plans: Obj[] = [];
   readonly courses: Obj[] = [];
+  readonly enrollments: Obj[] = [];
   /** Every request as "METHOD /path?query". */
   readonly requests: string[] = [];
   /** The next this many requests are answered 429 with Retry-After: 0. */
@@ -129,6 +131,32 @@ export class FakeTeachable {
     return t;
   }
 
+  /** Enrolls a user in a course (an `Enrollment.created` object). */
+  enroll(o: { userId: number; courseId: number; at?: Date }): Obj {
+    const course = this.courses.find((c) => c.id === o.courseId)!;
+    const e: Obj = {
+      id: this.id(),
+      user_id: o.userId,
+      course_id: o.courseId,
+      created_at: iso(o.at),
+      enrolled_at: iso(o.at),
+      expires_at: null,
+      completed_at: null,
+      percent_complete: 0,
+      is_active: true,
+      course: { id: course.id, name: course.name },
+    };
+    this.enrollments.push(e);
+    return e;
+  }
+
+  /** Disables an enrollment (an `Enrollment.disabled` object). */
+  unenroll(enrollmentId: number): Obj {
+    const e = this.enrollments.find((x) => x.id === enrollmentId)!;
+    e.is_active = false;
+    return e;
+  }
+
   /** Refunds a charge, in full or `amount` cents of it. */
   refund(transactionId: number, amount?: number): Obj {
     const t = this.transactions.find((x) => x.id === transactionId)!;
@@ -199,6 +227,24 @@ export class FakeTeachable {
       if (one[1] === "courses") return Response.json({ course: found });
       return Response.json(found);
     }
+    if (path === "/courses") return this.page(url.searchParams, "courses", this.courses);
+    const ofCourse = /^\/courses\/(\d+)\/enrollments$/.exec(path);
+    if (ofCourse) {
+      const after = url.searchParams.get("enrolled_in_after");
+      const rows = this.enrollments
+        .filter((e) =>
+          e.course_id === Number(ofCourse[1]) && e.is_active &&
+          (!after || String(e.enrolled_at) >= after)
+        )
+        .map((e) => ({
+          user_id: e.user_id,
+          enrolled_at: e.enrolled_at,
+          expires_at: e.expires_at,
+          completed_at: e.completed_at,
+          percent_complete: e.percent_complete,
+        }));
+      return this.page(url.searchParams, "enrollments", rows);
+    }
     if (path === "/transactions") {
       if (this.pageDelayMs) await new Promise((r) => setTimeout(r, this.pageDelayMs));
       const q = url.searchParams;
@@ -209,21 +255,26 @@ export class FakeTeachable {
           (!start || String(t.created_at) >= start) && (!end || String(t.created_at) <= end)
         )
         .sort((a, b) => (String(a.created_at) < String(b.created_at) ? 1 : -1));
-      const per = Math.min(100, Number(q.get("per") ?? 20));
-      const page = Math.max(1, Number(q.get("page") ?? 1));
-      const slice = items.slice((page - 1) * per, page * per);
-      return Response.json({
-        transactions: slice,
-        meta: {
-          total: items.length,
-          page,
-          from: (page - 1) * per + 1,
-          to: (page - 1) * per + slice.length,
-          per_page: per,
-          number_of_pages: Math.max(1, Math.ceil(items.length / per)),
-        },
-      });
+      return this.page(q, "transactions", items);
     }
     return Response.json({ message: "Not found" }, { status: 404 });
+  }
+
+  /** One page of a list, as `{<name>: [...], meta}`. */
+  private page(q: URLSearchParams, name: string, items: unknown[]): Response {
+    const per = Math.min(100, Number(q.get("per") ?? 20));
+    const page = Math.max(1, Number(q.get("page") ?? 1));
+    const slice = items.slice((page - 1) * per, page * per);
+    return Response.json({
+      [name]: slice,
+      meta: {
+        total: items.length,
+        page,
+        from: (page - 1) * per + 1,
+        to: (page - 1) * per + slice.length,
+        per_page: per,
+        number_of_pages: Math.max(1, Math.ceil(items.length / per)),
+      },
+    });
   }
 }

@@ -1,6 +1,7 @@
 /** Helpers for platform integration tests: waiting for a backfill, posting the page's forms. */
 import type { TestApp } from "./app.ts";
-import { latestSync, type Sync } from "../integrations/store.ts";
+import { type Integration, latestSync, type Sync } from "../integrations/store.ts";
+import { webhookUrl } from "../integrations/connection.ts";
 import { waitFor } from "./wait.ts";
 
 /** The integration's newest backfill after `after`, once it has finished. */
@@ -23,4 +24,9 @@ export async function csrfFor(app: TestApp, cookie: string, siteId: number): Pro
   const html = await (await app.fetch(`/sites/${siteId}/integrations`, { headers: { cookie } }))
     .text();
   return /name="_csrf" value="([^"]+)"/.exec(html)![1];
+}
+
+/** The integration's webhook URL on the test app (the configured public URL swapped for it). */
+export async function localWebhookUrl(app: TestApp, integration: Integration): Promise<string> {
+  return (await webhookUrl(app.ctx, integration)).replace(app.ctx.config.PUBLIC_URL!, app.url);
 }

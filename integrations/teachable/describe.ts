@@ -7,6 +7,8 @@ export const TEACHABLE_EVENTS = [
   "Transaction.created",
   "Transaction.refunded",
   "Sale.subscription_canceled",
+  "Enrollment.created",
+  "Enrollment.disabled",
 ] as const;
 
 /** Teachable as the integrations page describes it. */

@@ -20,6 +20,10 @@ import { ApiClient, type ApiResponse, errorDetail } from "../http.ts";
 import { hmacSha256, timingSafeEqual, toHex } from "../../lib/crypto.ts";
 import {
   course,
+  coursesPage,
+  enrollmentEvent,
+  enrollmentRow,
+  enrollmentsPage,
   event as eventSchema,
   parseTeachable,
   pricingPlan,
@@ -31,6 +35,9 @@ import {
   user,
 } from "./objects.ts";
 import {
+  dateOr,
+  enrollmentKey,
+  fromEnrollmentRow,
   fromTransaction,
   recurring,
   refundTotalOf,
@@ -210,6 +217,63 @@ export function createTeachable(apiUrl: string) {
     } while (page <= pageCount);
   }
 
+  /** Every page of a `{<name>: [...], meta}` list; `allow`ed statuses end it with nothing. */
+  async function* listPages<T>(
+    creds: TeachableCredentials,
+    doing: string,
+    path: string,
+    read: (body: unknown) => { items: T[]; pages: number },
+    allow: number[] = [],
+  ): AsyncGenerator<T> {
+    let page = 1;
+    let pageCount = 1;
+    do {
+      const sep = path.includes("?") ? "&" : "?";
+      const res = await call(creds, doing, `${path}${sep}page=${page}&per=${PAGE_SIZE}`, allow);
+      if (res.status >= 300) return;
+      const p = read(res.body);
+      yield* p.items;
+      pageCount = p.pages;
+      page++;
+    } while (page <= pageCount);
+  }
+
+  /**
+   * Enrollments that began since `start`, course by course. A school whose key may not read
+   * enrollments (403/404) still syncs its transactions: enrollments then arrive by webhook only.
+   */
+  async function enrollmentsSince(
+    creds: TeachableCredentials,
+    look: ReturnType<typeof lookups>,
+    start: Date,
+  ): Promise<PlatformChange[]> {
+    const out: PlatformChange[] = [];
+    const now = new Date();
+    const courses = listPages(creds, "read courses", "/courses", (b) => {
+      const p = parseTeachable(coursesPage, b, "course list");
+      return { items: p.courses, pages: p.meta.number_of_pages };
+    }, [403, 404]);
+    for await (const c of courses) {
+      const q = new URLSearchParams({ enrolled_in_after: start.toISOString() });
+      const path = `/courses/${encodeURIComponent(c.id)}/enrollments?${q}`;
+      const rows = listPages(creds, "read enrollments", path, (b) => {
+        const p = parseTeachable(enrollmentsPage, b, "enrollment list");
+        return { items: p.enrollments, pages: p.meta.number_of_pages };
+      }, [403, 404]);
+      for await (const raw of rows) {
+        const row = parseTeachable(enrollmentRow, raw, "enrollment");
+        const enrollment = fromEnrollmentRow(row, {
+          courseId: c.id,
+          course: c.name ?? c.heading ?? "",
+          email: await look.email(row.user_id),
+          now,
+        });
+        out.push({ type: "enrollment", enrollment });
+      }
+    }
+    return out;
+  }
+
   async function contextOf(
     look: ReturnType<typeof lookups>,
     t: TeachableTransaction,
@@ -317,12 +381,32 @@ export function createTeachable(apiUrl: string) {
           });
           return state ? [{ type: "subscription", subscription: state }] : [];
         }
+        case "Enrollment.created":
+        case "Enrollment.disabled": {
+          const en = parseTeachable(enrollmentEvent, e.object, "enrollment");
+          const userId = en.user_id ?? en.user?.id;
+          const courseId = en.course_id ?? en.course?.id;
+          if (!userId || !courseId) return [];
+          const at = dateOr(e.created, new Date());
+          const ended = e.type === "Enrollment.disabled" || en.is_active === false;
+          return [{
+            type: "enrollment",
+            enrollment: {
+              key: enrollmentKey(courseId, userId),
+              email: en.user?.email ?? await look.email(userId),
+              course: en.course?.name ?? await look.courseName(courseId) ?? "",
+              enrolledAt: dateOr(en.enrolled_at ?? en.created_at, at),
+              endedAt: ended ? at : null,
+              stateAt: at,
+            },
+          }];
+        }
         default:
           return [];
       }
     },
 
-    /** Transactions of the last `days` days (their refunds too), oldest first. */
+    /** Transactions of the last `days` days (their refunds too), oldest first; then enrollments. */
     async backfill(
       creds: TeachableCredentials,
       days: number,
@@ -357,7 +441,7 @@ export function createTeachable(apiUrl: string) {
         Number(a.type === "refund_total") - Number(b.type === "refund_total")
       );
       await progress.listed(purchases.length);
-      return [...purchases, ...subs];
+      return [...purchases, ...subs, ...await enrollmentsSince(creds, look, start)];
     },
   };
 }

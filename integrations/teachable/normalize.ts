@@ -4,7 +4,12 @@
  * `transaction:<id>`; its refunds are a running total against that key. A subscription is its sale (`sale:<id>`).
  * Prices are already minor units.
  */
-import type { PlatformPurchase, PlatformSubscription, RefundTotal } from "../types.ts";
+import type {
+  PlatformEnrollment,
+  PlatformPurchase,
+  PlatformSubscription,
+  RefundTotal,
+} from "../types.ts";
 import type { TeachablePlan, TeachableTransaction } from "./objects.ts";
 import { monthlyMinor } from "../common.ts";
 
@@ -96,5 +101,36 @@ export function saleState(
     startedAt: v.startedAt,
     canceledAt: v.canceledAt,
     stateAt: v.stateAt,
+  };
+}
+
+/** An enrollment's key: Teachable names an enrollment by its course and learner. */
+export function enrollmentKey(courseId: string, userId: string): string {
+  return `course:${courseId}:user:${userId}`;
+}
+
+/** A date Teachable sent, or `fallback` when it sent none or not a date. */
+export function dateOr(raw: string | null | undefined, fallback: Date): Date {
+  const d = raw ? new Date(raw) : fallback;
+  return Number.isNaN(d.getTime()) ? fallback : d;
+}
+
+/**
+ * A listed enrollment (backfill). It states its start only, so an expiry already past ends it and
+ * anything a webhook said later wins.
+ */
+export function fromEnrollmentRow(
+  row: { user_id: string; enrolled_at: string; expires_at?: string | null },
+  v: { courseId: string; course: string; email?: string; now: Date },
+): PlatformEnrollment {
+  const enrolledAt = dateOr(row.enrolled_at, v.now);
+  const expires = row.expires_at ? dateOr(row.expires_at, v.now) : null;
+  return {
+    key: enrollmentKey(v.courseId, row.user_id),
+    email: v.email,
+    course: v.course,
+    enrolledAt,
+    endedAt: expires && expires <= v.now ? expires : null,
+    stateAt: enrolledAt,
   };
 }

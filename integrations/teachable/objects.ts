@@ -65,6 +65,41 @@ export const transactionsPage = z.object({
   }),
 });
 
+/** An enrollment as an `Enrollment.*` webhook carries it (the learner and course inline). */
+export const enrollmentEvent = z.object({
+  id: id.nullish(),
+  user_id: id.nullish(),
+  course_id: id.nullish(),
+  created_at: time.nullish(),
+  enrolled_at: time.nullish(),
+  expires_at: time.nullish(),
+  is_active: z.boolean().nullish(),
+  user: z.object({ id: id.nullish(), email: z.string().nullish() }).nullish(),
+  course: z.object({ id: id.nullish(), name: z.string().nullish() }).nullish(),
+});
+export type TeachableEnrollmentEvent = z.infer<typeof enrollmentEvent>;
+
+/** One row of `GET /courses/{id}/enrollments`. */
+export const enrollmentRow = z.object({
+  user_id: id,
+  enrolled_at: time,
+  expires_at: time.nullish(),
+  completed_at: time.nullish(),
+  percent_complete: z.number().nullish(),
+});
+
+const pageMeta = z.object({
+  total: z.number().int().nullish(),
+  page: z.number().int(),
+  number_of_pages: z.number().int(),
+});
+
+export const coursesPage = z.object({ courses: z.array(course), meta: pageMeta });
+export const enrollmentsPage = z.object({
+  enrollments: z.array(z.unknown()),
+  meta: pageMeta,
+});
+
 /** A webhook body: the event's type and the object it is about. */
 export const event = z.object({
   id: id.nullish(),
