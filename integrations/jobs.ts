@@ -8,6 +8,7 @@ import { retryDueDeliveries } from "./webhooks.ts";
 import { claimSync } from "./store.ts";
 import { runSync } from "./sync.ts";
 import { runInBackground } from "./background.ts";
+import { REFRESH_EVERY_MS, refreshSubscriptions } from "./refresh.ts";
 
 /** Schedules the jobs on this instance. */
 export function registerRevenueJobs(ctx: AppContext, scheduler: Scheduler): void {
@@ -16,6 +17,7 @@ export function registerRevenueJobs(ctx: AppContext, scheduler: Scheduler): void
   scheduler.every(TRACKER_REVENUE_JOB, 5_000, () => recordTrackerRevenue(ctx));
   scheduler.every("webhook-retries", 5_000, () => retryDueDeliveries(ctx));
   scheduler.every("revenue-rematch", 30_000, () => rematchPending(ctx));
+  scheduler.every("subscription-refresh", REFRESH_EVERY_MS, () => refreshSubscriptions(ctx));
   // A backfill queued by an instance that stopped, or stalled, is picked up here.
   scheduler.every("integration-syncs", 15_000, async () => {
     const sync = await claimSync(ctx.db.sql);

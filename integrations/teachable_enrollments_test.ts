@@ -4,25 +4,18 @@
  * customer timeline and as a count on the revenue page.
  */
 import assert from "node:assert/strict";
-import { startTestApp, type TestApp } from "../testing/app.ts";
+import type { TestApp } from "../testing/app.ts";
 import { FakeTeachable } from "../testing/fake_teachable.ts";
-import { createSiteWithOwner, daysBefore, type SiteOwner } from "../testing/journeys.ts";
+import { daysBefore, type SiteOwner } from "../testing/journeys.ts";
 import { connectPlatform } from "./connection.ts";
 import { stopBackground } from "./background.ts";
-import { localWebhookUrl, syncDone } from "../testing/platform_sync.ts";
+import { localWebhookUrl, syncDone, withFakePlatform } from "../testing/platform_sync.ts";
 import { waitFor } from "../testing/wait.ts";
 
 async function withTeachable(
   fn: (app: TestApp, owner: SiteOwner, teachable: FakeTeachable) => Promise<void>,
 ): Promise<void> {
-  const teachable = await FakeTeachable.start();
-  const app = await startTestApp({ env: { TEACHABLE_API_URL: teachable.url } });
-  try {
-    await fn(app, await createSiteWithOwner(app.ctx.db.sql), teachable);
-  } finally {
-    await app.stop();
-    await teachable.close();
-  }
+  await withFakePlatform(await FakeTeachable.start(), "TEACHABLE_API_URL", fn);
 }
 
 const enrollments = async (app: TestApp, siteId: number) => [

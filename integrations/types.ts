@@ -216,4 +216,9 @@ export interface Platform extends PlatformDescription {
   normalize(creds: Credentials, event: VerifiedEvent): Promise<PlatformChange[]>;
   /** Everything of the last `days` days, oldest first. */
   backfill(creds: Credentials, days: number, progress: BackfillProgress): Promise<PlatformChange[]>;
+  /**
+   * For platforms that send no event when a subscription ends: the current state of these active
+   * subscriptions (by subscription id), read from the platform. Changes only; the rest are left.
+   */
+  refresh?(creds: Credentials, subscriptionIds: string[]): Promise<PlatformChange[]>;
 }

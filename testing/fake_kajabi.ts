@@ -1,7 +1,8 @@
 /**
  * A local stand-in for Kajabi's public API v1, for tests: OAuth client credentials exchanged at
  * /v1/oauth/token for expiring Bearer tokens, JSON:API resources and error bodies, page-numbered
- * transaction lists with `links.next`, customers, offers and purchases, hooks registered through
+ * transaction lists with `links.next`, customers, offers and purchases (a subscription purchase
+ * carries its price and interval, and `deactivated_at` once cancelled), hooks registered through
  * the API, 429s with Retry-After, and hook deliveries `{id, event, payload: [...]}` posted
  * unsigned, as Kajabi does. Never the real Kajabi.
  */
@@ -89,7 +90,16 @@ export class FakeKajabi {
 
   /** A purchase of an offer (what a subscription's charges share). */
   purchase(
-    o: { customerId: string; offerId: string; paymentType?: string; createdAt?: Date },
+    o: {
+      customerId: string;
+      offerId: string;
+      paymentType?: string;
+      createdAt?: Date;
+      /** A subscription's recurring price (cents) and interval. */
+      amountInCents?: number;
+      currency?: string;
+      interval?: "month" | "year";
+    },
   ): Res {
     const p: Res = {
       id: this.id(),
@@ -98,6 +108,9 @@ export class FakeKajabi {
         created_at: iso(o.createdAt),
         deactivated_at: null,
         payment_type: o.paymentType ?? "single",
+        amount_in_cents: o.amountInCents ?? null,
+        currency: o.currency ?? "USD",
+        subscription_interval: o.paymentType === "subscription" ? o.interval ?? "month" : null,
       },
       relationships: {
         customer: { data: { id: o.customerId, type: "customers" } },
@@ -106,6 +119,12 @@ export class FakeKajabi {
     };
     this.purchases.push(p);
     return p;
+  }
+
+  /** Deactivates a purchase: a cancelled subscription, as Kajabi's API then shows it. */
+  deactivate(purchaseId: string, at?: Date): void {
+    const p = this.purchases.find((x) => x.id === purchaseId)!;
+    p.attributes.deactivated_at = iso(at);
   }
 
   /** A charge (or, with action "refund", a refund) of a purchase; cents. */

@@ -1,5 +1,6 @@
 /** Helpers for platform integration tests: waiting for a backfill, posting the page's forms. */
-import type { TestApp } from "./app.ts";
+import { startTestApp, type TestApp } from "./app.ts";
+import { createSiteWithOwner, type SiteOwner } from "./journeys.ts";
 import { type Integration, latestSync, type Sync } from "../integrations/store.ts";
 import { webhookUrl } from "../integrations/connection.ts";
 import { waitFor } from "./wait.ts";
@@ -29,4 +30,22 @@ export async function csrfFor(app: TestApp, cookie: string, siteId: number): Pro
 /** The integration's webhook URL on the test app (the configured public URL swapped for it). */
 export async function localWebhookUrl(app: TestApp, integration: Integration): Promise<string> {
   return (await webhookUrl(app.ctx, integration)).replace(app.ctx.config.PUBLIC_URL!, app.url);
+}
+
+/**
+ * Runs `fn` on a test app whose `envName` points at a started platform fake, with a site and its
+ * owner; stops both afterwards.
+ */
+export async function withFakePlatform<F extends { url: string; close(): Promise<void> }>(
+  fake: F,
+  envName: string,
+  fn: (app: TestApp, owner: SiteOwner, fake: F) => Promise<void>,
+): Promise<void> {
+  const app = await startTestApp({ env: { [envName]: fake.url } });
+  try {
+    await fn(app, await createSiteWithOwner(app.ctx.db.sql), fake);
+  } finally {
+    await app.stop();
+    await fake.close();
+  }
 }

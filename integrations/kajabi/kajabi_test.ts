@@ -71,8 +71,14 @@ Deno.test("a Kajabi payment hook becomes a purchase; renewals follow their purch
       const ev = await kajabi.verifyWebhook(body, new Headers(), null);
       return await kajabi.normalize(creds, ev);
     };
-    const [a, b] = await normalize([fake.hookItem(first), fake.hookItem(renewal)]);
+    const [a, b, state, ...rest] = await normalize([fake.hookItem(first), fake.hookItem(renewal)]);
     assert.ok(a.type === "purchase" && b.type === "purchase");
+    assert.ok(state.type === "subscription", "then the subscription's state, once");
+    assert.deepEqual(rest, []);
+    assert.deepEqual(
+      [state.subscription.subscriptionId, state.subscription.status, state.subscription.mrrMinor],
+      [`purchase:${sub.id}`, "active", 4900],
+    );
     assert.deepEqual(
       [a.purchase.kind, a.purchase.amountMinor, a.purchase.email, a.purchase.product],
       ["subscription_start", 4900, "Member@Example.com", "Mastermind"],

@@ -28,7 +28,7 @@ import {
   resource,
   transactionAttributes,
 } from "./objects.ts";
-import { chargeOfHookItem, fromCharge, type KajabiCharge } from "./normalize.ts";
+import { chargeOfHookItem, fromCharge, type KajabiCharge, purchaseState } from "./normalize.ts";
 import { KAJABI_DESCRIPTION, KAJABI_EVENTS } from "./describe.ts";
 
 /** What Sextant needs to read a Kajabi site: the API credentials from Settings → Public API. */
@@ -147,6 +147,8 @@ export function createKajabi(apiUrl: string) {
       offer: async (id?: string) =>
         parseKajabi(offerAttributes, (await attrs("offers", id)) ?? {}, "offer").title ??
           undefined,
+      purchase: async (id?: string) =>
+        parseKajabi(purchaseAttributes, (await attrs("purchases", id)) ?? {}, "purchase"),
       purchasedAt: async (id?: string) => {
         const p = parseKajabi(purchaseAttributes, (await attrs("purchases", id)) ?? {}, "purchase");
         return p.created_at ? new Date(p.created_at) : undefined;
@@ -155,6 +157,30 @@ export function createKajabi(apiUrl: string) {
   }
 
   const relId = (r: KajabiResource, name: string) => r.relationships?.[name]?.data?.id;
+
+  /**
+   * The state of the subscriptions these charges (the latest of each purchase) belong to, read
+   * from their purchases; `at` dates a state that is still active.
+   */
+  async function statesOf(
+    look: ReturnType<typeof lookups>,
+    charges: Iterable<KajabiCharge>,
+    at: (c: KajabiCharge) => Date,
+  ): Promise<PlatformChange[]> {
+    const out: PlatformChange[] = [];
+    for (const c of charges) {
+      if (c.paymentType !== "subscription" || !c.purchaseId) continue;
+      const p = await look.purchase(c.purchaseId);
+      const state = purchaseState(c.purchaseId, { payment_type: c.paymentType, ...p }, {
+        amountCents: c.amountCents,
+        currency: c.currency,
+        email: c.email,
+        at: at(c),
+      });
+      if (state) out.push({ type: "subscription", subscription: state });
+    }
+    return out;
+  }
 
   return {
     id: "kajabi",
@@ -211,12 +237,16 @@ export function createKajabi(apiUrl: string) {
       return Promise.resolve({ id: d.id, type: d.event, payload: d, dedupeKey: d.id });
     },
 
-    /** What one delivery means: a purchase per payment in its payload. */
+    /**
+     * What one delivery means: a purchase per payment in its payload, then the state of each
+     * subscription they belong to.
+     */
     async normalize(creds: KajabiCredentials, ev: VerifiedEvent): Promise<PlatformChange[]> {
       const d = parseKajabi(delivery, ev.payload, "hook delivery");
       if (d.event !== "payment_succeeded") return [];
       const look = lookups(creds);
       const out: PlatformChange[] = [];
+      const latest = new Map<string, KajabiCharge>();
       for (const raw of d.payload) {
         const charge = chargeOfHookItem(parseKajabi(hookItem, raw, "payment"), new Date());
         if (!charge) continue;
@@ -225,8 +255,9 @@ export function createKajabi(apiUrl: string) {
         }
         const p = fromCharge(charge);
         if (p) out.push({ type: "purchase", purchase: p });
+        if (p?.subscriptionId && charge.purchaseId) latest.set(charge.purchaseId, charge);
       }
-      return out;
+      return [...out, ...await statesOf(look, latest.values(), () => new Date())];
     },
 
     /** Transactions (charges and refunds) of the last `days` days, oldest first. */
@@ -272,6 +303,8 @@ export function createKajabi(apiUrl: string) {
         path = next ? new URL(next, base).pathname + new URL(next, base).search : null;
       }
       const out: PlatformChange[] = [];
+      // Each subscription's state once, as of its latest charge, after every purchase.
+      const latest = new Map<string, KajabiCharge>();
       for (const { charge: c, customer, offer } of charges.reverse()) {
         c.email = await look.email(customer);
         c.offer = await look.offer(offer);
@@ -280,6 +313,26 @@ export function createKajabi(apiUrl: string) {
         }
         const p = fromCharge(c);
         if (p) out.push({ type: "purchase", purchase: p });
+        if (p?.subscriptionId && c.purchaseId) latest.set(c.purchaseId, c);
+      }
+      return [...out, ...await statesOf(look, latest.values(), (c) => c.createdAt)];
+    },
+
+    /**
+     * Kajabi sends no event when a subscription ends, so its purchases are read again: a
+     * deactivated one is the subscription cancelled. `ids` are `purchase:<id>` subscription ids.
+     */
+    async refresh(creds: KajabiCredentials, ids: string[]): Promise<PlatformChange[]> {
+      const look = lookups(creds);
+      const out: PlatformChange[] = [];
+      const now = new Date();
+      for (const id of ids) {
+        const purchaseId = id.replace(/^purchase:/, "");
+        const p = await look.purchase(purchaseId);
+        const state = p.deactivated_at
+          ? purchaseState(purchaseId, p, { amountCents: 0, currency: "USD", at: now })
+          : null;
+        if (state) out.push({ type: "subscription", subscription: state });
       }
       return out;
     },
@@ -312,5 +365,6 @@ export function createKajabiPlatform(apiUrl: string): Platform {
     verifyWebhook: (raw, headers, token) => kajabi.verifyWebhook(raw, headers, token),
     normalize: (c, ev) => kajabi.normalize(kajabiCredentials(c.fields), ev),
     backfill: (c, days, progress) => kajabi.backfill(kajabiCredentials(c.fields), days, progress),
+    refresh: (c, ids) => kajabi.refresh(kajabiCredentials(c.fields), ids),
   };
 }

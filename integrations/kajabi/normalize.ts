@@ -2,9 +2,11 @@
  * Kajabi transactions and hook items → Sextant purchases. A charge is `transaction:<id>`, so a
  * hook and a backfill of the same payment land on one purchase; a refund is its own transaction
  * and points at the purchase (the offer bought) it refunds. Amounts are already cents.
+ * A subscription is its purchase (`purchase:<id>`): active until Kajabi deactivates the purchase.
  */
-import type { PlatformPurchase } from "../types.ts";
-import type { KajabiHookItem } from "./objects.ts";
+import type { PlatformPurchase, PlatformSubscription } from "../types.ts";
+import type { KajabiHookItem, KajabiPurchase } from "./objects.ts";
+import { monthlyMinor } from "../common.ts";
 
 /** A charge's first payment is within this of its purchase; later ones are renewals. */
 export const FIRST_CHARGE_WINDOW_MS = 86_400_000;
@@ -72,5 +74,34 @@ export function chargeOfHookItem(item: KajabiHookItem, at: Date): KajabiCharge |
     email: item.customer?.email ?? undefined,
     offer: item.offer?.title ?? undefined,
     purchaseId: item.purchase_id ?? undefined,
+  };
+}
+
+/**
+ * A subscription purchase's state, as read from the purchase: active, or cancelled when Kajabi
+ * deactivated it. The monthly amount is the purchase's recurring price over its interval; without
+ * them (not confirmed in Kajabi's documentation), the charge's amount each month. Null for
+ * purchases that are not subscriptions (one-time and multipay).
+ */
+export function purchaseState(
+  purchaseId: string,
+  p: KajabiPurchase,
+  charge: { amountCents: number; currency: string; email?: string; at: Date },
+): PlatformSubscription | null {
+  if ((p.payment_type ?? "") !== "subscription") return null;
+  const deactivated = p.deactivated_at ? new Date(p.deactivated_at) : null;
+  const ended = deactivated && !Number.isNaN(deactivated.getTime()) ? deactivated : null;
+  const created = p.created_at ? new Date(p.created_at) : charge.at;
+  const price = p.amount_in_cents ?? Math.abs(charge.amountCents);
+  return {
+    subscriptionId: `purchase:${purchaseId}`,
+    status: ended ? "canceled" : "active",
+    mrrMinor: monthlyMinor(price, p.subscription_interval ?? "month"),
+    currency: p.currency ?? charge.currency,
+    email: charge.email,
+    startedAt: Number.isNaN(created.getTime()) ? charge.at : created,
+    canceledAt: ended,
+    // A deactivation is news from when it happened; an active purchase, from the charge seen.
+    stateAt: ended ?? charge.at,
   };
 }

@@ -42,9 +42,15 @@ export const offerAttributes = z.object({ title: z.string().nullish() });
 
 export const purchaseAttributes = z.object({
   created_at: z.string().nullish(),
+  /** Set when the purchase stops granting access: a cancelled or failed subscription. */
   deactivated_at: z.string().nullish(),
   payment_type: z.string().nullish(),
+  /** Assumed: the recurring price in cents and its billing interval (month | year). */
+  amount_in_cents: z.number().int().nullish(),
+  currency: z.string().nullish(),
+  subscription_interval: z.string().nullish(),
 });
+export type KajabiPurchase = z.infer<typeof purchaseAttributes>;
 
 /** One item of a hook delivery's `payload` array. */
 export const hookItem = z.object({
