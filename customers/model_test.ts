@@ -21,6 +21,8 @@ import {
 } from "./store.ts";
 import { engagementScore } from "./engagement.ts";
 import { addNote } from "./notes.ts";
+import { recordEnrollment } from "./enrollments.ts";
+import { customerTimeline, parseCursor } from "./timeline.ts";
 import { addTagToCustomer } from "./tags.ts";
 import { eraseSubject, linkedKeys, subjectRows } from "../privacy/store.ts";
 
@@ -127,6 +129,51 @@ for (const mode of ALL_DB_MODES) {
             (select count(*)::int from customer_notes where site_id = ${siteId}) as notes,
             (select count(*)::int from customer_taggings where site_id = ${siteId}) as tagged`;
         assert.deepEqual({ ...left }, { customers: 0, notes: 0, tagged: 0 });
+      });
+    },
+  );
+
+  Deno.test(
+    `a course enrollment is on the learner's timeline, newest state wins, erased with them (${mode})`,
+    inDbMode(mode),
+    async () => {
+      await withSite(mode, async ({ db, siteId }) => {
+        const enroll = (o: { endedAt: Date | null; stateAt: Date; course?: string }) =>
+          recordEnrollment(db.sql, {
+            siteId,
+            provider: "teachable",
+            key: "course:1:user:2",
+            email: "Learner@Example.com",
+            course: o.course ?? "Clay",
+            enrolledAt: daysBefore(now, 5),
+            ...o,
+          });
+        await enroll({ endedAt: null, stateAt: daysBefore(now, 5) });
+        await enroll({ endedAt: daysBefore(now, 1), stateAt: daysBefore(now, 1) });
+        // A late report of the start fills nothing in and revives nothing.
+        await enroll({ endedAt: null, stateAt: daysBefore(now, 4), course: "" });
+        const learner = await findCustomerByEmail(db.sql, siteId, "learner@example.com");
+        assert.ok(learner);
+        const c = { siteId, customerId: learner.id, email: "learner@example.com" };
+        const page = await customerTimeline(db.sql, c, { types: ["enrollment"], limit: 1 });
+        assert.deepEqual(page.items.map((i) => [i.type, i.detail.course, i.detail.ended]), [
+          ["enrollment", "Clay", true],
+        ]);
+        const older = await customerTimeline(db.sql, c, {
+          types: ["enrollment"],
+          before: parseCursor(page.next!),
+        });
+        assert.deepEqual(older.items.map((i) => i.detail.ended), [false]);
+        assert.equal(older.next, null);
+
+        const keys = await linkedKeys(db.sql, siteId, {
+          visitorIds: [],
+          emails: ["learner@example.com"],
+        });
+        await eraseSubject(db.sql, siteId, keys);
+        const [left] = await db.sql`select email, customer_id from course_enrollments
+          where site_id = ${siteId}`;
+        assert.deepEqual({ ...left }, { email: "", customer_id: null }, "counted, no longer named");
       });
     },
   );
