@@ -95,6 +95,9 @@ async function action(c: C, fn: () => Promise<string | Response>): Promise<Respo
 const NOTICES: Record<string, (name: string) => string> = {
   connected: (n) => `${n} is connected. Sextant is syncing your last 30 days.`,
   disconnected: (n) => `${n} is disconnected. Your purchases so far stay in Sextant.`,
+  "disconnected-unrevoked": (n) =>
+    `${n} is disconnected, but ${n} didn't confirm that Sextant's access was withdrawn: remove ` +
+    `the Sextant app in ${n}'s settings to be sure. Your purchases so far stay in Sextant.`,
   secret: (n) => `Webhook signing secret saved. New ${n} events will arrive here.`,
   resync: () => "Syncing the last 30 days again.",
   token: (n) =>
@@ -143,8 +146,8 @@ export function registerIntegrations(app: Hono<AppEnv>): void {
     return "connected";
   });
   platformAction("disconnect", async (c) => {
-    await disconnectPlatform(c.get("app"), await siteIntegration(c));
-    return "disconnected";
+    const done = await disconnectPlatform(c.get("app"), await siteIntegration(c));
+    return done.revokeFailed ? "disconnected-unrevoked" : "disconnected";
   });
   platformAction("webhook-secret", async (c) => {
     const secret = (await formFields(c)).webhookSecret ?? "";
