@@ -87,7 +87,10 @@ Deno.test({
           document.documentElement.scrollWidth - document.documentElement.clientWidth
         );
         assert.ok(overflow <= 1, `the page fits ${width} px (overflow ${overflow}px)`);
-        await page.screenshot({ path: `${SHOTS}/integrations-${width}-${theme}.png` });
+        await page.screenshot({
+          path: `${SHOTS}/integrations-${width}-${theme}.png`,
+          fullPage: true,
+        });
       }
     } finally {
       await browser.close();
