@@ -126,92 +126,106 @@ export async function recordPurchase(
   raw: PurchaseInput,
 ): Promise<RecordOutcome> {
   const input = normalizeInput(raw);
-  const outcome = await deps.db.sql.begin(async (txRaw) => {
-    const tx = txRaw as unknown as Sql;
-    const lockKey = `${input.siteId}|${input.provider}|${input.key}`;
-    await tx`select pg_advisory_xact_lock(hashtextextended(${lockKey}, 0))`;
-    const site = await loadSiteMoney(tx, input.siteId);
-    const existing = await findPurchaseByKey(tx, site.id, input.provider, input.key) ??
-      await findAliasedPurchase(tx, site.id, input.provider, input.key);
-    if (existing) return await addEvidence(tx, site, existing, input);
+  const outcome = await deps.db.sql.begin((tx) => storePurchase(tx as unknown as Sql, input));
+  await announcePurchase(deps, input, outcome);
+  return outcome;
+}
 
-    // The tracker reported a purchase a platform already recorded: its visitor id is evidence.
-    if (input.provider === "tracker" && input.orderId) {
-      const platform = await findPlatformPurchaseByRef(tx, site.id, input.orderId);
-      if (platform) return await addEvidence(tx, site, platform, { ...input, email: "" });
-    }
-    let visitorId = input.visitorId ?? null;
-    if (input.provider !== "tracker") {
-      // …or it reported it first: the platform's record replaces it and keeps the visitor id.
-      const report = await findTrackerReport(tx, site.id, [
-        input.orderId ?? "",
-        input.paymentRef ?? "",
-        input.key,
-      ]);
-      if (report) {
-        visitorId ??= report.checkout_visitor_id;
-        await deletePurchase(tx, report);
-      }
-    }
+/**
+ * recordPurchase's work inside a transaction the caller holds, for callers that must decide
+ * what to record under their own lock; `input` comes from normalizeInput.
+ */
+export async function storePurchase(tx: Sql, input: PurchaseInput): Promise<RecordOutcome> {
+  const lockKey = `${input.siteId}|${input.provider}|${input.key}`;
+  await tx`select pg_advisory_xact_lock(hashtextextended(${lockKey}, 0))`;
+  const site = await loadSiteMoney(tx, input.siteId);
+  const existing = await findPurchaseByKey(tx, site.id, input.provider, input.key) ??
+    await findAliasedPurchase(tx, site.id, input.provider, input.key);
+  if (existing) return await addEvidence(tx, site, existing, input);
 
-    const parent = await findParent(tx, site, input);
-    if (input.provider !== "tracker") {
-      // Two platforms may report one payment (a course platform charging through the creator's
-      // Stripe): the later report is folded into the purchase already stored.
-      if (input.kind !== "refund" && input.email) {
-        const twinKey = `twin|${site.id}|${input.email}|${input.currency}|${input.amountMinor}`;
-        await tx`select pg_advisory_xact_lock(hashtextextended(${twinKey}, 0))`;
-      }
-      const twin = await findTwin(tx, site.id, {
-        provider: input.provider,
-        kind: input.kind,
-        email: input.email ?? "",
-        amountMinor: input.amountMinor,
-        currency: input.currency,
-        ts: input.ts,
-        parentId: parent?.id ?? null,
-      });
-      if (twin) {
-        await insertAlias(tx, site.id, input.provider, input.key, twin.id);
-        return await addEvidence(tx, site, twin, { ...input, visitorId: visitorId ?? undefined });
-      }
+  // The tracker reported a purchase a platform already recorded: its visitor id is evidence.
+  if (input.provider === "tracker" && input.orderId) {
+    const platform = await findPlatformPurchaseByRef(tx, site.id, input.orderId);
+    if (platform) return await addEvidence(tx, site, platform, { ...input, email: "" });
+  }
+  let visitorId = input.visitorId ?? null;
+  if (input.provider !== "tracker") {
+    // …or it reported it first: the platform's record replaces it and keeps the visitor id.
+    const report = await findTrackerReport(tx, site.id, [
+      input.orderId ?? "",
+      input.paymentRef ?? "",
+      input.key,
+    ]);
+    if (report) {
+      visitorId ??= report.checkout_visitor_id;
+      await deletePurchase(tx, report);
     }
-    const money = await siteAmount(tx, site, input, parent);
-    if (Math.abs(money.amount) > MAX_AMOUNT_MINOR) {
-      const what = "The amount in the site's currency";
-      throw new Invalid("amount", tooLarge(what, money.amount, site.currency));
+  }
+
+  const parent = await findParent(tx, site, input);
+  if (input.provider !== "tracker") {
+    // Two platforms may report one payment (a course platform charging through the creator's
+    // Stripe): the later report is folded into the purchase already stored.
+    if (input.kind !== "refund" && input.email) {
+      const twinKey = `twin|${site.id}|${input.email}|${input.currency}|${input.amountMinor}`;
+      await tx`select pg_advisory_xact_lock(hashtextextended(${twinKey}, 0))`;
     }
-    const inserted = await insertPurchase(tx, {
-      ts: input.ts,
-      siteId: site.id,
+    const twin = await findTwin(tx, site.id, {
       provider: input.provider,
-      key: input.key,
-      orderId: input.orderId ?? "",
       kind: input.kind,
+      email: input.email ?? "",
       amountMinor: input.amountMinor,
       currency: input.currency,
-      amountSiteMinor: money.amount,
-      converted: money.converted,
-      email: input.email ?? "",
-      product: input.product ?? "",
-      giftRecipientEmail: input.giftRecipientEmail ?? "",
-      checkoutVisitorId: visitorId,
-      country: input.country ?? "",
-      subscriptionId: input.subscriptionId ?? "",
-      paymentRef: input.paymentRef ?? "",
+      ts: input.ts,
       parentId: parent?.id ?? null,
-      origin: input.origin,
     });
-    if (input.kind !== "refund") await adoptOrphans(tx, site, inserted);
-    const purchase = await attribute(tx, site, inserted);
-    return { purchase, created: true, changed: true };
+    if (twin) {
+      await insertAlias(tx, site.id, input.provider, input.key, twin.id);
+      return await addEvidence(tx, site, twin, { ...input, visitorId: visitorId ?? undefined });
+    }
+  }
+  const money = await siteAmount(tx, site, input, parent);
+  if (Math.abs(money.amount) > MAX_AMOUNT_MINOR) {
+    const what = "The amount in the site's currency";
+    throw new Invalid("amount", tooLarge(what, money.amount, site.currency));
+  }
+  const inserted = await insertPurchase(tx, {
+    ts: input.ts,
+    siteId: site.id,
+    provider: input.provider,
+    key: input.key,
+    orderId: input.orderId ?? "",
+    kind: input.kind,
+    amountMinor: input.amountMinor,
+    currency: input.currency,
+    amountSiteMinor: money.amount,
+    converted: money.converted,
+    email: input.email ?? "",
+    product: input.product ?? "",
+    giftRecipientEmail: input.giftRecipientEmail ?? "",
+    checkoutVisitorId: visitorId,
+    country: input.country ?? "",
+    subscriptionId: input.subscriptionId ?? "",
+    paymentRef: input.paymentRef ?? "",
+    parentId: parent?.id ?? null,
+    origin: input.origin,
   });
+  if (input.kind !== "refund") await adoptOrphans(tx, site, inserted);
+  const purchase = await attribute(tx, site, inserted);
+  return { purchase, created: true, changed: true };
+}
+
+/** Shows a purchase just stored on live dashboards (a backfill's old ones are not news). */
+export async function announcePurchase(
+  deps: RevenueDeps,
+  input: PurchaseInput,
+  outcome: RecordOutcome,
+): Promise<void> {
   if (outcome.created && input.origin !== "backfill" && deps.bus) {
     await publishPurchase(deps.db.sql, deps.bus, outcome.purchase).catch((error) =>
       deps.log?.warn("live purchase not published", { error })
     );
   }
-  return outcome;
 }
 
 /** The sale a refund belongs to, or the subscription start a renewal continues. */

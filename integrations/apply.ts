@@ -1,6 +1,13 @@
 /** Hands what a platform reported to attribution: purchases and subscription states. */
 import type { AppContext } from "../http/context.ts";
-import { type RecordOutcome, recordPurchase } from "../attribution/record.ts";
+import {
+  announcePurchase,
+  normalizeInput,
+  type RecordOutcome,
+  recordPurchase,
+  storePurchase,
+} from "../attribution/record.ts";
+import type { Sql } from "../db/connect.ts";
 import { applySubscriptionState } from "../attribution/subscriptions.ts";
 import type { CredentialFields, Credentials, PlatformChange, RefundTotal } from "./types.ts";
 import type { Integration } from "./store.ts";
@@ -38,7 +45,9 @@ export async function applyChange(
 
 /**
  * Records the part of a running refund total not yet recorded, keyed by the total so the same
- * report twice stores one refund. Null when nothing new was refunded.
+ * report twice stores one refund. Null when nothing new was refunded. Totals of one sale are
+ * compared and stored one at a time: two at once (a webhook and a backfill page) would each see
+ * nothing refunded yet and store both differences.
  */
 async function recordRefundTotal(
   ctx: AppContext,
@@ -48,27 +57,36 @@ async function recordRefundTotal(
 ): Promise<RecordOutcome | null> {
   const prefix = `${r.saleKey}:refunded:`;
   const key = `${prefix}${r.totalMinor}`;
-  const [done] = await ctx.db.sql<{ n: number; seen: boolean }[]>`
-    select coalesce(sum(abs(amount_minor)), 0)::bigint::float8 as n,
-      bool_or(provider_event_id = ${key}) as seen
-    from purchases
-    where site_id = ${integration.site_id} and provider = ${integration.provider}
-      and kind = 'refund' and starts_with(provider_event_id, ${prefix})`;
-  const delta = r.totalMinor - Number(done?.n ?? 0);
-  if (done?.seen || delta <= 0) return null;
-  return await recordPurchase(ctx, {
-    siteId: integration.site_id,
-    provider: integration.provider,
-    key,
-    ts: r.ts,
-    kind: "refund",
-    amountMinor: -delta,
-    currency: r.currency,
-    orderId: r.orderId,
-    email: r.email,
-    refundOf: { key: r.saleKey },
-    origin,
+  const lock = `refund-total|${integration.site_id}|${integration.provider}|${r.saleKey}`;
+  const stored = await ctx.db.sql.begin(async (txRaw) => {
+    const tx = txRaw as unknown as Sql;
+    await tx`select pg_advisory_xact_lock(hashtextextended(${lock}, 0))`;
+    const [done] = await tx<{ n: number; seen: boolean }[]>`
+      select coalesce(sum(abs(amount_minor)), 0)::bigint::float8 as n,
+        bool_or(provider_event_id = ${key}) as seen
+      from purchases
+      where site_id = ${integration.site_id} and provider = ${integration.provider}
+        and kind = 'refund' and starts_with(provider_event_id, ${prefix})`;
+    const delta = r.totalMinor - Number(done?.n ?? 0);
+    if (done?.seen || delta <= 0) return null;
+    const input = normalizeInput({
+      siteId: integration.site_id,
+      provider: integration.provider,
+      key,
+      ts: r.ts,
+      kind: "refund",
+      amountMinor: -delta,
+      currency: r.currency,
+      orderId: r.orderId,
+      email: r.email,
+      refundOf: { key: r.saleKey },
+      origin,
+    });
+    return { input, outcome: await storePurchase(tx, input) };
   });
+  if (!stored) return null;
+  await announcePurchase(ctx, stored.input, stored.outcome);
+  return stored.outcome;
 }
 
 /** Seals credential fields for the integrations row. */

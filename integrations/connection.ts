@@ -320,19 +320,36 @@ export async function rotateWebhookToken(ctx: AppContext, integration: Integrati
   });
 }
 
-/** Removes the webhook endpoint Sextant created and forgets the credentials. */
-export async function disconnectPlatform(ctx: AppContext, integration: Integration): Promise<void> {
-  if (
-    integration.webhook_mode === "auto" && integration.webhook_endpoint_id &&
-    integration.api_key_enc
-  ) {
-    const platform = platformFor(ctx.config, integration.provider);
-    await platform.unregisterWebhook(
-      await credentialsOf(ctx, integration),
-      integration.webhook_endpoint_id,
-    );
+/**
+ * Removes the webhook endpoint Sextant created, gives back access the platform granted, and
+ * forgets the credentials; answers why the platform did not confirm the access was withdrawn.
+ */
+export async function disconnectPlatform(
+  ctx: AppContext,
+  integration: Integration,
+): Promise<{ revokeFailed?: string }> {
+  const platform = platformFor(ctx.config, integration.provider);
+  const creds = integration.api_key_enc ? await credentialsOf(ctx, integration) : null;
+  if (creds && integration.webhook_mode === "auto" && integration.webhook_endpoint_id) {
+    await platform.unregisterWebhook(creds, integration.webhook_endpoint_id);
+  }
+  let revokeFailed: string | undefined;
+  if (creds && platform.revokeAccess) {
+    // The owner asked to disconnect: a platform that won't confirm the revocation doesn't
+    // keep Sextant connected; the credentials are forgotten here and the owner is told.
+    try {
+      await platform.revokeAccess(creds);
+    } catch (e) {
+      revokeFailed = (e as Error).message;
+      ctx.log.warn("access not revoked at disconnect", {
+        integration: integration.id,
+        provider: integration.provider,
+        error: revokeFailed,
+      });
+    }
   }
   await markDisconnected(ctx.db.sql, integration.id);
+  return { revokeFailed };
 }
 
 /** Starts another backfill (the "Sync again" button). */

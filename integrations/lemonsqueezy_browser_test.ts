@@ -29,6 +29,7 @@ Deno.test({
       await page.goto(`${app.url}/sites/${owner.site.id}/integrations`, {
         waitUntil: "networkidle0",
       });
+      await page.click("#lemonsqueezy .integration-more > summary");
       await page.type("#f-lemonsqueezy-apiKey", fake.addKey("ls_test_browser"));
       await Promise.all([page.waitForNavigation(), page.click("#lemonsqueezy .connect-button")]);
       const seen: string[] = [];

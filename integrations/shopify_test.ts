@@ -223,3 +223,44 @@ Deno.test("a Shopify backfill follows Link headers without resending its filters
     assert.deepEqual({ ...sums }, { sales: total + 3000, refunds: -1250 });
   });
 });
+
+Deno.test("disconnecting Shopify revokes the access token there; a refusal doesn't block it", async () => {
+  await withApp(async (app, fake) => {
+    const sql = app.ctx.db.sql;
+    const owner = await createSiteWithOwner(sql);
+    const disconnect = async () => {
+      const res = await app.fetch(`/sites/${owner.site.id}/integrations/shopify/disconnect`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { cookie: owner.cookie, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ _csrf: await csrfFor(app, owner.cookie, owner.site.id) }),
+      });
+      assert.equal(res.status, 303);
+      return res.headers.get("location")!;
+    };
+
+    const first = await approve(app, owner);
+    await syncDone(app, first.id);
+    assert.equal(fake.tokens.size, 1);
+    const location = await disconnect();
+    assert.equal(location, `/sites/${owner.site.id}/integrations?notice=disconnected&p=shopify`);
+    assert.ok(fake.requests.includes("DELETE /admin/api_permissions/current.json"));
+    assert.equal(fake.tokens.size, 0, "Shopify no longer honours the token");
+    assert.equal(fake.subscriptions.length, 0, "the webhook subscriptions are gone");
+
+    // Shopify refuses the revocation: Sextant forgets the token anyway and says so.
+    const second = await approve(app, owner);
+    await syncDone(app, second.id);
+    fake.refuseRevoke = true;
+    const refused = await disconnect();
+    assert.equal(
+      refused,
+      `/sites/${owner.site.id}/integrations?notice=disconnected-unrevoked&p=shopify`,
+    );
+    const [row] = await sql`select status, api_key_enc from integrations where id = ${second.id}`;
+    assert.equal(row.status, "disconnected");
+    assert.equal(row.api_key_enc, null);
+    const page = await (await app.fetch(refused, { headers: { cookie: owner.cookie } })).text();
+    assert.match(page, /Shopify is disconnected, but Shopify didn(&#x27;|')t confirm/);
+  });
+});

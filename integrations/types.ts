@@ -202,6 +202,12 @@ export interface Platform extends PlatformDescription {
   /** Removes what registerWebhook created (best effort). */
   unregisterWebhook(creds: Credentials, endpointId: string): Promise<void>;
   /**
+   * Withdraws the credentials on the platform's side at disconnect (an OAuth token Sextant was
+   * granted); throws PlatformError when the platform doesn't confirm it. Absent when there is
+   * nothing to withdraw (a key the owner made and deletes themselves).
+   */
+  revokeAccess?(creds: Credentials): Promise<void>;
+  /**
    * Verifies a delivery's signature (SignatureError), then reads it (MalformedWebhook). For
    * `proof: "url_token"` platforms the token was already checked and `secret` is that token.
    */

@@ -58,6 +58,7 @@ Deno.test({
       await page.setCookie({ name: "sextant_session", value: owner.token, url: app.url });
       await page.goto(`${app.url}/sites/${siteId}/integrations`, { waitUntil: "networkidle0" });
 
+      await page.click("#teachable .integration-more > summary");
       await page.type("#f-teachable-apiKey", "not-the-right-key-000");
       await Promise.all([page.waitForNavigation(), page.click("#teachable .connect-button")]);
       const refusal = await page.$eval("#f-teachable-apiKey-error", (el) => el.textContent ?? "");
@@ -146,6 +147,7 @@ Deno.test({
         });
       }
       const page = await openIntegrations(browser, app.url, owner);
+      await page.click("#whop .integration-more > summary");
       await page.type("#f-whop-apiKey", key);
       await page.type("#f-whop-companyId", "biz_doesnotexist");
       await Promise.all([page.waitForNavigation(), page.click("#whop .connect-button")]);
@@ -189,6 +191,7 @@ Deno.test({
         fake.transaction({ purchaseId: p.id, amountInCents: 29700, createdAt: at });
       }
       const page = await openIntegrations(browser, app.url, owner);
+      await page.click("#kajabi .integration-more > summary");
       await page.type("#f-kajabi-clientId", creds.clientId);
       await page.type("#f-kajabi-clientSecret", "not-the-secret");
       await Promise.all([page.waitForNavigation(), page.click("#kajabi .connect-button")]);

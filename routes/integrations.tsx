@@ -1,7 +1,9 @@
 /**
  * /sites/:siteId/integrations — connect payment platforms, watch their backfills, fix webhooks,
  * replay failed deliveries, set currency rates, and learn how to link checkouts to visitors.
- * Each platform's section is drawn from its own description (integrations/types.ts).
+ * The page is an overview: one compact card per platform (what it is for, its status, last
+ * webhook and sync), connected platforms first, each one's forms opening on demand. Every card
+ * is drawn from the platform's own description (integrations/types.ts).
  */
 import type { Context, Hono } from "hono";
 import type { ComponentChildren } from "preact";
@@ -22,6 +24,7 @@ import {
   type Integration,
   latestSync,
   listDeliveries,
+  type Sync,
 } from "../integrations/store.ts";
 import {
   ChoiceRequired,
@@ -92,6 +95,9 @@ async function action(c: C, fn: () => Promise<string | Response>): Promise<Respo
 const NOTICES: Record<string, (name: string) => string> = {
   connected: (n) => `${n} is connected. Sextant is syncing your last 30 days.`,
   disconnected: (n) => `${n} is disconnected. Your purchases so far stay in Sextant.`,
+  "disconnected-unrevoked": (n) =>
+    `${n} is disconnected, but ${n} didn't confirm that Sextant's access was withdrawn: remove ` +
+    `the Sextant app in ${n}'s settings to be sure. Your purchases so far stay in Sextant.`,
   secret: (n) => `Webhook signing secret saved. New ${n} events will arrive here.`,
   resync: () => "Syncing the last 30 days again.",
   token: (n) =>
@@ -140,8 +146,8 @@ export function registerIntegrations(app: Hono<AppEnv>): void {
     return "connected";
   });
   platformAction("disconnect", async (c) => {
-    await disconnectPlatform(c.get("app"), await siteIntegration(c));
-    return "disconnected";
+    const done = await disconnectPlatform(c.get("app"), await siteIntegration(c));
+    return done.revokeFailed ? "disconnected-unrevoked" : "disconnected";
   });
   platformAction("webhook-secret", async (c) => {
     const secret = (await formFields(c)).webhookSecret ?? "";
@@ -226,33 +232,42 @@ async function page(c: C, state: PageState): Promise<Response> {
   const oauthError = c.req.query("oauth_error");
   const errors = state.errors ?? {};
   const siteCurrency = site.currency.trim();
-  const sections = [];
-  const connectedIds: string[] = [];
+  const rows = [];
   for (const platform of allPlatforms(app.config)) {
     const integration = await findSiteIntegration(sql, site.id, platform.id);
     const connected = integration && integration.status !== "disconnected" ? integration : null;
-    if (connected) connectedIds.push(platform.id);
-    const mine = state.provider === platform.id ||
-      (!!oauthError && noticeFor === platform.id);
-    sections.push(
-      <PlatformSection
-        platform={platform}
-        siteId={site.id}
-        csrf={csrf}
-        canManage={canManage}
-        integration={connected}
-        sync={connected ? await latestSync(sql, connected.id) : null}
-        deliveries={connected ? await listDeliveries(sql, connected.id, 15) : []}
-        failed={connected ? await countFailedDeliveries(sql, connected.id) : 0}
-        url={connected ? await webhookUrl(app, connected) : ""}
-        errors={mine
-          ? { ...errors, ...(oauthError ? { [platform.fields[0]?.name ?? ""]: oauthError } : {}) }
-          : {}}
-        choice={mine ? state.choice : undefined}
-        given={mine ? state.given : undefined}
-      />,
-    );
+    const sync = connected ? await latestSync(sql, connected.id) : null;
+    const failed = connected ? await countFailedDeliveries(sql, connected.id) : 0;
+    const mine = state.provider === platform.id || noticeFor === platform.id;
+    rows.push({
+      platform,
+      connected,
+      props: {
+        platform,
+        siteId: site.id,
+        csrf,
+        canManage,
+        integration: connected,
+        sync,
+        deliveries: connected ? await listDeliveries(sql, connected.id, 15) : [],
+        failed,
+        attention: connected ? attentionFor(platform, connected, sync, failed) : null,
+        url: connected ? await webhookUrl(app, connected) : "",
+        open: mine,
+        errors: mine
+          ? {
+            ...errors,
+            ...(oauthError ? { [platform.fields[0]?.name ?? ""]: oauthError } : {}),
+          }
+          : {},
+        choice: mine ? state.choice : undefined,
+        given: mine ? state.given : undefined,
+      },
+    });
   }
+  // Connected platforms first, each group in the registry's order.
+  rows.sort((a, b) => Number(!a.connected) - Number(!b.connected));
+  const connectedIds = rows.filter((r) => r.connected).map((r) => r.platform.id);
 
   const body = (
     <AppShell user={user} csrf={csrf} path={c.req.path} site={site} active="revenue">
@@ -266,7 +281,9 @@ async function page(c: C, state: PageState): Promise<Response> {
         — so you can see which traffic source actually made money.
       </p>
 
-      {sections}
+      <div class="integration-list">
+        {rows.map((r) => <PlatformSection key={r.platform.id} {...r.props} />)}
+      </div>
 
       <LinkingGuide
         siteId={site.id}
@@ -385,150 +402,218 @@ function Rich(props: { text: string; url?: string; events?: readonly string[] })
   return <>{parts}</>;
 }
 
+/**
+ * Why a connected platform needs its owner, in one sentence; null when all is well. The
+ * sync's own failure and an error status are already shown by the live status beside it.
+ */
+function attentionFor(
+  p: Platform,
+  i: Integration,
+  sync: Sync | null,
+  failed: number,
+): string | null {
+  if (i.status === "error" || sync?.status === "failed") return null;
+  if (failed > 0) {
+    return `${failed} webhook ${failed === 1 ? "delivery" : "deliveries"} failed: replay ${
+      failed === 1 ? "it" : "them"
+    } below once the cause is fixed.`;
+  }
+  if (i.signature_failures > 0) {
+    return `Recent webhooks from ${p.name} failed the signature check: save the signing secret again.`;
+  }
+  if (i.webhook_mode === "manual" && p.webhook.secret && !i.webhook_secret_enc) {
+    return `Add the webhook in ${p.name} and paste its signing secret, or new purchases won't arrive.`;
+  }
+  if (i.webhook_mode === "manual" && !i.last_webhook_at) {
+    return `No webhook from ${p.name} yet: add it there so new purchases arrive.`;
+  }
+  return null;
+}
+
+/** When something last happened, for the overview: "2026-12-07 20:14 UTC". */
+const utcMinute = (d: Date) => `${d.toISOString().replace("T", " ").slice(0, 16)} UTC`;
+
 function PlatformSection(props: {
   platform: Platform;
   siteId: number;
   csrf: string;
   canManage: boolean;
   integration: Integration | null;
-  sync: Awaited<ReturnType<typeof latestSync>>;
+  sync: Sync | null;
   deliveries: Awaited<ReturnType<typeof listDeliveries>>;
   failed: number;
+  attention: string | null;
   url: string;
+  /** Open the platform's forms: the page came back to this platform (a notice, an error). */
+  open: boolean;
   errors: Record<string, string>;
   choice?: PageState["choice"];
   given?: Record<string, string>;
 }) {
-  const { platform: p, integration, siteId, csrf, canManage, errors } = props;
+  const { platform: p, integration, siteId, csrf, canManage, errors, attention } = props;
   const actionUrl = (path: string) => `/sites/${siteId}/integrations/${p.id}/${path}`;
+  const last = props.deliveries[0];
+  const hasErrors = Object.keys(errors).length > 0;
+  const needsAttention = !!attention || integration?.status === "error" ||
+    props.sync?.status === "failed";
   return (
-    <section class="card integration" id={p.id} aria-labelledby={`${p.id}-title`}>
-      <div class="integration-head">
-        <h2 id={`${p.id}-title`}>{p.name}</h2>
-        {integration && (
-          <span class="muted small">
-            {integration.livemode ? "Live mode" : "Test mode"} ·{" "}
-            {p.auth === "oauth" ? "access" : "key"} {integration.key_hint}
-            {integration.account_name ? ` · ${integration.account_name}` : ""}
-          </span>
-        )}
+    <section
+      class="card integration"
+      id={p.id}
+      aria-labelledby={`${p.id}-title`}
+      data-state={integration ? (needsAttention ? "attention" : "connected") : "disconnected"}
+    >
+      <div class="integration-row">
+        <div class="integration-head">
+          <h2 id={`${p.id}-title`}>{p.name}</h2>
+          <p class="muted small">
+            {integration
+              ? (
+                <>
+                  {integration.livemode ? "Live mode" : "Test mode"} ·{" "}
+                  {p.auth === "oauth" ? "access" : "key"} {integration.key_hint}
+                  {integration.account_name ? ` · ${integration.account_name}` : ""}
+                </>
+              )
+              : p.tagline}
+          </p>
+        </div>
+        <div class="integration-state">
+          {integration
+            ? (
+              <>
+                <SyncProgress
+                  url={`/api/app/sites/${siteId}/integrations/${p.id}/status`}
+                  reportUrl={`/sites/${siteId}/revenue`}
+                  initial={statusView(integration, props.sync)}
+                />
+                <p class="small muted last-delivery">
+                  {last
+                    ? <>Last webhook {utcMinute(last.received_at)} ({last.status})</>
+                    : "No webhook deliveries yet."}
+                </p>
+                {attention && (
+                  <p class="small attention">
+                    <span class="badge warn">Needs attention</span> {attention}
+                  </p>
+                )}
+              </>
+            )
+            : (
+              <p class="row">
+                <span class="badge" data-status="disconnected">Not connected</span>
+              </p>
+            )}
+        </div>
       </div>
 
-      {integration
-        ? (
-          <SyncProgress
-            url={`/api/app/sites/${siteId}/integrations/${p.id}/status`}
-            reportUrl={`/sites/${siteId}/revenue`}
-            initial={statusView(integration, props.sync)}
-          />
-        )
-        : (
-          <p class="row">
-            <span class="badge" data-status="disconnected">Not connected</span>
-            <span class="muted small">{p.tagline}</span>
-          </p>
-        )}
-
-      {integration && (
-        <WebhookPanel
-          platform={p}
-          integration={integration}
-          url={props.url}
-          canManage={canManage}
-          csrf={csrf}
-          error={errors.webhookSecret}
-          action={actionUrl("webhook-secret")}
-          tokenAction={actionUrl("webhook-token")}
-        />
-      )}
-
-      {integration && props.deliveries.length > 0 && (
-        <details class="deliveries" open={props.failed > 0}>
+      {(canManage || integration) && (
+        <details class="integration-more" open={props.open || hasErrors || needsAttention}>
           <summary>
-            Recent webhook deliveries{props.failed > 0 ? ` · ${props.failed} failed` : ""}
+            {integration ? `Webhooks, deliveries and settings` : `Connect ${p.name}`}
           </summary>
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th>Received</th>
-                  <th>Event</th>
-                  <th>Status</th>
-                  <th></th>
-                </tr>
-              </thead>
-              <tbody>
-                {props.deliveries.map((d) => (
-                  <tr>
-                    <td class="nowrap">
-                      <time datetime={d.received_at.toISOString()}>
-                        {d.received_at.toISOString().replace("T", " ").slice(0, 19)} UTC
-                      </time>
-                    </td>
-                    <td>
-                      <code>{d.event_type}</code>
-                    </td>
-                    <td>
-                      <span
-                        class={`badge ${
-                          d.status === "failed" || d.status === "malformed"
-                            ? "bad"
-                            : d.status === "processed"
-                            ? "ok"
-                            : ""
-                        }`}
-                      >
-                        {d.status}
-                      </span>
-                      {d.last_error && <div class="small negative">{d.last_error}</div>}
-                      {d.status === "retrying" && d.next_attempt_at && (
-                        <div class="small muted">
-                          Attempt {d.attempts} of 3; retrying automatically.
-                        </div>
-                      )}
-                    </td>
-                    <td>
-                      {canManage && (d.status === "failed" || d.status === "retrying") && (
-                        <Form action={actionUrl(`deliveries/${d.id}/replay`)} csrf={csrf}>
-                          <button type="submit" class="secondary small-button">Replay</button>
-                        </Form>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </details>
-      )}
+          {integration && (
+            <WebhookPanel
+              platform={p}
+              integration={integration}
+              url={props.url}
+              canManage={canManage}
+              csrf={csrf}
+              error={errors.webhookSecret}
+              action={actionUrl("webhook-secret")}
+              tokenAction={actionUrl("webhook-token")}
+            />
+          )}
 
-      {canManage && (
-        integration
-          ? (
-            <div class="integration-actions">
-              {errors.sync && <p class="alert error" role="alert">{errors.sync}</p>}
-              <Form action={actionUrl("resync")} csrf={csrf}>
-                <button type="submit" class="secondary">Sync last 30 days again</button>
-              </Form>
-              <details
-                open={Object.keys(errors).some((k) => k !== "sync" && k !== "webhookSecret")}
-              >
-                <summary>{p.auth === "oauth" ? "Connect again" : "Replace the key"}</summary>
-                <ConnectForm {...props} again />
-              </details>
-              <details>
-                <summary>Disconnect {p.name}…</summary>
-                <p class="small muted">
-                  Sextant stops receiving purchases and removes the webhook endpoint it created.
-                  Purchases already recorded stay.
-                </p>
-                <Form action={actionUrl("disconnect")} csrf={csrf}>
-                  <button type="submit" class="danger">Disconnect {p.name}</button>
-                </Form>
-              </details>
-            </div>
-          )
-          : <ConnectForm {...props} />
+          {integration && props.deliveries.length > 0 && (
+            <details class="deliveries" open={props.failed > 0}>
+              <summary>
+                Recent webhook deliveries{props.failed > 0 ? ` · ${props.failed} failed` : ""}
+              </summary>
+              <div class="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th>Received</th>
+                      <th>Event</th>
+                      <th>Status</th>
+                      <th></th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {props.deliveries.map((d) => (
+                      <tr>
+                        <td class="nowrap">
+                          <time datetime={d.received_at.toISOString()}>
+                            {d.received_at.toISOString().replace("T", " ").slice(0, 19)} UTC
+                          </time>
+                        </td>
+                        <td>
+                          <code>{d.event_type}</code>
+                        </td>
+                        <td>
+                          <span
+                            class={`badge ${
+                              d.status === "failed" || d.status === "malformed"
+                                ? "bad"
+                                : d.status === "processed"
+                                ? "ok"
+                                : ""
+                            }`}
+                          >
+                            {d.status}
+                          </span>
+                          {d.last_error && <div class="small negative">{d.last_error}</div>}
+                          {d.status === "retrying" && d.next_attempt_at && (
+                            <div class="small muted">
+                              Attempt {d.attempts} of 3; retrying automatically.
+                            </div>
+                          )}
+                        </td>
+                        <td>
+                          {canManage && (d.status === "failed" || d.status === "retrying") && (
+                            <Form action={actionUrl(`deliveries/${d.id}/replay`)} csrf={csrf}>
+                              <button type="submit" class="secondary small-button">Replay</button>
+                            </Form>
+                          )}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </details>
+          )}
+
+          {canManage && (
+            integration
+              ? (
+                <div class="integration-actions">
+                  {errors.sync && <p class="alert error" role="alert">{errors.sync}</p>}
+                  <Form action={actionUrl("resync")} csrf={csrf}>
+                    <button type="submit" class="secondary">Sync last 30 days again</button>
+                  </Form>
+                  <details
+                    open={Object.keys(errors).some((k) => k !== "sync" && k !== "webhookSecret")}
+                  >
+                    <summary>{p.auth === "oauth" ? "Connect again" : "Replace the key"}</summary>
+                    <ConnectForm {...props} again />
+                  </details>
+                  <details>
+                    <summary>Disconnect {p.name}…</summary>
+                    <p class="small muted">
+                      Sextant stops receiving purchases and removes the webhook endpoint it created.
+                      Purchases already recorded stay.
+                    </p>
+                    <Form action={actionUrl("disconnect")} csrf={csrf}>
+                      <button type="submit" class="danger">Disconnect {p.name}</button>
+                    </Form>
+                  </details>
+                </div>
+              )
+              : <ConnectForm {...props} />
+          )}
+        </details>
       )}
       {!canManage && !integration && (
         <p class="muted small">Ask an admin of this site to connect {p.name}.</p>

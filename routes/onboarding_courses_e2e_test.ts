@@ -62,6 +62,7 @@ Deno.test({
 
       // Pick Teachable from the install page's next steps, then paste the key.
       await submit(tab, `a[href="/sites/${siteId}/integrations"]`);
+      await tab.click("#teachable .integration-more > summary");
       await tab.type("#f-teachable-apiKey", key);
       await submit(tab, "#teachable .connect-button");
       let summary = "";

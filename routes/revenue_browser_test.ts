@@ -88,6 +88,7 @@ Deno.test({
       await page.setViewport({ width: 1280, height: 900 });
 
       // A publishable key is refused with a sentence, not a code.
+      await page.click("#stripe .integration-more > summary");
       await page.type("#f-stripe-apiKey", "pk_test_wrongkind");
       await Promise.all([page.waitForNavigation(), page.click("#stripe .connect-button")]);
       const refusal = await page.$eval("#f-stripe-apiKey-error", (el) => el.textContent ?? "");

@@ -25,6 +25,8 @@ export class FakeShopify {
   readonly tokens = new Set<string>();
   /** Scopes the owner grants on the approval screen. */
   grantScopes = "read_orders";
+  /** Answers the token revocation with an error, leaving the token valid. */
+  refuseRevoke = false;
   private codes = new Map<string, string>();
   private seq = 1000;
   private server!: Deno.HttpServer<Deno.NetAddr>;
@@ -191,6 +193,15 @@ export class FakeShopify {
       return Response.json({
         errors: "[API] Invalid API key or access token (unrecognized login or wrong password)",
       }, { status: 401 });
+    }
+    if (req.method === "DELETE" && path === "/admin/api_permissions/current.json") {
+      // Revokes the app's access token: the store uninstalls the app.
+      if (this.refuseRevoke) {
+        return Response.json({ errors: "Internal Server Error" }, { status: 503 });
+      }
+      this.tokens.delete(req.headers.get("x-shopify-access-token") ?? "");
+      this.subscriptions.length = 0;
+      return Response.json({});
     }
     const api = "/admin/api/2024-10";
     if (req.method === "GET" && path === `${api}/shop.json`) {

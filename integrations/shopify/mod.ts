@@ -291,6 +291,17 @@ export function createShopifyPlatform(app: ShopifyApp): Platform {
       }
     },
 
+    async revokeAccess(creds) {
+      // Shopify's documented way to give the token back: the store uninstalls the app. A 401
+      // means the token no longer works, which is what revoking wants.
+      await client(creds.fields).request({
+        doing: "revoke Sextant's access to the store",
+        method: "DELETE",
+        path: `${base(creds.fields.shop ?? "")}/admin/api_permissions/current.json`,
+        accept: [401],
+      });
+    },
+
     async verifyWebhook(rawBody, headers, secret): Promise<VerifiedEvent> {
       const signature = headers.get("x-shopify-hmac-sha256");
       if (!signature) throw new SignatureError("The X-Shopify-Hmac-Sha256 header is missing.");
