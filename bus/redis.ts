@@ -22,9 +22,8 @@ export interface RedisBusOptions {
 
 type StreamEntries = Array<[string, string[]]>;
 
-function connect(url: string, lazy = false, autoPipeline = false): Redis {
+function connect(url: string, lazy = false): Redis {
   return new Redis(url, {
-    enableAutoPipelining: autoPipeline,
     // Fail fast while Redis is away so /healthz and collect can say so instead of hanging.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
@@ -58,9 +57,9 @@ function decode(fields: string[]): unknown {
 /** Connects to Redis and returns a bus; rejects when Redis cannot be reached at start. */
 export async function createRedisBus(busOpts: RedisBusOptions): Promise<Bus> {
   const prefix = busOpts.prefix ?? "sextant:";
-  // Commands issued in the same tick by concurrent requests (session reads and writes, queue
-  // appends, publishes) go to Redis in one write: far fewer syscalls under load.
-  const main = connect(busOpts.url, false, true);
+  // Commands issued in the same turn by concurrent requests (session reads and writes, queue
+  // appends, publishes) go to Redis as a few commands in one write (redis_turn.ts).
+  const main = connect(busOpts.url);
   const sub = connect(busOpts.url);
   // ioredis reports connection drops as 'error' events; the bus reports them through ping().
   main.on("error", () => {});
@@ -91,21 +90,9 @@ export async function createRedisBus(busOpts: RedisBusOptions): Promise<Bus> {
     getMany: (keys) => turn.getMany(keys.map(k)),
     set: (key, value, ttlMs) => turn.setMany([[k(key), value]], ttlMs),
     setMany: (entries, ttlMs) => turn.setMany(entries.map(([key, v]) => [k(key), v]), ttlMs),
-    async setIfAbsent(key, value, ttlMs) {
-      const r = await turn.write((c) =>
-        ttlMs ? c.set(k(key), value, "PX", ttlMs, "NX") : c.set(k(key), value, "NX")
-      );
-      return r === "OK";
-    },
-    async del(key) {
-      await turn.write((c) => c.del(k(key)));
-    },
-    incr: (key, ttlMs) =>
-      turn.write(async (c) => {
-        const results = await c.multi().incr(k(key)).pexpire(k(key), ttlMs, "NX").exec();
-        if (!results || results[0][0]) throw results?.[0][0] ?? new Error("INCR failed");
-        return results[0][1] as number;
-      }),
+    setIfAbsent: (key, value, ttlMs) => turn.setIfAbsent(k(key), value, ttlMs),
+    del: (key) => turn.del(k(key)),
+    incr: (key, ttlMs) => turn.incr(k(key), ttlMs),
   };
 
   return {
