@@ -111,6 +111,60 @@ for (const kind of ALL_BUS_KINDS) {
   });
 
   Deno.test(
+    `${kind} bus: appends issued together are each stored once, in the order issued`,
+    onBus(kind),
+    async () => {
+      const bus = await createTestBus(kind);
+      try {
+        // Like concurrent collect requests: every append of one turn travels together.
+        await Promise.all(
+          Array.from({ length: 300 }, (_, i) => bus.enqueue("q", [2 * i, 2 * i + 1])),
+        );
+        assert.equal(await bus.depth("q"), 600);
+        const seen: number[] = [];
+        const consumer = bus.consume<number>(
+          "q",
+          { group: "w", consumer: "a", batchSize: 64 },
+          (batch) => {
+            seen.push(...batch.map((m) => m.data));
+            return Promise.resolve();
+          },
+        );
+        await until(() => seen.length >= 600);
+        await consumer.stop();
+        assert.deepEqual(seen, Array.from({ length: 600 }, (_, i) => i));
+        assert.equal(await bus.depth("q"), 0);
+      } finally {
+        await bus.close();
+      }
+    },
+  );
+
+  Deno.test(
+    `${kind} bus: a read issued with writes sees them; each caller gets its own answer`,
+    onBus(kind),
+    async () => {
+      const bus = await createTestBus(kind);
+      try {
+        await bus.kv.set("old", "0", 60_000);
+        const [, , , mine, theirs, single] = await Promise.all([
+          bus.kv.setMany([["x", "1"], ["y", "2"]], 60_000),
+          bus.kv.set("z", "3"),
+          bus.kv.del("old"),
+          bus.kv.getMany(["x", "y", "missing"]),
+          bus.kv.getMany(["z", "old"]),
+          bus.kv.get("y"),
+        ]);
+        assert.deepEqual(mine, ["1", "2", null]);
+        assert.deepEqual(theirs, ["3", null]);
+        assert.equal(single, "2");
+      } finally {
+        await bus.close();
+      }
+    },
+  );
+
+  Deno.test(
     `${kind} bus: key-value entries expire, counters count, setIfAbsent only sets once`,
     onBus(kind),
     async () => {

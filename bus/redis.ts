@@ -12,6 +12,7 @@ import type {
   QueueMessage,
 } from "./types.ts";
 import { sleep } from "./types.ts";
+import { RedisTurn } from "./redis_turn.ts";
 
 export interface RedisBusOptions {
   url: string;
@@ -21,9 +22,8 @@ export interface RedisBusOptions {
 
 type StreamEntries = Array<[string, string[]]>;
 
-function connect(url: string, lazy = false, autoPipeline = false): Redis {
+function connect(url: string, lazy = false): Redis {
   return new Redis(url, {
-    enableAutoPipelining: autoPipeline,
     // Fail fast while Redis is away so /healthz and collect can say so instead of hanging.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
@@ -57,9 +57,9 @@ function decode(fields: string[]): unknown {
 /** Connects to Redis and returns a bus; rejects when Redis cannot be reached at start. */
 export async function createRedisBus(busOpts: RedisBusOptions): Promise<Bus> {
   const prefix = busOpts.prefix ?? "sextant:";
-  // Commands issued in the same tick by concurrent requests (session reads and writes, queue
-  // appends, publishes) go to Redis in one write: far fewer syscalls under load.
-  const main = connect(busOpts.url, false, true);
+  // Commands issued in the same turn by concurrent requests (session reads and writes, queue
+  // appends, publishes) go to Redis as a few commands in one write (redis_turn.ts).
+  const main = connect(busOpts.url);
   const sub = connect(busOpts.url);
   // ioredis reports connection drops as 'error' events; the bus reports them through ping().
   main.on("error", () => {});
@@ -82,44 +82,23 @@ export async function createRedisBus(busOpts: RedisBusOptions): Promise<Bus> {
   const consumers = new Set<Redis>();
   const k = (key: string) => prefix + key;
 
+  // Everything but the consumers' reads goes through the turn: the commands concurrent requests
+  // issue together become a few (see redis_turn.ts).
+  const turn = new RedisTurn(main);
   const kv: KeyValue = {
-    get: (key) => main.get(k(key)),
-    getMany: (keys) => keys.length ? main.mget(...keys.map(k)) : Promise.resolve([]),
-    async set(key, value, ttlMs) {
-      if (ttlMs) await main.set(k(key), value, "PX", ttlMs);
-      else await main.set(k(key), value);
-    },
-    async setMany(entries, ttlMs) {
-      // Plain commands, not a pipeline of our own: auto-pipelining sends them in the same write
-      // as every other request's commands from this tick.
-      await Promise.all(
-        entries.map(([key, value]) =>
-          ttlMs ? main.set(k(key), value, "PX", ttlMs) : main.set(k(key), value)
-        ),
-      );
-    },
-    async setIfAbsent(key, value, ttlMs) {
-      const r = ttlMs
-        ? await main.set(k(key), value, "PX", ttlMs, "NX")
-        : await main.set(k(key), value, "NX");
-      return r === "OK";
-    },
-    async del(key) {
-      await main.del(k(key));
-    },
-    async incr(key, ttlMs) {
-      const results = await main.multi().incr(k(key)).pexpire(k(key), ttlMs, "NX").exec();
-      if (!results || results[0][0]) throw results?.[0][0] ?? new Error("INCR failed");
-      return results[0][1] as number;
-    },
+    get: async (key) => (await turn.getMany([k(key)]))[0],
+    getMany: (keys) => turn.getMany(keys.map(k)),
+    set: (key, value, ttlMs) => turn.setMany([[k(key), value]], ttlMs),
+    setMany: (entries, ttlMs) => turn.setMany(entries.map(([key, v]) => [k(key), v]), ttlMs),
+    setIfAbsent: (key, value, ttlMs) => turn.setIfAbsent(k(key), value, ttlMs),
+    del: (key) => turn.del(k(key)),
+    incr: (key, ttlMs) => turn.incr(k(key), ttlMs),
   };
 
   return {
     kind: "redis",
     kv,
-    async publish(channel, message) {
-      await main.publish(k(channel), JSON.stringify(message ?? null));
-    },
+    publish: (channel, message) => turn.publish(k(channel), JSON.stringify(message ?? null)),
     async subscribe(channel, handler) {
       const full = k(channel);
       let set = handlers.get(full);
@@ -137,10 +116,8 @@ export async function createRedisBus(busOpts: RedisBusOptions): Promise<Bus> {
       };
     },
     async enqueue(queue, items) {
-      // In the order given: auto-pipelined commands go out in the order they were issued.
-      await Promise.all(
-        items.map((item) => main.xadd(k(queue), "*", "d", JSON.stringify(item ?? null))),
-      );
+      // One entry per item, in the order given; resolves once Redis has stored them.
+      await turn.xadd(k(queue), items.map((item) => JSON.stringify(item ?? null)));
     },
     depth: (queue) => main.xlen(k(queue)),
     consume<T>(queue: string, opts: ConsumeOptions, handler: BatchHandler<T>): QueueConsumer {
@@ -163,21 +140,35 @@ export async function createRedisBus(busOpts: RedisBusOptions): Promise<Bus> {
         }
       };
 
+      // Our own unacknowledged work exists only after a restart or a failed batch, and a dead
+      // consumer's only once it has been idle for claimIdleMs: look for them then, not before
+      // every batch (each look is a round trip, and the claim scans the pending list).
+      let recovering = true;
+      /** This consumer's connection id, so stop() can end a blocking read at once. */
+      let connId: number | undefined;
+      conn.on("ready", () => connId = undefined);
+      let nextClaim = 0;
+      const claimEveryMs = Math.max(10, Math.min(claimIdleMs / 2, 5000));
       const read = async (block: boolean): Promise<QueueMessage[]> => {
+        let entries: StreamEntries = [];
         // 1. Our own unacknowledged work (we crashed or a batch failed).
-        const own = await conn.xreadgroup(
-          "GROUP",
-          opts.group,
-          opts.consumer,
-          "COUNT",
-          batchSize,
-          "STREAMS",
-          stream,
-          "0",
-        ) as Array<[string, StreamEntries]> | null;
-        let entries: StreamEntries = own?.[0]?.[1] ?? [];
+        if (recovering) {
+          const own = await conn.xreadgroup(
+            "GROUP",
+            opts.group,
+            opts.consumer,
+            "COUNT",
+            batchSize,
+            "STREAMS",
+            stream,
+            "0",
+          ) as Array<[string, StreamEntries]> | null;
+          entries = own?.[0]?.[1] ?? [];
+          recovering = entries.length > 0;
+        }
         // 2. Work a dead consumer took and never acknowledged.
-        if (entries.length === 0) {
+        if (entries.length === 0 && Date.now() >= nextClaim) {
+          nextClaim = Date.now() + claimEveryMs;
           const claimed = await conn.xautoclaim(
             stream,
             opts.group,
@@ -198,7 +189,7 @@ export async function createRedisBus(busOpts: RedisBusOptions): Promise<Bus> {
             "COUNT",
             batchSize,
           ];
-          if (block) args.push("BLOCK", 1000);
+          if (block) args.push("BLOCK", Math.min(1000, claimEveryMs));
           const fresh = await (conn.xreadgroup as (...a: unknown[]) => Promise<unknown>)(
             ...args,
             "STREAMS",
@@ -217,6 +208,7 @@ export async function createRedisBus(busOpts: RedisBusOptions): Promise<Bus> {
           if (stopper.signal.aborted && (!draining || Date.now() > drainUntil)) return;
           try {
             if (conn.status === "wait") await conn.connect();
+            connId ??= await conn.client("ID") as number;
             if (!groupReady) {
               await ensureGroup();
               groupReady = true;
@@ -231,6 +223,7 @@ export async function createRedisBus(busOpts: RedisBusOptions): Promise<Bus> {
             await conn.multi().xack(stream, opts.group, ...ids).xdel(stream, ...ids).exec();
             delay = opts.retryDelayMs ?? 100;
           } catch (e) {
+            recovering = true;
             opts.onError?.(e);
             await sleep(delay, draining ? undefined : stopper.signal);
             delay = Math.min(delay * 2, 5000);
@@ -243,6 +236,7 @@ export async function createRedisBus(busOpts: RedisBusOptions): Promise<Bus> {
           draining = drain;
           drainUntil = Date.now() + timeoutMs;
           stopper.abort();
+          if (connId !== undefined) await main.client("UNBLOCK", connId).catch(() => {});
           await loop;
           consumers.delete(conn);
           conn.disconnect();

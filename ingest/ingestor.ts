@@ -58,6 +58,8 @@ export class Ingestor {
   depth = 0;
   /** Totals since start (benchmarks and health figures). */
   readonly totals = { requests: 0, accepted: 0, dropped: 0 };
+  /** Writer transactions and the queue entries they stored, since start (benchmarks). */
+  readonly written = { transactions: 0, entries: 0 };
 
   constructor(private readonly ctx: AppContext) {
     this.sites = new SiteCache(ctx.db.sql);
@@ -87,11 +89,20 @@ export class Ingestor {
     if (out.events.length === 0) return { accepted: 0, dropped };
 
     const batch: QueuedBatch = { events: out.events };
-    try {
-      await bus.enqueue(INGEST_QUEUE, [batch]);
-    } catch (e) {
-      log.error("ingest queue unavailable", { error: e });
+    // Issued in the same tick as the session state writes still in flight, so with Redis both go
+    // out in one write and come back in one round trip. The answer waits for the queue: once the
+    // events are in it they are accepted, whether or not their session state was saved.
+    const [queued, saved] = await Promise.allSettled([
+      bus.enqueue(INGEST_QUEUE, [batch]),
+      out.saved,
+    ]);
+    if (queued.status === "rejected") {
+      log.error("ingest queue unavailable", { error: queued.reason });
       throw new Unavailable(5, "Sextant cannot store events right now. Please retry shortly.");
+    }
+    if (saved.status === "rejected") {
+      // Stored events are never refused: the visitor's next event starts a new visit instead.
+      log.warn("could not save session state", { error: saved.reason });
     }
     this.depth++;
     this.totals.requests++;

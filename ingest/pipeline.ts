@@ -96,5 +96,6 @@ export async function runPipeline(req: IngestRequest, deps: PipelineDeps): Promi
     site: batch.site,
     events: batch.events.map((e) => toQueued(batch.site.id, e)),
     drops: batch.drops,
+    saved: batch.saved ?? Promise.resolve(),
   };
 }

@@ -59,6 +59,8 @@ export function startIngestWriter(ctx: AppContext, opts: WriterOptions = {}): vo
       if (failures) ctx.log.info("ingest writer recovered", { failedAttempts: failures });
       failures = 0;
       ingestor.depth = Math.max(0, ingestor.depth - messages.length);
+      ingestor.written.transactions++;
+      ingestor.written.entries += messages.length;
     }));
   }
 

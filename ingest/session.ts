@@ -114,7 +114,11 @@ export function nextSession(state: SessionState | null, e: WorkingEvent): Sessio
   };
 }
 
-/** Sets sessionId, sessionStart and the session's acquisition on each event. */
+/**
+ * Sets sessionId, sessionStart and the session's acquisition on each event. The new states are
+ * written without waiting (`batch.saved`): a later read of the same store is answered after
+ * them, and the caller waits for them together with its queue append, one round trip for both.
+ */
 export async function assignSession(batch: Batch, kv: KeyValue): Promise<void> {
   if (batch.events.length === 0) return;
   const siteId = batch.site.id;
@@ -154,5 +158,11 @@ export async function assignSession(batch: Batch, kv: KeyValue): Promise<void> {
     e.sessionStart = next.s;
     e.acquisition = unpack(next.a);
   }
-  await kv.setMany([...changed].map((k) => [k, JSON.stringify(states.get(k))]), STATE_TTL_MS);
+  batch.saved = kv.setMany(
+    [...changed].map((k) => [k, JSON.stringify(states.get(k))]),
+    STATE_TTL_MS,
+  );
+  // Handled here so a caller that never waits (a test) leaves no unhandled rejection; whoever
+  // awaits batch.saved still sees the failure.
+  batch.saved.catch(() => {});
 }

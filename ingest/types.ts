@@ -121,6 +121,8 @@ export interface Batch {
   site: CollectSite;
   events: WorkingEvent[];
   drops: Partial<Record<DropReason, number>>;
+  /** The session state writes assignSession started and did not wait for. */
+  saved?: Promise<void>;
 }
 
 /** One stored event as it travels through the durable queue: the `events` row plus context. */
@@ -176,6 +178,11 @@ export interface Accepted {
   site: Site;
   events: QueuedEvent[];
   drops: Partial<Record<DropReason, number>>;
+  /**
+   * Settles when the visitors' session state is stored. It is still in flight when the
+   * pipeline answers, so the caller's queue append shares its round trip to the store.
+   */
+  saved: Promise<void>;
 }
 
 /** Counts one dropped event on the batch. */

@@ -21,7 +21,8 @@ export async function benchDatabase(): Promise<
   const url = Deno.env.get("DATABASE_URL") || Deno.env.get("TEST_DATABASE_URL");
   if (!url) {
     console.error(
-      "Set DATABASE_URL (or TEST_DATABASE_URL) to a PostgreSQL server to benchmark on.",
+      "Set DATABASE_URL (or TEST_DATABASE_URL) to a PostgreSQL server to benchmark on, " +
+        "(bench:query --embedded times the demo dashboard on the embedded database instead).",
     );
     Deno.exit(1);
   }

@@ -8,6 +8,8 @@
  * the site's zone), from the hourly rollups only, and forced onto the raw tables — and the full
  * dashboard page's HTML time. Figures only; nothing asserts on time. BENCH_KEEP=1 keeps the
  * database for another look; BENCH_HOURLY_RUNS and BENCH_RAW_RUNS set the slower passes' runs.
+ * With `--embedded` it times the demo dashboard on the embedded database instead
+ * (scripts/bench_embedded.ts).
  */
 import { loadConfig } from "../config.ts";
 import { startSextant } from "../boot.ts";
@@ -16,6 +18,13 @@ import { benchDatabase, calibrate, loadBenchSite, pct, time } from "./bench_data
 import { aggregate, breakdown, type StatsOptions, timeseries } from "../analytics/stats.ts";
 import { checkQuery } from "../analytics/query.ts";
 import type { Dimension } from "../analytics/dimensions.ts";
+
+// The embedded database is measured on the demo a newcomer sees, not on 10M events.
+if (Deno.args.includes("--embedded")) {
+  const { benchEmbeddedDemo } = await import("./bench_embedded.ts");
+  await benchEmbeddedDemo();
+  Deno.exit(0);
+}
 
 const EVENTS = Number(Deno.env.get("BENCH_EVENTS") ?? 10_000_000);
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 15);
