@@ -24,7 +24,7 @@ import {
 import { findSegment } from "./segments.ts";
 import { ensureTag, findTag, tagCustomers, untagCustomers } from "./tags.ts";
 import { addNotes } from "./notes.ts";
-import { type Customer, STATUS_LABELS } from "./store.ts";
+import { type Customer, settleCustomers, STATUS_LABELS } from "./store.ts";
 
 export const TRIGGER_KINDS = [
   "purchase",
@@ -314,6 +314,7 @@ async function triggerEvents(
   since: Date,
   look: boolean,
 ): Promise<TriggerEvent[]> {
+  await settleCustomers(sql, site.id);
   const t = a.trigger;
   const purchaseKinds: Record<string, string[]> = {
     purchase: ["one_time", "subscription_start"],
@@ -470,6 +471,7 @@ export async function emailCustomers(
     throw new Invalid("subject", "An email needs both a subject and a message.");
   }
   if (ids.length === 0) return 0;
+  await settleCustomers(sql, siteId);
   const rows = await sql<Customer[]>`
     select * from customer_facts where site_id = ${siteId} and id = any(${ids}::bigint[])`;
   const none = { name: "a bulk email" } as Automation;
@@ -622,6 +624,10 @@ export async function runAutomation(
 export async function runAllAutomations(
   ctx: Pick<AppContext, "db" | "secrets" | "config" | "log">,
 ): Promise<void> {
+  // Every site's changed customers, so pages read summaries that are already current.
+  await ctx.db.sql`
+    select sextant_customer_summaries_settle(site_id)
+    from (select distinct site_id from customer_summary_marks) m`;
   const rows = await ctx.db.sql<Automation[]>`
     select ${ctx.db.sql(COLUMNS)} from customer_automations where enabled order by id`;
   for (const a of rows) {
