@@ -340,18 +340,12 @@ async function triggerEvents(
     return rows.map((r) => ({ customerId: r.customer_id, key: `m:${r.id}`, at: r.ts }));
   }
   if (t.kind === "payment_failed") {
-    const rows = await sql<
-      { customer_id: number; provider: string; subscription_id: string; state_at: Date }[]
-    >`
-      select customer_id, provider, subscription_id, state_at from subscriptions
-      where site_id = ${site.id} and customer_id is not null
-        and status in ('past_due', 'unpaid') and updated_at >= ${since}
-      order by state_at limit ${BATCH}`;
-    return rows.map((r) => ({
-      customerId: r.customer_id,
-      key: `f:${r.provider}:${r.subscription_id}:${r.state_at.getTime()}`,
-      at: r.state_at,
-    }));
+    // One run per stored failure: each retry that fails is its own.
+    const rows = await sql<{ id: number; customer_id: number; ts: Date }[]>`
+      select id, customer_id, ts from payment_failures
+      where site_id = ${site.id} and customer_id is not null and created_at >= ${since}
+      order by created_at, id limit ${BATCH}`;
+    return rows.map((r) => ({ customerId: r.customer_id, key: `pf:${r.id}`, at: r.ts }));
   }
   if (t.kind === "tag_added") {
     const rows = await sql<{ customer_id: number; added_at: Date }[]>`
