@@ -257,6 +257,37 @@ for (const mode of ALL_DB_MODES) {
   );
 
   Deno.test(
+    `membership payments without an email belong to the subscription's customer (${mode})`,
+    inDbMode(mode),
+    async () => {
+      await withSite(mode, async ({ db, siteId, buy, sub }) => {
+        // The checkout carried no email; the platform's subscription state does. The person
+        // was Active with no revenue and engagement 0 while their payments belonged to nobody.
+        await buy({
+          kind: "subscription_start",
+          subscriptionId: "sub_quiet",
+          visitorId: "quiet-v",
+          amountMinor: 2900,
+          ts: daysBefore(now, 31),
+        });
+        await sub({ subscriptionId: "sub_quiet", email: "quiet@example.com", mrrMinor: 2900 });
+        // A renewal after the state arrived, again without an email.
+        await buy({
+          kind: "renewal",
+          subscriptionId: "sub_quiet",
+          amountMinor: 2900,
+          ts: daysBefore(now, 1),
+        });
+        const c = await findCustomerByEmail(db.sql, siteId, "quiet@example.com");
+        assert.equal(c?.status, "active");
+        assert.equal(c?.payments, 2);
+        assert.equal(c?.revenue, 5800);
+        assert.ok((c?.engagement ?? 0) > 0);
+      });
+    },
+  );
+
+  Deno.test(
     `a platform Sextant has never seen needs nothing to make customers (${mode})`,
     inDbMode(mode),
     async () => {
