@@ -137,10 +137,10 @@ export function selectedCustomers(
 }
 
 /**
- * Sorts that need only the customers table: a list by them (without a status or segment filter)
- * picks its page first and reads the full facts of those rows only.
+ * Sorts on stored columns (the customers table and their summaries): a list by them (without a
+ * status or segment filter) picks its page first and reads the full facts of those rows only.
  */
-const CHEAP_SORTS = new Set<CustomerSort>(["joined", "email"]);
+const CHEAP_SORTS = new Set<CustomerSort>(["joined", "email", "revenue", "last_active"]);
 
 /** One page of customers and how many match in all. */
 export async function listCustomers(
@@ -270,24 +270,26 @@ export async function customerProviders(
   return rows.map((r) => r.provider);
 }
 
-/** The list's page picked from the customers table alone, then read in full. */
+/** The list's page picked from customers and their stored summaries, then read in full. */
 async function listCheaply(
   sql: Sql,
   q: CustomerListQuery,
 ): Promise<{ rows: Customer[]; total: number }> {
   const search = (q.search ?? "").trim().toLowerCase();
   const like = likePattern(search);
-  const key = sql(q.sort === "email" ? "c.email" : "c.created_at");
+  // The same values customer_facts shows for these columns (migration 0200).
+  const key = q.sort === "revenue"
+    ? sql`coalesce(s.revenue, 0)`
+    : q.sort === "last_active"
+    ? sql`coalesce(s.last_active_at, c.created_at)`
+    : sql(q.sort === "email" ? "c.email" : "c.created_at");
   const dir = sql.unsafe(q.dir === "asc" ? "asc" : "desc");
   const picked = await sql<{ id: number; total: number }[]>`
     select c.id, count(*) over ()::int as total from customers c
+    left join customer_summaries s on s.id = c.id
     where c.site_id = ${q.siteId}
       ${
-    search
-      ? sql`and (c.email like ${like} or exists (select 1 from identities i
-          where i.site_id = c.site_id and i.email = c.email
-            and lower(i.traits ->> 'name') like ${like}))`
-      : sql``
+    search ? sql`and (c.email like ${like} or lower(coalesce(s.name, '')) like ${like})` : sql``
   }
       ${
     q.tagId
