@@ -16,6 +16,9 @@ import { applySubscriptionState } from "../attribution/subscriptions.ts";
 import { eraseSubject, linkedKeys } from "../privacy/store.ts";
 import type { Sql } from "../db/connect.ts";
 import { listCustomers, settleCustomers } from "./store.ts";
+import { runPipeline } from "../ingest/pipeline.ts";
+import { createTestSite, pipelineDeps, trackerRequest } from "../ingest/test_support.ts";
+import { writeBatches } from "../ingest/writer.ts";
 
 const now = new Date();
 
@@ -179,6 +182,39 @@ for (const mode of ALL_DB_MODES) {
           select count(*)::int as n from customer_summaries s
           where s.site_id = ${site.id} and not exists (select 1 from customers c where c.id = s.id)`;
         assert.equal(left.n, 0);
+      } finally {
+        await db.close();
+      }
+    },
+  );
+}
+
+for (const mode of ALL_DB_MODES) {
+  Deno.test(
+    `visits written by the ingest writer keep an identified visitor's summary exact (${mode})`,
+    inDbMode(mode),
+    async () => {
+      const db = await createTestDatabase(mode);
+      try {
+        const site = await createTestSite(db.sql);
+        const deps = pipelineDeps(site);
+        const t0 = Date.now() - 120_000;
+        const write = async (at: number, hits: Parameters<typeof trackerRequest>[1]) => {
+          const out = await runPipeline(trackerRequest(site, hits, { now: at }), deps);
+          await writeBatches(db.sql, [{ events: out.events }]);
+        };
+        await write(t0, [
+          { t: "pageview", u: "https://example.com/?utm_source=google&utm_medium=cpc" },
+          { t: "identify", u: "https://example.com/", id: "Ada@Example.com" },
+        ]);
+        let rows = await assertSummariesExact(db.sql, site.id, "an identified first visit");
+        assert.equal(rows[0].visits, 1);
+        assert.equal(rows[0].first_source, "Google");
+        // Later pageviews of the same visit (an upsert of the session) move the last visit on.
+        const before = rows[0].last_visit_at;
+        await write(t0 + 60_000, [{ t: "pageview", u: "https://example.com/pricing" }]);
+        rows = await assertSummariesExact(db.sql, site.id, "a later pageview");
+        assert.notEqual(rows[0].last_visit_at, before);
       } finally {
         await db.close();
       }
