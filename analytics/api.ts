@@ -365,6 +365,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       ...goalPaths(param, shape),
       ...funnelPaths(param, shape),
       ...explorePaths(param, shape),
+      ...segmentAutomationPaths(),
     },
   };
 }
@@ -606,6 +607,135 @@ function explorePaths(
         responses: ok(
           "{keys: [{key, events}]} or {values: [{value, events, visitors, " +
             "converted, conversion_rate}]}",
+        ),
+      },
+    },
+  };
+}
+
+/** Customer segments and automations (routes/customers/api.ts). */
+function segmentAutomationPaths(): Record<string, unknown> {
+  const path = (name: string) => ({
+    name,
+    in: "path",
+    required: true,
+    schema: { type: "integer" },
+  });
+  const query = (name: string, schema: Record<string, unknown>, description: string) => ({
+    name,
+    in: "query",
+    required: false,
+    schema,
+    description,
+  });
+  const ok = (description: string) => ({ "200": { description }, ...ERRORS });
+  const siteId = path("siteId");
+  const segmentId = path("segmentId");
+  const automationId = path("automationId");
+  const toggle = (on: boolean) => ({
+    post: {
+      operationId: on ? "enableAutomation" : "disableAutomation",
+      summary: on
+        ? "Switch an automation on (it acts on what happens from now on)"
+        : "Switch an automation off",
+      parameters: [siteId, automationId],
+      responses: ok("{automation}"),
+    },
+  });
+  return {
+    "/api/v1/sites/{siteId}/segments": {
+      get: {
+        operationId: "listSegments",
+        summary: "The site's saved customer segments with their rules",
+        parameters: [siteId],
+        responses: ok("{segments: [{id, name, rule, created_at, updated_at}]}"),
+      },
+    },
+    "/api/v1/sites/{siteId}/segments/preview": {
+      get: {
+        operationId: "previewSegment",
+        summary: "How many customers a rule matches now, without saving it",
+        parameters: [
+          siteId,
+          {
+            ...query(
+              "rule",
+              { type: "string" },
+              'The rule as JSON: {"match": "all"|"any", "conditions": [{field, op, value} or ' +
+                "a group]}; fields and operators as in docs/customers.md.",
+            ),
+            required: true,
+          },
+        ],
+        responses: ok("{count}"),
+      },
+    },
+    "/api/v1/sites/{siteId}/segments/{segmentId}": {
+      get: {
+        operationId: "getSegment",
+        summary: "One saved segment",
+        parameters: [siteId, segmentId],
+        responses: ok("{segment: {id, name, rule, created_at, updated_at}}"),
+      },
+    },
+    "/api/v1/sites/{siteId}/segments/{segmentId}/count": {
+      get: {
+        operationId: "countSegment",
+        summary: "How many customers a saved segment matches now",
+        parameters: [siteId, segmentId],
+        responses: ok("{count}"),
+      },
+    },
+    "/api/v1/sites/{siteId}/segments/{segmentId}/members": {
+      get: {
+        operationId: "listSegmentMembers",
+        summary: "A page (50) of the customers a saved segment matches",
+        parameters: [
+          siteId,
+          segmentId,
+          query("q", { type: "string" }, "Part of an email or name."),
+          query("sort", {
+            type: "string",
+            enum: ["revenue", "last_active", "joined", "engagement", "email"],
+          }, "Order (joined)."),
+          query("dir", { type: "string", enum: ["asc", "desc"] }, "Direction."),
+          query("page", { type: "integer", minimum: 1 }, "Page number (1)."),
+        ],
+        responses: ok("{total, page, per_page, customers: Customer[]}"),
+      },
+    },
+    "/api/v1/sites/{siteId}/automations": {
+      get: {
+        operationId: "listAutomations",
+        summary: "The site's automations (Slack URLs and signing secrets left out)",
+        parameters: [siteId],
+        responses: ok(
+          "{automations: [{id, name, enabled, trigger, conditions, actions, active_since, " +
+            "created_at}]}",
+        ),
+      },
+    },
+    "/api/v1/sites/{siteId}/automations/{automationId}": {
+      get: {
+        operationId: "getAutomation",
+        summary: "One automation",
+        parameters: [siteId, automationId],
+        responses: ok("{automation}"),
+      },
+    },
+    "/api/v1/sites/{siteId}/automations/{automationId}/enable": toggle(true),
+    "/api/v1/sites/{siteId}/automations/{automationId}/disable": toggle(false),
+    "/api/v1/sites/{siteId}/automations/{automationId}/runs": {
+      get: {
+        operationId: "listAutomationRuns",
+        summary: "The newest runs of an automation, with each action's result",
+        parameters: [
+          siteId,
+          automationId,
+          query("limit", { type: "integer", minimum: 1, maximum: 200 }, "How many (50)."),
+        ],
+        responses: ok(
+          "{runs: [{id, customer_id, email, trigger_key, status, results, created_at}]}",
         ),
       },
     },

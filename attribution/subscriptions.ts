@@ -3,6 +3,7 @@
  * for the subscription; the difference in monthly recurring revenue becomes a movement (new,
  * expansion, contraction, churn, reactivation). Replays and older updates change nothing.
  */
+import { isPastDue, recordPaymentFailure } from "./payment_failures.ts";
 import type { Sql } from "../db/connect.ts";
 import { loadSiteMoney } from "./attribute.ts";
 import { toSiteCurrency } from "./rates.ts";
@@ -39,6 +40,13 @@ interface Stored {
 export async function applySubscriptionState(
   deps: RevenueDeps,
   s: SubscriptionState,
+  opts: {
+    /**
+     * The platform reports each failed payment itself (Stripe's invoice.payment_failed): falling
+     * past due is then not a failure of its own, or one failure would be stored twice.
+     */
+    failuresReported?: boolean;
+  } = {},
 ): Promise<{ kind: MovementKind; delta: number }[]> {
   return await deps.db.sql.begin(async (txRaw) => {
     const tx = txRaw as unknown as Sql;
@@ -95,6 +103,18 @@ export async function applySubscriptionState(
         status = excluded.status, mrr_minor = excluded.mrr_minor, currency = excluded.currency,
         mrr_site_minor = excluded.mrr_site_minor, canceled_at = excluded.canceled_at,
         state_at = excluded.state_at, updated_at = now()`;
+    if (!opts.failuresReported && isPastDue(s.status) && !isPastDue(stored?.status)) {
+      await recordPaymentFailure(tx, {
+        siteId: s.siteId,
+        provider: s.provider,
+        key: `state:${s.subscriptionId}:${s.stateAt.getTime()}`,
+        ts: s.stateAt,
+        subscriptionId: s.subscriptionId,
+        email: s.email,
+        amountMinor: s.mrrMinor,
+        currency,
+      });
+    }
     return movements.map(({ kind, delta }) => ({ kind, delta }));
   });
 }

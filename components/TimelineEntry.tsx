@@ -96,8 +96,15 @@ export function TimelineEntry(props: { item: TimelineItem; currency: string; tz:
       );
       break;
     case "payment_failed":
-      title = `Payment failed: ${d.status === "unpaid" ? "unpaid" : "past due"}`;
-      extra = <div class="muted small">{providerName(String(d.provider))}</div>;
+      // What was due, in the currency it was charged in.
+      title = Number(d.amount_minor) > 0
+        ? `Payment failed: ${formatMoney(Number(d.amount_minor), String(d.currency))}`
+        : "Payment failed";
+      extra = (
+        <div class="muted small">
+          {[providerName(String(d.provider)), d.reason].filter(Boolean).join(" · ")}
+        </div>
+      );
       break;
     case "plan_change":
     case "cancellation":

@@ -24,7 +24,7 @@ import {
 import { findSegment } from "./segments.ts";
 import { ensureTag, findTag, tagCustomers, untagCustomers } from "./tags.ts";
 import { addNotes } from "./notes.ts";
-import { type Customer, STATUS_LABELS } from "./store.ts";
+import { type Customer, settleCustomers, STATUS_LABELS } from "./store.ts";
 
 export const TRIGGER_KINDS = [
   "purchase",
@@ -314,6 +314,7 @@ async function triggerEvents(
   since: Date,
   look: boolean,
 ): Promise<TriggerEvent[]> {
+  await settleCustomers(sql, site.id);
   const t = a.trigger;
   const purchaseKinds: Record<string, string[]> = {
     purchase: ["one_time", "subscription_start"],
@@ -339,18 +340,12 @@ async function triggerEvents(
     return rows.map((r) => ({ customerId: r.customer_id, key: `m:${r.id}`, at: r.ts }));
   }
   if (t.kind === "payment_failed") {
-    const rows = await sql<
-      { customer_id: number; provider: string; subscription_id: string; state_at: Date }[]
-    >`
-      select customer_id, provider, subscription_id, state_at from subscriptions
-      where site_id = ${site.id} and customer_id is not null
-        and status in ('past_due', 'unpaid') and updated_at >= ${since}
-      order by state_at limit ${BATCH}`;
-    return rows.map((r) => ({
-      customerId: r.customer_id,
-      key: `f:${r.provider}:${r.subscription_id}:${r.state_at.getTime()}`,
-      at: r.state_at,
-    }));
+    // One run per stored failure: each retry that fails is its own.
+    const rows = await sql<{ id: number; customer_id: number; ts: Date }[]>`
+      select id, customer_id, ts from payment_failures
+      where site_id = ${site.id} and customer_id is not null and created_at >= ${since}
+      order by created_at, id limit ${BATCH}`;
+    return rows.map((r) => ({ customerId: r.customer_id, key: `pf:${r.id}`, at: r.ts }));
   }
   if (t.kind === "tag_added") {
     const rows = await sql<{ customer_id: number; added_at: Date }[]>`
@@ -470,6 +465,7 @@ export async function emailCustomers(
     throw new Invalid("subject", "An email needs both a subject and a message.");
   }
   if (ids.length === 0) return 0;
+  await settleCustomers(sql, siteId);
   const rows = await sql<Customer[]>`
     select * from customer_facts where site_id = ${siteId} and id = any(${ids}::bigint[])`;
   const none = { name: "a bulk email" } as Automation;
@@ -622,6 +618,10 @@ export async function runAutomation(
 export async function runAllAutomations(
   ctx: Pick<AppContext, "db" | "secrets" | "config" | "log">,
 ): Promise<void> {
+  // Every site's changed customers, so pages read summaries that are already current.
+  await ctx.db.sql`
+    select sextant_customer_summaries_settle(site_id)
+    from (select distinct site_id from customer_summary_marks) m`;
   const rows = await ctx.db.sql<Automation[]>`
     select ${ctx.db.sql(COLUMNS)} from customer_automations where enabled order by id`;
   for (const a of rows) {

@@ -14,6 +14,7 @@ import {
 import { smtpSink } from "../testing/smtp.ts";
 import { recordPurchase } from "../attribution/record.ts";
 import { applySubscriptionState } from "../attribution/subscriptions.ts";
+import { recordPaymentFailure } from "../attribution/payment_failures.ts";
 import { SecretBox } from "../lib/crypto.ts";
 import { silentLogger } from "../lib/log.ts";
 import { verifyDelivery, webhookKey } from "../lib/standard_webhooks.ts";
@@ -268,3 +269,71 @@ for (const mode of ALL_DB_MODES) {
     },
   );
 }
+
+Deno.test(
+  "the payment failed automation fires once per failed payment, retries included",
+  inDbMode("server"),
+  async () => {
+    const db = await createTestDatabase("server");
+    try {
+      const ctx = await context(db);
+      const { site } = await createSiteWithOwner(db.sql);
+      const a = await createAutomation(ctx, site, {
+        name: "Dunning",
+        trigger: "payment_failed",
+        conditions: JSON.stringify({ match: "all", conditions: [] }),
+        addTag: "Card trouble",
+        note: "A payment failed",
+      });
+      const fail = (key: string, email: string, subscriptionId?: string) =>
+        recordPaymentFailure(db.sql, {
+          siteId: site.id,
+          provider: "stripe",
+          key,
+          ts: new Date(),
+          subscriptionId,
+          email,
+          amountMinor: 2900,
+          currency: "usd",
+        });
+      assert.equal(await fail("invoice:in_1:attempt:1", "card@example.com", "sub_1"), true);
+      await runAllAutomations(ctx);
+      // Stripe retries the card: a second failure of the same invoice is a second run. The
+      // same attempt delivered again is stored once.
+      assert.equal(await fail("invoice:in_1:attempt:2", "card@example.com", "sub_1"), true);
+      assert.equal(await fail("invoice:in_1:attempt:2", "card@example.com", "sub_1"), false);
+      // A platform reporting only states: falling past due is one failure, staying there none.
+      const state = (status: string, stateAt: Date) =>
+        applySubscriptionState({ db }, {
+          siteId: site.id,
+          provider: "whop",
+          subscriptionId: "mem_1",
+          status,
+          mrrMinor: 1500,
+          currency: "USD",
+          email: "late@example.com",
+          startedAt: daysBefore(new Date(), 40),
+          canceledAt: null,
+          stateAt,
+        });
+      await state("active", daysBefore(new Date(), 3));
+      await state("past_due", daysBefore(new Date(), 2));
+      await state("past_due", daysBefore(new Date(), 1));
+      await runAllAutomations(ctx);
+      await runAllAutomations(ctx);
+
+      const history = await automationHistory(db.sql, site.id, a.id);
+      assert.deepEqual(history.map((r) => r.email).sort(), [
+        "card@example.com",
+        "card@example.com",
+        "late@example.com",
+      ]);
+      assert.ok(history.every((r) => r.status === "done"));
+      const [card] = await db.sql<{ id: number }[]>`
+        select id from customers where site_id = ${site.id} and email = 'card@example.com'`;
+      assert.equal((await listNotes(db.sql, site.id, card.id)).length, 2);
+    } finally {
+      await db.close();
+    }
+  },
+);

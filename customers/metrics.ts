@@ -10,7 +10,7 @@ import {
   type SubscriptionMetrics,
   subscriptionMetrics,
 } from "../attribution/report.ts";
-import type { CustomerStatus } from "./store.ts";
+import { type CustomerStatus, settleCustomers } from "./store.ts";
 
 /** Everything the metrics page shows for a period; money in the site's minor units. */
 export interface CustomerMetrics {
@@ -69,6 +69,7 @@ export async function customerMetrics(
     select coalesce(sum(amount_site_minor), 0)::bigint as revenue,
       count(distinct customer_id) filter (where kind <> 'refund')::int as buyers
     from purchases where site_id = ${siteId} and customer_id is not null`;
+  await settleCustomers(sql, siteId);
   const byStatus = await sql<Array<{ status: CustomerStatus; customers: number }>>`
     select status, count(*)::int as customers from customer_facts
     where site_id = ${siteId} group by status order by customers desc, status`;

@@ -287,8 +287,8 @@ for (const mode of ALL_DB_MODES) {
         });
         assert.equal(total, 1);
         assert.equal(rows[0].email, "gone@example.com");
-        // Sorts picked from customers and purchases alone agree with the full facts, page by page.
-        for (const sort of ["revenue", "joined", "email"] as const) {
+        // Sorts picked from stored columns alone agree with the full facts, page by page.
+        for (const sort of ["revenue", "last_active", "joined", "email"] as const) {
           for (const dir of ["asc", "desc"] as const) {
             for (const page of [1, 2, 3]) {
               const q = { siteId, sort, dir, page, limit: 3, search: "e" };
@@ -299,6 +299,37 @@ for (const mode of ALL_DB_MODES) {
             }
           }
         }
+      });
+    },
+  );
+
+  Deno.test(
+    `membership payments without an email belong to the subscription's customer (${mode})`,
+    inDbMode(mode),
+    async () => {
+      await withSite(mode, async ({ db, siteId, buy, sub }) => {
+        // The checkout carried no email; the platform's subscription state does. The person
+        // was Active with no revenue and engagement 0 while their payments belonged to nobody.
+        await buy({
+          kind: "subscription_start",
+          subscriptionId: "sub_quiet",
+          visitorId: "quiet-v",
+          amountMinor: 2900,
+          ts: daysBefore(now, 31),
+        });
+        await sub({ subscriptionId: "sub_quiet", email: "quiet@example.com", mrrMinor: 2900 });
+        // A renewal after the state arrived, again without an email.
+        await buy({
+          kind: "renewal",
+          subscriptionId: "sub_quiet",
+          amountMinor: 2900,
+          ts: daysBefore(now, 1),
+        });
+        const c = await findCustomerByEmail(db.sql, siteId, "quiet@example.com");
+        assert.equal(c?.status, "active");
+        assert.equal(c?.payments, 2);
+        assert.equal(c?.revenue, 5800);
+        assert.ok((c?.engagement ?? 0) > 0);
       });
     },
   );

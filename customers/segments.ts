@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { Fragment } from "postgres";
 import type { Sql } from "../db/connect.ts";
 import { Invalid, NotFound } from "../lib/errors.ts";
-import { CUSTOMER_STATUSES, likePattern } from "./store.ts";
+import { CUSTOMER_STATUSES, likePattern, settleCustomers } from "./store.ts";
 
 /** Date fields and the column each reads. */
 export const DATE_FIELDS = {
@@ -260,6 +260,7 @@ export async function countSegment(
   site: { id: number; timezone: string },
   rule: SegmentRule,
 ): Promise<number> {
+  await settleCustomers(sql, site.id);
   const [row] = await sql<{ n: number }[]>`
     select count(*)::int as n from customer_facts f
     where f.site_id = ${site.id} and (${segmentWhere(sql, rule, site.timezone)})`;
@@ -272,6 +273,7 @@ export async function segmentMemberIds(
   site: { id: number; timezone: string },
   rule: SegmentRule,
 ): Promise<number[]> {
+  await settleCustomers(sql, site.id);
   const rows = await sql<{ id: number }[]>`
     select f.id from customer_facts f
     where f.site_id = ${site.id} and (${segmentWhere(sql, rule, site.timezone)})

@@ -101,10 +101,13 @@ async function seedCustomers(sql: Sql, siteId: number) {
   return tags;
 }
 
-/** Ids the hand-written condition picks (`f` is a customer_facts row). */
+/**
+ * Ids the hand-written condition picks (`f` is a customer_facts_live row: facts computed from
+ * scratch, not the stored summaries the compiled rule reads).
+ */
 async function handPicked(sql: Sql, siteId: number, where: string, params: unknown[] = []) {
   const rows = await sql.unsafe<{ id: number }[]>(
-    `select f.id from customer_facts f where f.site_id = $1 and (${where}) order by f.id`,
+    `select f.id from customer_facts_live f where f.site_id = $1 and (${where}) order by f.id`,
     [siteId, ...params] as never[],
   );
   return rows.map((r) => r.id);

@@ -1,7 +1,8 @@
 /**
  * Customers: the SQL behind lists and profiles. A customer is one email on one site; the
- * `customer_facts` view (migration 0130) gathers their purchases on every platform, their
- * subscriptions, the visitors linked to them and their engagement.
+ * `customer_facts` view (migrations 0130, 0200) gathers their purchases on every platform, their
+ * subscriptions, the visitors linked to them and their engagement, from stored summaries that
+ * `settleCustomers` brings up to date with every change before a read.
  */
 import type { Sql } from "../db/connect.ts";
 import type { Fragment } from "postgres";
@@ -105,6 +106,15 @@ export function likePattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
 }
 
+/**
+ * Recomputes the summaries of the site's customers changed since the last settle (migration
+ * 0200). Every reader of `customer_facts` calls it first; it costs one index look-up when
+ * nothing changed.
+ */
+export async function settleCustomers(sql: Sql, siteId: number): Promise<void> {
+  await sql`select sextant_customer_summaries_settle(${siteId})`;
+}
+
 /** The rows of `customer_facts` a list query picks, as a fragment to select from. */
 export function selectedCustomers(
   sql: Sql,
@@ -127,16 +137,17 @@ export function selectedCustomers(
 }
 
 /**
- * Sorts that need only the customers table and their purchases: a list by them (without a
+ * Sorts on stored columns (the customers table and their summaries): a list by them (without a
  * status or segment filter) picks its page first and reads the full facts of those rows only.
  */
-const CHEAP_SORTS = new Set<CustomerSort>(["joined", "email", "revenue"]);
+const CHEAP_SORTS = new Set<CustomerSort>(["joined", "email", "revenue", "last_active"]);
 
 /** One page of customers and how many match in all. */
 export async function listCustomers(
   sql: Sql,
   q: CustomerListQuery,
 ): Promise<{ rows: Customer[]; total: number }> {
+  await settleCustomers(sql, q.siteId);
   if (CHEAP_SORTS.has(q.sort) && !q.status && !q.where) return await listCheaply(sql, q);
   const order = sql.unsafe(
     `${SORT_COLUMN[q.sort]} ${q.dir === "asc" ? "asc" : "desc"} nulls last, id ${
@@ -158,6 +169,7 @@ export async function listCustomers(
 
 /** One customer of the site; NotFound for anyone else's. */
 export async function findCustomer(sql: Sql, siteId: number, id: number): Promise<Customer> {
+  await settleCustomers(sql, siteId);
   const [row] = await sql<Customer[]>`
     select * from customer_facts where site_id = ${siteId} and id = ${id}`;
   if (!row) throw new NotFound("We couldn't find that customer.");
@@ -170,6 +182,7 @@ export async function findCustomerByEmail(
   siteId: number,
   email: string,
 ): Promise<Customer | null> {
+  await settleCustomers(sql, siteId);
   const [row] = await sql<Customer[]>`
     select * from customer_facts
     where site_id = ${siteId} and email = ${email.trim().toLowerCase()}`;
@@ -257,26 +270,26 @@ export async function customerProviders(
   return rows.map((r) => r.provider);
 }
 
-/** The list's page picked from customers and purchases alone, then read in full. */
+/** The list's page picked from customers and their stored summaries, then read in full. */
 async function listCheaply(
   sql: Sql,
   q: CustomerListQuery,
 ): Promise<{ rows: Customer[]; total: number }> {
   const search = (q.search ?? "").trim().toLowerCase();
   const like = likePattern(search);
-  const revenue = sql`coalesce((select sum(x.amount_site_minor) from purchases x
-    where x.site_id = c.site_id and x.customer_id = c.id), 0)`;
-  const key = q.sort === "revenue" ? revenue : sql(q.sort === "email" ? "c.email" : "c.created_at");
+  // The same values customer_facts shows for these columns (migration 0200).
+  const key = q.sort === "revenue"
+    ? sql`coalesce(s.revenue, 0)`
+    : q.sort === "last_active"
+    ? sql`coalesce(s.last_active_at, c.created_at)`
+    : sql(q.sort === "email" ? "c.email" : "c.created_at");
   const dir = sql.unsafe(q.dir === "asc" ? "asc" : "desc");
   const picked = await sql<{ id: number; total: number }[]>`
     select c.id, count(*) over ()::int as total from customers c
+    left join customer_summaries s on s.id = c.id
     where c.site_id = ${q.siteId}
       ${
-    search
-      ? sql`and (c.email like ${like} or exists (select 1 from identities i
-          where i.site_id = c.site_id and i.email = c.email
-            and lower(i.traits ->> 'name') like ${like}))`
-      : sql``
+    search ? sql`and (c.email like ${like} or lower(coalesce(s.name, '')) like ${like})` : sql``
   }
       ${
     q.tagId

@@ -189,17 +189,16 @@ export async function customerTimeline(
       order by m.ts desc, 3 desc limit ${take})`);
   }
   if (types.has("payment_failed")) {
-    // Platforms report a failed renewal as the subscription falling past due.
+    // Each failed payment (migration 0202): an attempt the platform reported, or a subscription
+    // of a platform that reports only states falling past due.
     branches.push(sql`(
-      select 'payment_failed' as type, s.state_at as ts,
-        'f:' || s.provider || ':' || s.subscription_id as key,
-        jsonb_build_object('provider', s.provider, 'status', s.status,
-          'mrr_site_minor', s.mrr_site_minor) as detail
-      from subscriptions s
-      where s.site_id = ${c.siteId} and s.customer_id = ${c.customerId}
-        and s.status in ('past_due', 'unpaid')
-        ${older(sql`s.state_at`, sql`'f:' || s.provider || ':' || s.subscription_id`)}
-      order by s.state_at desc, 3 desc limit ${take})`);
+      select 'payment_failed' as type, f.ts, 'f:' || f.id::text as key,
+        jsonb_build_object('provider', f.provider, 'subscription_id', f.subscription_id,
+          'amount_minor', f.amount_minor, 'currency', f.currency, 'reason', f.reason) as detail
+      from payment_failures f
+      where f.site_id = ${c.siteId} and f.customer_id = ${c.customerId}
+        ${older(sql`f.ts`, sql`'f:' || f.id::text`)}
+      order by f.ts desc, 3 desc limit ${take})`);
   }
   if (types.has("enrollment")) {
     // An enrollment is one item when it starts and another when it ends.

@@ -9,6 +9,8 @@ import {
 } from "../attribution/record.ts";
 import type { Sql } from "../db/connect.ts";
 import { applySubscriptionState } from "../attribution/subscriptions.ts";
+import { recordPaymentFailure } from "../attribution/payment_failures.ts";
+import { platformDescription } from "./platforms.ts";
 import type { CredentialFields, Credentials, PlatformChange, RefundTotal } from "./types.ts";
 import type { Integration } from "./store.ts";
 import { Invalid } from "../lib/errors.ts";
@@ -35,12 +37,25 @@ export async function applyChange(
     });
     return null;
   }
+  if (change.type === "payment_failed") {
+    await recordPaymentFailure(ctx.db.sql, {
+      ...change.failure,
+      siteId: integration.site_id,
+      provider: integration.provider,
+    });
+    return null;
+  }
   await applySubscriptionState(ctx, {
     ...change.subscription,
     siteId: integration.site_id,
     provider: integration.provider,
-  });
+  }, { failuresReported: reportsEachFailure(integration.provider) });
   return null;
+}
+
+/** Whether the platform sends every failed payment as its own event. */
+function reportsEachFailure(provider: string): boolean {
+  return platformDescription(provider)?.failedPayments === "each";
 }
 
 /**

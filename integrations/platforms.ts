@@ -48,6 +48,11 @@ export function platformName(id: string): string {
   return DESCRIPTIONS.find((d) => d.id === id)?.name ?? id;
 }
 
+/** A platform's static description, or undefined for an id Sextant doesn't know. */
+export function platformDescription(id: string): PlatformDescription | undefined {
+  return DESCRIPTIONS.find((d) => d.id === id);
+}
+
 const cache = new WeakMap<Config, Map<string, Platform>>();
 
 function build(config: Config): Map<string, Platform> {

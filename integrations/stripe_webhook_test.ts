@@ -11,6 +11,8 @@ import { connectPlatform } from "./connection.ts";
 import { findSiteIntegration, type Integration } from "./store.ts";
 import { RETRY_DELAYS_MS, retryDueDeliveries, SIGNATURE_ALERT_AFTER } from "./webhooks.ts";
 import { stopBackground } from "./background.ts";
+import { TestClient } from "../testing/http_client.ts";
+import { SESSION_COOKIE } from "../accounts/sessions.ts";
 
 interface Ctx {
   app: TestApp;
@@ -105,6 +107,54 @@ Deno.test("a signed checkout webhook is stored and attributed; a replay duplicat
       where site_id = ${siteId} order by id limit 1`;
     assert.equal(raw.body, payload);
     assert.equal(raw.status, "processed");
+  });
+});
+
+Deno.test("each failed invoice attempt is one failure on the customer's timeline", async () => {
+  await withStripe(async ({ app, fake, owner, url }) => {
+    const siteId = owner.site.id;
+    const send = async (type: string, object: unknown) => {
+      const payload = JSON.stringify(fake.event(type, object));
+      const res = await post(url, payload, await fake.sign(payload, fake.endpoints[0].secret));
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+      return payload;
+    };
+    assert.ok(fake.endpoints[0].enabled_events.includes("invoice.payment_failed"));
+    const first = fake.failedInvoice({
+      id: "in_fail",
+      amount: 2900,
+      email: "Card@Example.com",
+      subscription: "sub_card",
+      attempt: 1,
+    });
+    const payload = await send("invoice.payment_failed", first);
+    // The subscription falls past due too: the same failure, not another one.
+    const sub = fake.subscription({ unitAmount: 2900, status: "past_due" });
+    sub.id = "sub_card";
+    await send("customer.subscription.updated", sub);
+    await send("invoice.payment_failed", { ...first, attempt_count: 2 });
+    // Stripe redelivers the first event (same id): stored once.
+    const again = await post(url, payload, await fake.sign(payload, fake.endpoints[0].secret));
+    assert.equal(again.status, 200);
+    await again.body?.cancel();
+
+    const [c] = await app.ctx.db.sql<{ id: number }[]>`
+      select id from customers where site_id = ${siteId} and email = 'card@example.com'`;
+    const client = new TestClient(app);
+    client.cookies.set(SESSION_COOKIE, owner.token);
+    const res = await client.fetch(
+      `/api/app/sites/${siteId}/customers/${c.id}/timeline?type=payment_failed`,
+    );
+    const body = await res.json() as {
+      items: { type: string; detail: { amount_minor: number; reason: string } }[];
+    };
+    assert.deepEqual(body.items.map((i) => [i.detail.amount_minor, i.detail.reason]), [
+      [2900, "Attempt 2"],
+      [2900, ""],
+    ]);
+    const profile = await client.page(`/sites/${siteId}/customers/${c.id}`);
+    assert.match(profile.html, /Payment failed: \$29</);
   });
 });
 

@@ -5,11 +5,14 @@
 import type { PurchaseInput } from "../attribution/record.ts";
 import type { SubscriptionState } from "../attribution/subscriptions.ts";
 import type { EnrollmentInput } from "../customers/enrollments.ts";
+import type { PaymentFailure } from "../attribution/payment_failures.ts";
 
 /** A purchase as a platform reports it: the site and origin are filled in by the caller. */
 export type PlatformPurchase = Omit<PurchaseInput, "siteId" | "origin">;
 /** A subscription's state as a platform reports it. */
 export type PlatformSubscription = Omit<SubscriptionState, "siteId" | "provider">;
+/** One failed payment as a platform reports it. */
+export type PlatformPaymentFailure = Omit<PaymentFailure, "siteId" | "provider">;
 
 /**
  * A sale's refunds as a running total, for platforms that report only how much of a sale has
@@ -34,7 +37,8 @@ export type PlatformChange =
   | { type: "purchase"; purchase: PlatformPurchase }
   | { type: "refund_total"; refund: RefundTotal }
   | { type: "subscription"; subscription: PlatformSubscription }
-  | { type: "enrollment"; enrollment: PlatformEnrollment };
+  | { type: "enrollment"; enrollment: PlatformEnrollment }
+  | { type: "payment_failed"; failure: PlatformPaymentFailure };
 
 /** The named credential fields of one connection (`apiKey`, `storeId`, `accessToken`…). */
 export type CredentialFields = Record<string, string>;
@@ -139,6 +143,11 @@ export interface PlatformDescription {
   webhook: WebhookDescription;
   /** How each checkout carries `sextant.visitorId()`. */
   checkout: readonly CheckoutSnippet[];
+  /**
+   * "each" when the platform reports every failed payment as its own event; otherwise a
+   * subscription falling past due is the failure Sextant records.
+   */
+  failedPayments?: "each";
 }
 
 /** The OAuth authorization-code flow of a platform whose `auth` is "oauth". */

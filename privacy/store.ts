@@ -66,6 +66,7 @@ export async function subjectRows(sql: Sql, siteId: number, k: SubjectKeys) {
     deliveries,
     customers,
     notes,
+    failures,
   ] = await Promise.all([
     sql`select * from events where site_id = ${siteId} and visitor_id = any(${ids}::text[])
         order by ts`,
@@ -94,6 +95,11 @@ export async function subjectRows(sql: Sql, siteId: number, k: SubjectKeys) {
     sql`select n.* from customer_notes n join customers c on c.id = n.customer_id
         where c.site_id = ${siteId} and c.email = any(${emails}::text[])
         order by n.created_at`,
+    sql`select f.* from payment_failures f where f.site_id = ${siteId}
+        and (f.customer_email = any(${emails}::text[]) or f.customer_id in (
+          select c.id from customers c where c.site_id = ${siteId}
+            and c.email = any(${emails}::text[])))
+        order by f.ts`,
   ]);
   return {
     events,
@@ -105,6 +111,7 @@ export async function subjectRows(sql: Sql, siteId: number, k: SubjectKeys) {
     webhook_deliveries: deliveries,
     customers,
     customer_notes: notes,
+    payment_failures: failures,
   };
 }
 
@@ -191,6 +198,11 @@ export function eraseSubject(sql: Sql, siteId: number, k: SubjectKeys): Promise<
         status = case when status in ('received', 'retrying') then 'ignored' else status end,
         next_attempt_at = null
       where site_id = ${siteId} and body is not null and ${mentions(tx, [...ids, ...emails])}`;
+    const failures = await tx`
+      delete from payment_failures f where f.site_id = ${siteId}
+        and (f.customer_email = any(${emails}::text[]) or f.customer_id in (
+          select c.id from customers c where c.site_id = ${siteId}
+            and c.email = any(${emails}::text[])))`;
     // Their tags and the team's notes about them go with the customer.
     const customers = await tx`
       delete from customers where site_id = ${siteId} and email = any(${emails}::text[])`;
@@ -203,6 +215,7 @@ export function eraseSubject(sql: Sql, siteId: number, k: SubjectKeys): Promise<
       attribution_credits: credits.count,
       webhook_deliveries: deliveries.count,
       customers: customers.count,
+      payment_failures: failures.count,
     };
   });
 }

@@ -35,6 +35,13 @@ Deno.test("a user of another organization gets 404 on every route that takes an 
         "POST /sites/:siteId/privacy",
         "POST /api/v1/sites/:siteId/erasure",
         "GET /api/v1/sites/:siteId/export",
+        "GET /api/v1/sites/:siteId{[0-9]+}/segments/:segmentId{[0-9]+}",
+        "GET /api/v1/sites/:siteId{[0-9]+}/segments/:segmentId{[0-9]+}/count",
+        "GET /api/v1/sites/:siteId{[0-9]+}/segments/:segmentId{[0-9]+}/members",
+        "GET /api/v1/sites/:siteId{[0-9]+}/automations/:automationId{[0-9]+}",
+        "POST /api/v1/sites/:siteId{[0-9]+}/automations/:automationId{[0-9]+}/enable",
+        "POST /api/v1/sites/:siteId{[0-9]+}/automations/:automationId{[0-9]+}/disable",
+        "GET /api/v1/sites/:siteId{[0-9]+}/automations/:automationId{[0-9]+}/runs",
       ]
     ) {
       assert.ok(report.covered.includes(route), `${route} was not checked`);

@@ -176,6 +176,49 @@ export class FakeStripe {
     return inv;
   }
 
+  /**
+   * An invoice whose payment attempt failed, as `invoice.payment_failed` carries it: still
+   * open, nothing paid, `attempt_count` attempts so far, the next one scheduled.
+   */
+  failedInvoice(o: {
+    amount: number;
+    currency?: string;
+    email?: string;
+    subscription?: string;
+    attempt?: number;
+    id?: string;
+  }): Obj {
+    const created = nowS();
+    const inv: Obj = {
+      id: o.id ?? `in_${rand()}`,
+      object: "invoice",
+      created,
+      status: "open",
+      billing_reason: "subscription_cycle",
+      amount_due: o.amount,
+      amount_paid: 0,
+      amount_remaining: o.amount,
+      attempt_count: o.attempt ?? 1,
+      attempted: true,
+      next_payment_attempt: created + 3 * 86_400,
+      currency: o.currency ?? "usd",
+      customer: `cus_${rand()}`,
+      customer_email: o.email ?? null,
+      customer_address: null,
+      number: `INV-${rand(6).toUpperCase()}`,
+      metadata: {},
+      status_transitions: { paid_at: null },
+      parent: o.subscription
+        ? {
+          type: "subscription_details",
+          subscription_details: { subscription: o.subscription, metadata: {} },
+        }
+        : null,
+      lines: { object: "list", data: [{ description: "Plan", quantity: 1 }] },
+    };
+    return inv;
+  }
+
   /** The PaymentIntent that paid an invoice. */
   paymentOfInvoice(invoiceId: string): string {
     const p = this.invoicePayments.find((x) => x.invoice === invoiceId);

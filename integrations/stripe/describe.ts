@@ -6,6 +6,7 @@ export const STRIPE_EVENTS = [
   "checkout.session.completed",
   "checkout.session.async_payment_succeeded",
   "invoice.paid",
+  "invoice.payment_failed",
   "payment_intent.succeeded",
   "charge.refunded",
   "refund.created",
@@ -98,4 +99,5 @@ export const STRIPE_DESCRIPTION: PlatformDescription = {
       code: PAYMENT_LINK_SNIPPET,
     },
   ],
+  failedPayments: "each",
 };

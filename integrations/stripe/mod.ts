@@ -26,6 +26,7 @@ import {
 } from "./objects.ts";
 import {
   fromCheckoutSession,
+  fromFailedInvoice,
   fromInvoice,
   fromPaymentIntent,
   fromRefund,
@@ -309,6 +310,10 @@ export function createStripePlatform(apiUrl: string): Platform {
           const p = fromInvoice(inv);
           if (p && !p.paymentRef) p.paymentRef = (await paymentOfInvoice(s, inv.id)) ?? undefined;
           return purchase(p);
+        }
+        case "invoice.payment_failed": {
+          const inv = parseObject(invoice, obj, "invoice");
+          return [{ type: "payment_failed", failure: fromFailedInvoice(inv, e.created) }];
         }
         case "payment_intent.succeeded": {
           const pi = parseObject(paymentIntent, obj, "PaymentIntent");

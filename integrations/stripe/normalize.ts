@@ -4,7 +4,7 @@
  * PaymentIntent — lands on one purchase: one-time payments are `pi:<PaymentIntent>`, subscription
  * invoices `invoice:<Invoice>`, refunds `refund:<Refund>`.
  */
-import type { PlatformPurchase, PlatformSubscription } from "../types.ts";
+import type { PlatformPaymentFailure, PlatformPurchase, PlatformSubscription } from "../types.ts";
 import type { CheckoutSession, Invoice, PaymentIntent, Refund, Subscription } from "./objects.ts";
 
 const at = (unix: number) => new Date(unix * 1000);
@@ -98,6 +98,23 @@ export function fromInvoice(inv: Invoice): PlatformPurchase | null {
     subscriptionId: details?.subscription ?? undefined,
     paymentRef: inv.payments?.data.find((p) => p.payment?.payment_intent)?.payment
       ?.payment_intent ?? undefined,
+  };
+}
+
+/**
+ * A failed attempt to pay an invoice (`invoice.payment_failed`): Stripe sends one per attempt,
+ * with the attempt number, so each retry that fails is its own failure.
+ */
+export function fromFailedInvoice(inv: Invoice, failedAt: number): PlatformPaymentFailure {
+  const attempt = inv.attempt_count ?? 1;
+  return {
+    key: `invoice:${inv.id}:attempt:${attempt}`,
+    ts: at(failedAt),
+    subscriptionId: inv.parent?.subscription_details?.subscription ?? undefined,
+    email: inv.customer_email ?? undefined,
+    amountMinor: inv.amount_due ?? 0,
+    currency: inv.currency,
+    reason: attempt > 1 ? `Attempt ${attempt}` : "",
   };
 }
 

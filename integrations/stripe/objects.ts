@@ -50,6 +50,8 @@ export const invoice = z.object({
   status: z.string().nullish(),
   billing_reason: z.string().nullish(),
   amount_paid: z.number(),
+  amount_due: z.number().nullish(),
+  attempt_count: z.number().nullish(),
   currency: z.string(),
   customer: ref,
   customer_email: z.string().nullish(),

@@ -51,6 +51,30 @@ async function world(app: TestApp) {
   return { sql, owner, siteId, client, annId: ann.id };
 }
 
+Deno.test("the revenue column reads alike: cents everywhere once one amount has them", async () => {
+  const app = await startTestApp();
+  try {
+    const { sql, siteId, client } = await world(app);
+    await recordPurchase(app.ctx, {
+      siteId,
+      provider: "stripe",
+      key: `k-${crypto.randomUUID()}`,
+      ts: daysBefore(now, 2),
+      kind: "one_time",
+      amountMinor: 21977,
+      currency: "USD",
+      email: "eve@example.com",
+      origin: "webhook",
+    });
+    await sql`update sites set currency = 'USD' where id = ${siteId}`;
+    const { html } = await client.page(`/sites/${siteId}/customers?sort=revenue`);
+    const cells = [...html.matchAll(/<td class="num">([^<]+)<\/td>/g)].map((m) => m[1]);
+    assert.deepEqual(cells, ["$219.77", "$120.00", "$30.00", "$5.00", "$0.00"]);
+  } finally {
+    await app.stop();
+  }
+});
+
 Deno.test("the customer list searches, sorts, pages and exports what it shows", async () => {
   const app = await startTestApp();
   try {
@@ -252,10 +276,12 @@ Deno.test("the timeline pages 20 at a time in time order, and filters by type", 
     const failed = await client.fetch(
       `/api/app/sites/${siteId}/customers/${annId}/timeline?type=payment_failed`,
     );
-    const late = await failed.json() as { items: { type: string; detail: { status: string } }[] };
-    assert.deepEqual(late.items.map((i) => [i.type, i.detail.status]), [[
+    const late = await failed.json() as {
+      items: { type: string; detail: { amount_minor: number } }[];
+    };
+    assert.deepEqual(late.items.map((i) => [i.type, i.detail.amount_minor]), [[
       "payment_failed",
-      "past_due",
+      900,
     ]]);
     const bad = await client.fetch(
       `/api/app/sites/${siteId}/customers/${annId}/timeline?type=shopping`,

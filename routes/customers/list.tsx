@@ -10,7 +10,7 @@ import { shellProps } from "../../http/shell.ts";
 import { AppShell } from "../../components/AppShell.tsx";
 import { Form } from "../../components/Form.tsx";
 import { BulkActionFields } from "../../components/BulkActions.tsx";
-import { formatCount, formatMoney } from "../../analytics/format.ts";
+import { columnFormatter, formatCount } from "../../analytics/format.ts";
 import {
   CUSTOMER_STATUSES,
   type CustomerSort,
@@ -96,6 +96,8 @@ export async function customersPage(c: C): Promise<Response> {
   const tags = await tagsOfCustomers(sql, site.id, rows.map((r) => r.id));
   const allTags = await listTags(sql, site.id);
   const currency = site.currency.trim().toUpperCase();
+  // One formatter for the column, as the dashboard's tables: "$199.00" under "$219.77".
+  const revenue = columnFormatter("money", rows.map((r) => r.revenue), currency);
   const base = `/sites/${site.id}/customers`;
   const href = (change: Partial<ListParams>) => listHref(base, params, change);
   const pages = Math.max(1, Math.ceil(total / CUSTOMERS_PAGE));
@@ -269,7 +271,7 @@ export async function customersPage(c: C): Promise<Response> {
                         <td class="hide-narrow">
                           <StatusBadge status={r.status} />
                         </td>
-                        <td class="num">{formatMoney(r.revenue, currency)}</td>
+                        <td class="num">{revenue(r.revenue)}</td>
                         <td class="num hide-narrow">{r.engagement}</td>
                         <td class="hide-narrow" title={r.last_active_at.toISOString()}>
                           {ago(r.last_active_at)}

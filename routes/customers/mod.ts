@@ -26,6 +26,7 @@ import { loadProfile, profilePage } from "./profile.tsx";
 import { registerSegments } from "./segments.tsx";
 import { registerMetrics } from "./metrics.tsx";
 import { registerAutomations } from "./automations.tsx";
+import { mountSegmentAutomationApi } from "./api.ts";
 
 type C = Context<AppEnv>;
 
@@ -243,4 +244,5 @@ export function registerCustomers(app: Hono<AppEnv>): void {
   );
   const keyed = apiSiteScope();
   mountJson(app, "/api/v1/sites/:siteId{[0-9]+}", keyed, keyed);
+  mountSegmentAutomationApi(app, "/api/v1/sites/:siteId{[0-9]+}", keyed);
 }

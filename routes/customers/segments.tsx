@@ -11,7 +11,7 @@ import { AppShell } from "../../components/AppShell.tsx";
 import { Form } from "../../components/Form.tsx";
 import { BulkActionFields } from "../../components/BulkActions.tsx";
 import SegmentBuilder from "../../islands/SegmentBuilder.tsx";
-import { formatCount, formatMoney } from "../../analytics/format.ts";
+import { columnFormatter, formatCount } from "../../analytics/format.ts";
 import { minorDigits } from "../../attribution/currency.ts";
 import { Invalid } from "../../lib/errors.ts";
 import { idParam, readForm } from "../forms.ts";
@@ -144,6 +144,7 @@ async function builderPage(c: C, segmentId: number | null): Promise<Response> {
     })
     : null;
   const currency = site.currency.trim().toUpperCase();
+  const revenue = columnFormatter("money", members?.rows.map((r) => r.revenue) ?? [], currency);
   const body = (
     <AppShell {...await shellProps(c, { active: "customers" })}>
       <p class="small">
@@ -229,7 +230,7 @@ async function builderPage(c: C, segmentId: number | null): Promise<Response> {
                         <td>
                           <StatusBadge status={r.status} />
                         </td>
-                        <td class="num">{formatMoney(r.revenue, currency)}</td>
+                        <td class="num">{revenue(r.revenue)}</td>
                         <td class="hide-narrow">{ago(r.last_active_at)}</td>
                       </tr>
                     ))}
