@@ -48,6 +48,13 @@ export function platformName(id: string): string {
   return DESCRIPTIONS.find((d) => d.id === id)?.name ?? id;
 }
 
+/** The names of these platforms that report subscriptions, in the integrations page's order. */
+export function subscriptionPlatformNames(ids: readonly string[]): string[] {
+  return DESCRIPTIONS.filter((d) => d.subscriptions && ids.includes(d.id)).map((d) =>
+    platformName(d.id)
+  );
+}
+
 const cache = new WeakMap<Config, Map<string, Platform>>();
 
 function build(config: Config): Map<string, Platform> {

@@ -132,6 +132,8 @@ export interface PlatformDescription {
   name: string;
   /** One line under the name while not connected. */
   tagline: string;
+  /** Whether it reports subscriptions (MRR, churn) as well as one-time sales. */
+  subscriptions: boolean;
   auth: AuthKind;
   /** Steps before the form (where to create the key, what it must allow); `**bold**` allowed. */
   connectSteps: readonly string[];
