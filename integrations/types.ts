@@ -201,7 +201,10 @@ export interface Platform extends PlatformDescription {
   oauth?: OAuthFlow;
   /** Registers Sextant's webhook URL when the credentials allow it, or says how to do it by hand. */
   registerWebhook(creds: Credentials, url: string): Promise<WebhookSetup>;
-  /** Removes what registerWebhook created (best effort). */
+  /**
+   * Removes what registerWebhook created (an endpoint already gone is no error); throws
+   * PlatformError when the platform refuses, so the owner can be told to remove it there.
+   */
   unregisterWebhook(creds: Credentials, endpointId: string): Promise<void>;
   /**
    * Withdraws the credentials on the platform's side at disconnect (an OAuth token Sextant was
