@@ -4,26 +4,13 @@
  * the webhook on the platform's side.
  */
 import assert from "node:assert/strict";
-import { startTestApp, type TestApp } from "../testing/app.ts";
+import { startTestApp } from "../testing/app.ts";
 import { FakeKajabi } from "../testing/fake_kajabi.ts";
 import { FakeLemonSqueezy } from "../testing/fake_lemonsqueezy.ts";
-import { createSiteWithOwner, type SiteOwner } from "../testing/journeys.ts";
-import { csrfFor } from "../testing/platform_sync.ts";
+import { createSiteWithOwner } from "../testing/journeys.ts";
+import { postDisconnect } from "../testing/platform_sync.ts";
 import { connectPlatform } from "./connection.ts";
 import { stopBackground } from "./background.ts";
-
-/** Posts the page's disconnect form; answers where it redirected. */
-async function disconnect(app: TestApp, owner: SiteOwner, provider: string): Promise<string> {
-  const res = await app.fetch(`/sites/${owner.site.id}/integrations/${provider}/disconnect`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { cookie: owner.cookie, "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ _csrf: await csrfFor(app, owner.cookie, owner.site.id) }),
-  });
-  await res.body?.cancel();
-  assert.equal(res.status, 303);
-  return res.headers.get("location")!;
-}
 
 Deno.test("a platform refusing to remove the webhook doesn't block disconnecting; the page says to remove it there", async () => {
   const kajabi = await FakeKajabi.start();
@@ -52,7 +39,7 @@ Deno.test("a platform refusing to remove the webhook doesn't block disconnecting
         "Lemon Squeezy",
       ]] as const
     ) {
-      const location = await disconnect(app, owner, integration.provider);
+      const location = await postDisconnect(app, owner, integration.provider);
       assert.equal(
         location,
         `/sites/${owner.site.id}/integrations?notice=disconnected-webhook&p=${integration.provider}`,
