@@ -63,6 +63,15 @@ export async function localWebhookUrl(app: TestApp, integration: Integration): P
   return (await webhookUrl(app.ctx, integration)).replace(app.ctx.config.PUBLIC_URL!, app.url);
 }
 
+/** Starts a platform fake and the setting that points Sextant at it (`envName` = its URL). */
+export async function startFakeAt<F extends { url: string }>(
+  start: () => Promise<F>,
+  envName: string,
+): Promise<{ fake: F; env: Record<string, string> }> {
+  const fake = await start();
+  return { fake, env: { [envName]: fake.url } };
+}
+
 /**
  * Runs `fn` on a test app whose `envName` points at a started platform fake, with a site and its
  * owner; stops both afterwards.
