@@ -1,6 +1,7 @@
 /** Retries, replays and resumed backfills, the same for every commerce platform. */
 import assert from "node:assert/strict";
 import { checkRetryReplayResume } from "../testing/commerce_resilience.ts";
+import { startFakeAt } from "../testing/platform_sync.ts";
 import { FakeLemonSqueezy, type LsResource } from "../testing/fake_lemonsqueezy.ts";
 import { FakePolar } from "../testing/fake_polar.ts";
 import { FakePaddle } from "../testing/fake_paddle.ts";
@@ -13,10 +14,7 @@ const title = (name: string) =>
 Deno.test(title("Lemon Squeezy"), () =>
   checkRetryReplayResume({
     provider: "lemonsqueezy",
-    start: async () => {
-      const fake = await FakeLemonSqueezy.start();
-      return { fake, env: { LEMONSQUEEZY_API_URL: fake.url } };
-    },
+    start: () => startFakeAt(() => FakeLemonSqueezy.start(), "LEMONSQUEEZY_API_URL"),
     connect: (app, owner, fake) =>
       connectPlatform(app.ctx, owner.site.id, "lemonsqueezy", {
         apiKey: fake.addKey("ls_test_resilience"),
@@ -28,10 +26,7 @@ Deno.test(title("Lemon Squeezy"), () =>
 Deno.test(title("Polar"), () =>
   checkRetryReplayResume({
     provider: "polar",
-    start: async () => {
-      const fake = await FakePolar.start();
-      return { fake, env: { POLAR_API_URL: fake.url } };
-    },
+    start: () => startFakeAt(() => FakePolar.start(), "POLAR_API_URL"),
     connect: (app, owner, fake) =>
       connectPlatform(app.ctx, owner.site.id, "polar", {
         apiKey: fake.addKey("polar_oat_resilience"),
@@ -43,10 +38,7 @@ Deno.test(title("Polar"), () =>
 Deno.test(title("Paddle"), () =>
   checkRetryReplayResume({
     provider: "paddle",
-    start: async () => {
-      const fake = await FakePaddle.start();
-      return { fake, env: { PADDLE_API_URL: fake.url } };
-    },
+    start: () => startFakeAt(() => FakePaddle.start(), "PADDLE_API_URL"),
     connect: (app, owner, fake) =>
       connectPlatform(app.ctx, owner.site.id, "paddle", {
         apiKey: fake.addKey("pdl_live_apikey_resilience"),

@@ -10,6 +10,7 @@ import {
   ChoiceNeeded,
   type ConnectInfo,
   type CredentialFields,
+  type Credentials,
   type Platform,
   PlatformError,
 } from "./types.ts";
@@ -119,10 +120,7 @@ async function storeConnection(
   const provider = platform.id;
   const previous = await findSiteIntegration(ctx.db.sql, siteId, provider);
   if (previous?.webhook_mode === "auto" && previous.webhook_endpoint_id && previous.api_key_enc) {
-    await platform.unregisterWebhook(
-      await credentialsOf(ctx, previous),
-      previous.webhook_endpoint_id,
-    );
+    await removeWebhook(ctx, platform, previous, await credentialsOf(ctx, previous));
   }
   const integration = await saveConnection(ctx.db.sql, {
     siteId,
@@ -298,7 +296,8 @@ export async function rotateWebhookToken(ctx: AppContext, integration: Integrati
   const tokenEnc = await ctx.secrets.encrypt(randomToken(24));
   const renewed = { ...integration, webhook_secret_enc: tokenEnc };
   if (integration.webhook_mode === "auto" && integration.webhook_endpoint_id) {
-    await platform.unregisterWebhook(creds, integration.webhook_endpoint_id);
+    // A hook left behind points at the old token, which no longer works: nothing is recorded.
+    await removeWebhook(ctx, platform, integration, creds);
     const setup = await platform.registerWebhook(creds, await webhookUrl(ctx, renewed))
       .catch((e) => ({
         mode: "manual" as const,
@@ -321,18 +320,46 @@ export async function rotateWebhookToken(ctx: AppContext, integration: Integrati
 }
 
 /**
+ * Removes the webhook endpoint Sextant registered, if it did; answers why the platform didn't
+ * (logged), so the owner can be told to remove it on the platform's side.
+ */
+async function removeWebhook(
+  ctx: AppContext,
+  platform: Platform,
+  integration: Integration,
+  creds: Credentials | null,
+): Promise<string | undefined> {
+  if (integration.webhook_mode !== "auto" || !integration.webhook_endpoint_id) return undefined;
+  try {
+    if (!creds) throw new PlatformError("Sextant can no longer read the saved credentials.");
+    await platform.unregisterWebhook(creds, integration.webhook_endpoint_id);
+    return undefined;
+  } catch (e) {
+    const why = (e as Error).message ?? String(e);
+    ctx.log.warn("webhook not removed", {
+      integration: integration.id,
+      provider: integration.provider,
+      error: why,
+    });
+    return why;
+  }
+}
+
+/**
  * Removes the webhook endpoint Sextant created, gives back access the platform granted, and
- * forgets the credentials; answers why the platform did not confirm the access was withdrawn.
+ * forgets the credentials. Always disconnects: answers what the platform didn't confirm (the
+ * access withdrawn, the webhook removed), for the owner to finish on the platform's side.
  */
 export async function disconnectPlatform(
   ctx: AppContext,
   integration: Integration,
-): Promise<{ revokeFailed?: string }> {
+): Promise<{ revokeFailed?: string; webhookLeft?: string }> {
   const platform = platformFor(ctx.config, integration.provider);
-  const creds = integration.api_key_enc ? await credentialsOf(ctx, integration) : null;
-  if (creds && integration.webhook_mode === "auto" && integration.webhook_endpoint_id) {
-    await platform.unregisterWebhook(creds, integration.webhook_endpoint_id);
-  }
+  // Credentials that can't be read (a changed SECRET_KEY) must not keep the connection alive.
+  const creds = integration.api_key_enc
+    ? await credentialsOf(ctx, integration).catch(() => null)
+    : null;
+  const webhookLeft = await removeWebhook(ctx, platform, integration, creds);
   let revokeFailed: string | undefined;
   if (creds && platform.revokeAccess) {
     // The owner asked to disconnect: a platform that won't confirm the revocation doesn't
@@ -349,7 +376,7 @@ export async function disconnectPlatform(
     }
   }
   await markDisconnected(ctx.db.sql, integration.id);
-  return { revokeFailed };
+  return { revokeFailed, webhookLeft };
 }
 
 /** Starts another backfill (the "Sync again" button). */

@@ -20,6 +20,7 @@ import { stopBackground } from "./background.ts";
 import { Invalid } from "../lib/errors.ts";
 import { waitFor } from "../testing/wait.ts";
 import { TestClient } from "../testing/http_client.ts";
+import { deliverTwice } from "../testing/platform_sync.ts";
 
 interface Fakes {
   whop: FakeWhop;
@@ -194,11 +195,7 @@ Deno.test("Whop deliveries: a purchase, a renewal and a partial refund; forged o
     const secret = whop.webhooks[0].webhook_secret;
     const headers = await whop.sign(body, secret, { id: "msg_replayed" });
     const before = (await deliveries(app, siteId)).length;
-    for (let i = 0; i < 2; i++) {
-      const res = await fetch(appUrl, { method: "POST", headers, body });
-      assert.equal(res.status, 200);
-      await res.body?.cancel();
-    }
+    await deliverTwice(appUrl, body, headers);
     assert.equal((await deliveries(app, siteId)).length, before + 1, "one delivery row");
     assert.equal((await purchases(app, siteId)).length, 3, "one purchase per payment");
 
@@ -280,15 +277,7 @@ Deno.test("Teachable deliveries on the tokened URL: a sale, a renewal, a refund;
     // The same event delivered twice is stored once.
     const body = JSON.stringify(teachable.event("Transaction.created", first));
     const before = (await deliveries(app, siteId)).length;
-    for (let i = 0; i < 2; i++) {
-      const r = await fetch(url, {
-        method: "POST",
-        body,
-        headers: { "content-type": "application/json" },
-      });
-      assert.equal(r.status, 200);
-      await r.body?.cancel();
-    }
+    await deliverTwice(url, body);
     assert.equal((await deliveries(app, siteId)).length, before + 1);
 
     const wrong = url.replace(/\/[^/]+$/, "/not-the-token-at-all-000000");

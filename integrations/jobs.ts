@@ -8,7 +8,7 @@ import { retryDueDeliveries } from "./webhooks.ts";
 import { claimSync } from "./store.ts";
 import { runSync } from "./sync.ts";
 import { runInBackground } from "./background.ts";
-import { REFRESH_EVERY_MS, refreshSubscriptions } from "./refresh.ts";
+import { REFRESH_EVERY_MS, REFRESH_JOB, refreshSubscriptionsInTurn } from "./refresh.ts";
 
 /** Schedules the jobs on this instance. */
 export function registerRevenueJobs(ctx: AppContext, scheduler: Scheduler): void {
@@ -17,10 +17,15 @@ export function registerRevenueJobs(ctx: AppContext, scheduler: Scheduler): void
   scheduler.every(TRACKER_REVENUE_JOB, 5_000, () => recordTrackerRevenue(ctx));
   scheduler.every("webhook-retries", 5_000, () => retryDueDeliveries(ctx));
   scheduler.every("revenue-rematch", 30_000, () => rematchPending(ctx));
-  scheduler.every("subscription-refresh", REFRESH_EVERY_MS, () => refreshSubscriptions(ctx));
+  scheduleSubscriptionRefresh(ctx, scheduler);
   // A backfill queued by an instance that stopped, or stalled, is picked up here.
   scheduler.every("integration-syncs", 15_000, async () => {
     const sync = await claimSync(ctx.db.sql);
     if (sync) runInBackground(ctx, "backfill", (signal) => runSync(ctx, sync, signal));
   });
+}
+
+/** The 6-hourly subscription refresh; instances take turns, so it runs once per interval. */
+export function scheduleSubscriptionRefresh(ctx: AppContext, scheduler: Scheduler): void {
+  scheduler.every(REFRESH_JOB, REFRESH_EVERY_MS, () => refreshSubscriptionsInTurn(ctx));
 }

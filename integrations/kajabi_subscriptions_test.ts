@@ -12,7 +12,10 @@ import { connectPlatform } from "./connection.ts";
 import { stopBackground } from "./background.ts";
 import { syncDone, withFakePlatform } from "../testing/platform_sync.ts";
 import { subscriptionMetrics } from "../attribution/report.ts";
-import { refreshSubscriptions } from "./refresh.ts";
+import { REFRESH_JOB, refreshSubscriptions } from "./refresh.ts";
+import { scheduleSubscriptionRefresh } from "./jobs.ts";
+import { createScheduler } from "../jobs/scheduler.ts";
+import { silentLogger } from "../lib/log.ts";
 
 async function withKajabi(
   fn: (app: TestApp, owner: SiteOwner, kajabi: FakeKajabi) => Promise<void>,
@@ -124,5 +127,42 @@ Deno.test("Kajabi backfill: a subscription cancelled within the window is one st
     const kinds = await app.ctx.db.sql<{ kind: string }[]>`
       select kind from purchases where site_id = ${siteId} order by ts`;
     assert.deepEqual(kinds.map((k) => k.kind), ["subscription_start", "renewal"]);
+  });
+});
+
+Deno.test("two instances scheduling the subscription refresh on one database run it once per interval", async () => {
+  await withKajabi(async (app, owner, kajabi) => {
+    await connectPlatform(app.ctx, owner.site.id, "kajabi", kajabi.addClient());
+    await stopBackground(app.ctx);
+    const purchase = kajabi.purchase({
+      customerId: kajabi.customer("member@example.com").id,
+      offerId: kajabi.offer("Mastermind").id,
+      paymentType: "subscription",
+      amountInCents: 4900,
+    });
+    const charge = kajabi.transaction({ purchaseId: purchase.id, amountInCents: 4900 });
+    const [res] = await kajabi.deliver("payment_succeeded", [kajabi.hookItem(charge)]);
+    assert.equal(res.status, 200, res.body);
+    const reads = () =>
+      kajabi.requests.filter((r) => r === `GET /v1/purchases/${purchase.id}`).length;
+    const before = reads();
+
+    const instances = [createScheduler(silentLogger), createScheduler(silentLogger)];
+    for (const s of instances) scheduleSubscriptionRefresh(app.ctx, s);
+    try {
+      await Promise.all(instances.map((s) => s.runNow(REFRESH_JOB)));
+      assert.equal(reads() - before, 1, "both due at once: one of them refreshes");
+      // The other instance's timer, started later, fires within the same interval.
+      await instances[1].runNow(REFRESH_JOB);
+      assert.equal(reads() - before, 1, "not again within the interval");
+
+      // An interval later, whichever instance comes first takes the turn.
+      await app.ctx.db.sql`update job_turns set ran_at = ran_at - interval '6 hours'
+        where name = ${REFRESH_JOB}`;
+      await Promise.all(instances.map((s) => s.runNow(REFRESH_JOB)));
+      assert.equal(reads() - before, 2);
+    } finally {
+      await Promise.all(instances.map((s) => s.stop()));
+    }
   });
 });

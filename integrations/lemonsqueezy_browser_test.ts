@@ -1,13 +1,11 @@
 import assert from "node:assert/strict";
 import { startTestApp } from "../testing/app.ts";
-import { hasChromium, launchBrowser } from "../testing/browser.ts";
+import { hasChromium, launchBrowser, SCREENSHOT_DIR } from "../testing/browser.ts";
 import { FakeLemonSqueezy } from "../testing/fake_lemonsqueezy.ts";
 import { createSiteWithOwner, daysBefore } from "../testing/journeys.ts";
 import { waitFor } from "../testing/wait.ts";
 
-/** Screenshots go to SCREENSHOT_DIR (docs/screenshots to refresh the committed ones), else tmp. */
-const SHOTS = Deno.env.get("SCREENSHOT_DIR") ??
-  `${Deno.env.get("TMPDIR") ?? "/tmp"}/sextant-revenue-screenshots`;
+const SHOTS = SCREENSHOT_DIR;
 
 Deno.test({
   name: "connecting Lemon Squeezy in the browser shows the backfill's progress page by page",

@@ -53,6 +53,13 @@ export function platformDescription(id: string): PlatformDescription | undefined
   return DESCRIPTIONS.find((d) => d.id === id);
 }
 
+/** The names of these platforms that report subscriptions, in the integrations page's order. */
+export function subscriptionPlatformNames(ids: readonly string[]): string[] {
+  return DESCRIPTIONS.filter((d) => d.subscriptions && ids.includes(d.id)).map((d) =>
+    platformName(d.id)
+  );
+}
+
 const cache = new WeakMap<Config, Map<string, Platform>>();
 
 function build(config: Config): Map<string, Platform> {

@@ -8,9 +8,12 @@ import type { Integration } from "./store.ts";
 import { platformFor } from "./platforms.ts";
 import { applyChange, credentialsOf } from "./apply.ts";
 import { MRR_STATUSES } from "../attribution/subscriptions.ts";
+import { takeTurn } from "../jobs/turns.ts";
 
 /** How often the job runs. */
 export const REFRESH_EVERY_MS = 6 * 3_600_000;
+/** The job's name. */
+export const REFRESH_JOB = "subscription-refresh";
 /** Subscriptions read per integration per run, picked at random so larger sets rotate. */
 const BATCH = 200;
 
@@ -51,4 +54,14 @@ export async function refreshSubscriptions(ctx: AppContext): Promise<void> {
       });
     }
   }
+}
+
+/**
+ * The job: every instance schedules it, one of them runs it per interval — each run calls the
+ * platforms for every connected integration, so N instances must not make it N times the calls.
+ */
+export async function refreshSubscriptionsInTurn(ctx: AppContext): Promise<boolean> {
+  if (!await takeTurn(ctx.db.sql, REFRESH_JOB, REFRESH_EVERY_MS)) return false;
+  await refreshSubscriptions(ctx);
+  return true;
 }

@@ -7,7 +7,7 @@ import {
   insertSession,
   type SiteOwner,
 } from "../testing/journeys.ts";
-import { csrfFor, syncDone } from "../testing/platform_sync.ts";
+import { csrfFor, postDisconnect, syncDone } from "../testing/platform_sync.ts";
 import { findSiteIntegration, type Integration } from "./store.ts";
 import { revenueReport } from "../attribution/report.ts";
 import { MODELS } from "../attribution/models.ts";
@@ -228,16 +228,7 @@ Deno.test("disconnecting Shopify revokes the access token there; a refusal doesn
   await withApp(async (app, fake) => {
     const sql = app.ctx.db.sql;
     const owner = await createSiteWithOwner(sql);
-    const disconnect = async () => {
-      const res = await app.fetch(`/sites/${owner.site.id}/integrations/shopify/disconnect`, {
-        method: "POST",
-        redirect: "manual",
-        headers: { cookie: owner.cookie, "content-type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ _csrf: await csrfFor(app, owner.cookie, owner.site.id) }),
-      });
-      assert.equal(res.status, 303);
-      return res.headers.get("location")!;
-    };
+    const disconnect = () => postDisconnect(app, owner, "shopify");
 
     const first = await approve(app, owner);
     await syncDone(app, first.id);

@@ -9,7 +9,12 @@ import { FakeTeachable } from "../testing/fake_teachable.ts";
 import { daysBefore, type SiteOwner } from "../testing/journeys.ts";
 import { connectPlatform } from "./connection.ts";
 import { stopBackground } from "./background.ts";
-import { localWebhookUrl, syncDone, withFakePlatform } from "../testing/platform_sync.ts";
+import {
+  deliverTwice,
+  localWebhookUrl,
+  syncDone,
+  withFakePlatform,
+} from "../testing/platform_sync.ts";
 import { waitFor } from "../testing/wait.ts";
 
 async function withTeachable(
@@ -53,15 +58,7 @@ Deno.test("a Teachable enrollment by webhook is stored once, ends when disabled,
 
     // Delivered, replayed byte for byte, and sent again as a new event: one enrollment.
     const body = JSON.stringify(teachable.event("Enrollment.created", e));
-    for (let i = 0; i < 2; i++) {
-      const r = await fetch(url, {
-        method: "POST",
-        body,
-        headers: { "content-type": "application/json" },
-      });
-      assert.equal(r.status, 200);
-      await r.body?.cancel();
-    }
+    await deliverTwice(url, body);
     assert.equal((await teachable.deliver(url, "Enrollment.created", e)).status, 200);
     // The replay was stored once; both events were processed.
     await waitFor(async () => {

@@ -136,6 +136,8 @@ export interface PlatformDescription {
   name: string;
   /** One line under the name while not connected. */
   tagline: string;
+  /** Whether it reports subscriptions (MRR, churn) as well as one-time sales. */
+  subscriptions: boolean;
   auth: AuthKind;
   /** Steps before the form (where to create the key, what it must allow); `**bold**` allowed. */
   connectSteps: readonly string[];
@@ -208,7 +210,10 @@ export interface Platform extends PlatformDescription {
   oauth?: OAuthFlow;
   /** Registers Sextant's webhook URL when the credentials allow it, or says how to do it by hand. */
   registerWebhook(creds: Credentials, url: string): Promise<WebhookSetup>;
-  /** Removes what registerWebhook created (best effort). */
+  /**
+   * Removes what registerWebhook created (an endpoint already gone is no error); throws
+   * PlatformError when the platform refuses, so the owner can be told to remove it there.
+   */
   unregisterWebhook(creds: Credentials, endpointId: string): Promise<void>;
   /**
    * Withdraws the credentials on the platform's side at disconnect (an OAuth token Sextant was

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { startTestApp } from "../testing/app.ts";
-import { hasChromium, launchBrowser } from "../testing/browser.ts";
+import { hasChromium, launchBrowser, SCREENSHOT_DIR } from "../testing/browser.ts";
 import { FakeTeachable } from "../testing/fake_teachable.ts";
 import { FakeWhop } from "../testing/fake_whop.ts";
 import { FakeKajabi } from "../testing/fake_kajabi.ts";
@@ -13,8 +13,7 @@ import type { Page } from "puppeteer-core";
 import { createSiteWithOwner, insertIdentify, insertSession } from "../testing/journeys.ts";
 import { formatMoney } from "../attribution/currency.ts";
 
-const SHOTS = Deno.env.get("SCREENSHOT_DIR") ??
-  `${Deno.env.get("TMPDIR") ?? "/tmp"}/sextant-revenue-screenshots`;
+const SHOTS = SCREENSHOT_DIR;
 
 Deno.test({
   name: "connecting Teachable in the browser backfills 300 sales with live progress",

@@ -98,6 +98,13 @@ const NOTICES: Record<string, (name: string) => string> = {
   "disconnected-unrevoked": (n) =>
     `${n} is disconnected, but ${n} didn't confirm that Sextant's access was withdrawn: remove ` +
     `the Sextant app in ${n}'s settings to be sure. Your purchases so far stay in Sextant.`,
+  "disconnected-webhook": (n) =>
+    `${n} is disconnected, but Sextant couldn't remove its webhook in ${n}: delete the webhook ` +
+    `that points at Sextant in ${n}'s settings. Your purchases so far stay in Sextant.`,
+  "disconnected-unrevoked-webhook": (n) =>
+    `${n} is disconnected, but ${n} didn't confirm that Sextant's access was withdrawn, and ` +
+    `Sextant couldn't remove its webhook there: remove the Sextant app and its webhook in ` +
+    `${n}'s settings. Your purchases so far stay in Sextant.`,
   secret: (n) => `Webhook signing secret saved. New ${n} events will arrive here.`,
   resync: () => "Syncing the last 30 days again.",
   token: (n) =>
@@ -147,7 +154,10 @@ export function registerIntegrations(app: Hono<AppEnv>): void {
   });
   platformAction("disconnect", async (c) => {
     const done = await disconnectPlatform(c.get("app"), await siteIntegration(c));
-    return done.revokeFailed ? "disconnected-unrevoked" : "disconnected";
+    if (done.revokeFailed) {
+      return done.webhookLeft ? "disconnected-unrevoked-webhook" : "disconnected-unrevoked";
+    }
+    return done.webhookLeft ? "disconnected-webhook" : "disconnected";
   });
   platformAction("webhook-secret", async (c) => {
     const secret = (await formFields(c)).webhookSecret ?? "";

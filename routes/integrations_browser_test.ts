@@ -4,14 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { startTestApp } from "../testing/app.ts";
-import { hasChromium, launchBrowser } from "../testing/browser.ts";
+import { hasChromium, launchBrowser, SCREENSHOT_DIR } from "../testing/browser.ts";
 import { FakeLemonSqueezy } from "../testing/fake_lemonsqueezy.ts";
 import { createSiteWithOwner, daysBefore } from "../testing/journeys.ts";
 import { waitFor } from "../testing/wait.ts";
 import { findSiteIntegration, insertDelivery, saveAttempt } from "../integrations/store.ts";
 
-const SHOTS = Deno.env.get("SCREENSHOT_DIR") ??
-  `${Deno.env.get("TMPDIR") ?? "/tmp"}/sextant-revenue-screenshots`;
+const SHOTS = SCREENSHOT_DIR;
 
 Deno.test({
   name: "the integrations page lists platforms connected first, forms open on demand, at any width",

@@ -7,13 +7,12 @@
 import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
 import { startTestApp } from "../testing/app.ts";
-import { hasChromium, launchBrowser } from "../testing/browser.ts";
+import { hasChromium, launchBrowser, SCREENSHOT_DIR } from "../testing/browser.ts";
 import { CHROME_UA } from "../ingest/test_support.ts";
 import { FakeTeachable } from "../testing/fake_teachable.ts";
 import { formatMoney } from "../attribution/currency.ts";
 
-const SHOTS = Deno.env.get("SCREENSHOT_DIR") ??
-  `${Deno.env.get("TMPDIR") ?? "/tmp"}/sextant-revenue-screenshots`;
+const SHOTS = SCREENSHOT_DIR;
 
 async function submit(tab: Page, selector: string) {
   await Promise.all([tab.waitForNavigation({ waitUntil: "load" }), tab.click(selector)]);

@@ -30,7 +30,7 @@ import { enrollmentCounts } from "../customers/enrollments.ts";
 import { DIMENSION_INFO } from "../analytics/dimensions.ts";
 import { purchasesCsv, reportCsv } from "../attribution/csv.ts";
 import { listConnectedProviders } from "../integrations/store.ts";
-import { platformFor } from "../integrations/platforms.ts";
+import { platformFor, subscriptionPlatformNames } from "../integrations/platforms.ts";
 import { currenciesWithoutRate } from "../attribution/rates.ts";
 import { registerIntegrations } from "./integrations.tsx";
 import { registerWebhooks } from "./webhooks.ts";
@@ -147,9 +147,9 @@ async function reportPage(c: C): Promise<Response> {
   const subs = await subscriptionMetrics(sql, site.id, period.from, period.to);
   const cohorts = await ltvByFirstTouch(sql, site.id, period.from, period.to);
   const enrollments = await enrollmentCounts(sql, site.id, period.from, period.to);
-  const connected = (await listConnectedProviders(sql, site.id)).map((i) =>
-    platformFor(c.get("app").config, i.provider).name
-  );
+  const providers = (await listConnectedProviders(sql, site.id)).map((i) => i.provider);
+  const connected = providers.map((id) => platformFor(c.get("app").config, id).name);
+  const subscriptionSources = subscriptionPlatformNames(providers);
   const [any] =
     await sql`select exists (select 1 from purchases where site_id = ${site.id}) as yes`;
   const missingRates = await currenciesWithoutRate(sql, site.id, currency);
@@ -232,7 +232,12 @@ async function reportPage(c: C): Promise<Response> {
               <Reconciliation report={report} money={money} />
               <Enrollments {...enrollments} />
             </section>
-            <SubscriptionSection subs={subs} cohorts={cohorts} money={money} />
+            <SubscriptionSection
+              subs={subs}
+              cohorts={cohorts}
+              money={money}
+              sources={subscriptionSources}
+            />
             <PurchasesSection
               purchases={purchases}
               money={money}
@@ -482,7 +487,13 @@ function Enrollments(props: { enrolled: number; ended: number }) {
 }
 
 function SubscriptionSection(
-  props: { subs: SubscriptionMetrics; cohorts: CohortRow[]; money: (m: number | null) => string },
+  props: {
+    subs: SubscriptionMetrics;
+    cohorts: CohortRow[];
+    money: (m: number | null) => string;
+    /** The connected platforms that report subscriptions, by name. */
+    sources: string[];
+  },
 ) {
   const s = props.subs;
   const hasSubs = s.mrr !== 0 || s.newMrr !== 0 || s.churnedMrr !== 0 || s.activeSubscriptions > 0;
@@ -508,8 +519,11 @@ function SubscriptionSection(
         )
         : (
           <p class="muted small">
-            No subscriptions yet. Stripe subscriptions show up here with MRR, churn and lifetime
-            value by the source that first brought each customer.
+            No subscriptions yet. {props.sources.length > 0
+              ? `Subscriptions from ${listNames(props.sources)}`
+              : "Subscriptions from a connected payment or course platform"}{" "}
+            show up here with MRR, churn and lifetime value by the source that first brought each
+            customer.
           </p>
         )}
       {props.cohorts.length > 0 && (

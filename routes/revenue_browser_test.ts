@@ -4,15 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { startTestApp } from "../testing/app.ts";
-import { hasChromium, launchBrowser } from "../testing/browser.ts";
+import { hasChromium, launchBrowser, SCREENSHOT_DIR } from "../testing/browser.ts";
 import { FakeStripe } from "../testing/fake_stripe.ts";
 import { createSiteWithOwner, insertIdentify, insertSession } from "../testing/journeys.ts";
 import { formatMoney } from "../attribution/currency.ts";
 
 const SOURCES = ["YouTube", "Instagram", "Google", "Newsletter"];
-/** Screenshots go to SCREENSHOT_DIR (docs/screenshots to refresh the committed ones), else tmp. */
-const SHOTS = Deno.env.get("SCREENSHOT_DIR") ??
-  `${Deno.env.get("TMPDIR") ?? "/tmp"}/sextant-revenue-screenshots`;
+const SHOTS = SCREENSHOT_DIR;
 const shot = (name: string) => `${SHOTS}/${name}`;
 
 Deno.test({

@@ -15,3 +15,7 @@ export function hasChromium(): boolean {
 export function launchBrowser(): Promise<Browser> {
   return launchChromium(chromiumPath());
 }
+
+/** Where browser tests put screenshots: SCREENSHOT_DIR (docs/screenshots to refresh the committed ones), else tmp. */
+export const SCREENSHOT_DIR = Deno.env.get("SCREENSHOT_DIR") ??
+  `${Deno.env.get("TMPDIR") ?? "/tmp"}/sextant-revenue-screenshots`;

@@ -31,6 +31,8 @@ export class FakeKajabi {
   readonly requests: string[] = [];
   /** The next this many requests are answered 429 with Retry-After: 0. */
   throttleNext = 0;
+  /** Refuses to delete hooks (403), as for credentials that lost that permission. */
+  refuseUnregister = false;
   private nextId = 5000;
   private server!: Deno.HttpServer<Deno.NetAddr>;
 
@@ -243,6 +245,7 @@ export class FakeKajabi {
     }
     const hook = /^\/v1\/hooks\/([^/]+)$/.exec(path);
     if (hook && req.method === "DELETE") {
+      if (this.refuseUnregister) return this.errors(403, "Forbidden", "Not allowed.");
       const i = this.hooks.findIndex((h) => h.id === hook[1]);
       if (i < 0) return this.errors(404, "Not Found", "No such hook.");
       this.hooks.splice(i, 1);

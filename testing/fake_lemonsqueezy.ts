@@ -40,6 +40,8 @@ export class FakeLemonSqueezy {
   throttleNext = 0;
   /** Refuses webhook URLs as Lemon Squeezy does for addresses it can't reach. */
   rejectWebhookUrls = false;
+  /** Refuses to delete webhooks (403), as for a key that lost that permission. */
+  refuseUnregister = false;
   /** Extra delay per list page (ms), so a test can watch a backfill progress. */
   pageDelayMs = 0;
   private nextId = 1;
@@ -433,6 +435,7 @@ export class FakeLemonSqueezy {
       }, 201);
     }
     if (req.method === "DELETE" && (m = /^\/v1\/webhooks\/(\d+)$/.exec(path))) {
+      if (this.refuseUnregister) return this.error(403, "Forbidden", "Forbidden.");
       const i = this.webhooks.findIndex((w) => w.id === m![1]);
       if (i < 0) return this.error(404, "Not Found", "Not found.");
       this.webhooks.splice(i, 1);

@@ -1,4 +1,5 @@
 /** Helpers for platform integration tests: waiting for a backfill, posting the page's forms. */
+import assert from "node:assert/strict";
 import { startTestApp, type TestApp } from "./app.ts";
 import { createSiteWithOwner, type SiteOwner } from "./journeys.ts";
 import { type Integration, latestSync, type Sync } from "../integrations/store.ts";
@@ -27,9 +28,48 @@ export async function csrfFor(app: TestApp, cookie: string, siteId: number): Pro
   return /name="_csrf" value="([^"]+)"/.exec(html)![1];
 }
 
+/** Posts the page's disconnect form for `provider` as `owner`; answers where it redirected. */
+export async function postDisconnect(
+  app: TestApp,
+  owner: SiteOwner,
+  provider: string,
+): Promise<string> {
+  const res = await app.fetch(`/sites/${owner.site.id}/integrations/${provider}/disconnect`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { cookie: owner.cookie, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ _csrf: await csrfFor(app, owner.cookie, owner.site.id) }),
+  });
+  await res.body?.cancel();
+  assert.equal(res.status, 303);
+  return res.headers.get("location")!;
+}
+
+/** Sends one webhook delivery twice, byte for byte, as a platform retrying it; each must be 200. */
+export async function deliverTwice(
+  url: string,
+  body: string,
+  headers: HeadersInit = { "content-type": "application/json" },
+): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    const res = await fetch(url, { method: "POST", headers, body });
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  }
+}
+
 /** The integration's webhook URL on the test app (the configured public URL swapped for it). */
 export async function localWebhookUrl(app: TestApp, integration: Integration): Promise<string> {
   return (await webhookUrl(app.ctx, integration)).replace(app.ctx.config.PUBLIC_URL!, app.url);
+}
+
+/** Starts a platform fake and the setting that points Sextant at it (`envName` = its URL). */
+export async function startFakeAt<F extends { url: string }>(
+  start: () => Promise<F>,
+  envName: string,
+): Promise<{ fake: F; env: Record<string, string> }> {
+  const fake = await start();
+  return { fake, env: { [envName]: fake.url } };
 }
 
 /**

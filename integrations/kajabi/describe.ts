@@ -10,6 +10,7 @@ export const KAJABI_DESCRIPTION: PlatformDescription = {
   id: "kajabi",
   name: "Kajabi",
   tagline: "Offer purchases, subscription payments and refunds, matched by email.",
+  subscriptions: true,
   auth: "client_credentials",
   connectSteps: [
     "In Kajabi, open **Settings → Public API** and create API credentials.",

@@ -216,13 +216,13 @@ export function createKajabi(apiUrl: string) {
       return { mode: "auto", endpointId: ids.join(","), secret: "" };
     },
 
-    /** Deletes the hooks Sextant created (best effort). */
+    /** Deletes the hooks Sextant created; one already gone is no error. */
     async unregisterWebhook(creds: KajabiCredentials, endpointId: string): Promise<void> {
       for (const id of endpointId.split(",").filter(Boolean)) {
         await call(creds, "delete hooks", `/v1/hooks/${encodeURIComponent(id)}`, {
           method: "DELETE",
           allow: [404],
-        }).catch(() => {});
+        });
       }
     },
 

@@ -55,6 +55,7 @@ export const LEMONSQUEEZY_DESCRIPTION: PlatformDescription = {
   id: "lemonsqueezy",
   name: "Lemon Squeezy",
   tagline: "Orders, subscriptions, renewals and refunds arrive as they happen.",
+  subscriptions: true,
   auth: "api_key",
   connectSteps: [
     "In Lemon Squeezy, open **Settings → API** and click **+** to create an API key.",

@@ -385,11 +385,12 @@ export function createLemonSqueezyPlatform(apiUrl: string): Platform {
     },
 
     async unregisterWebhook(creds, endpointId) {
-      await client(creds.fields).delete(
-        "delete its webhook",
-        `webhooks/${encodeURIComponent(endpointId)}`,
-      )
-        .catch(() => {});
+      await client(creds.fields).request({
+        doing: "delete its webhook",
+        method: "DELETE",
+        path: `webhooks/${encodeURIComponent(endpointId)}`,
+        accept: [404],
+      });
     },
 
     async verifyWebhook(rawBody, headers, secret): Promise<VerifiedEvent> {

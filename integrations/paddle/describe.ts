@@ -29,6 +29,7 @@ export const PADDLE_DESCRIPTION: PlatformDescription = {
   id: "paddle",
   name: "Paddle",
   tagline: "Paddle Billing transactions, renewals, refunds and subscriptions, as they happen.",
+  subscriptions: true,
   auth: "api_key",
   connectSteps: [
     "In Paddle, open **Developer Tools → Authentication** and create an API key.",

@@ -278,12 +278,12 @@ export function createPaddlePlatform(apiUrl: string): Platform {
     },
 
     async unregisterWebhook(creds, endpointId) {
-      await client(creds.fields)
-        .delete(
-          "delete its notification destination",
-          `notification-settings/${encodeURIComponent(endpointId)}`,
-        )
-        .catch(() => {});
+      await client(creds.fields).request({
+        doing: "delete its notification destination",
+        method: "DELETE",
+        path: `notification-settings/${encodeURIComponent(endpointId)}`,
+        accept: [404],
+      });
     },
 
     async verifyWebhook(rawBody, headers, secret): Promise<VerifiedEvent> {

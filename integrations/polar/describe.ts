@@ -29,6 +29,7 @@ export const POLAR_DESCRIPTION: PlatformDescription = {
   id: "polar",
   name: "Polar",
   tagline: "Orders, subscriptions, renewals and refunds arrive as they happen.",
+  subscriptions: true,
   auth: "api_key",
   connectSteps: [
     "In Polar, open your organization's **Settings → General → Developers** and create an " +

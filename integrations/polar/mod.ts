@@ -279,12 +279,12 @@ export function createPolarPlatform(apiUrl: string): Platform {
     },
 
     async unregisterWebhook(creds, endpointId) {
-      await client(creds.fields)
-        .delete(
-          "delete its webhook endpoint",
-          `webhooks/endpoints/${encodeURIComponent(endpointId)}`,
-        )
-        .catch(() => {});
+      await client(creds.fields).request({
+        doing: "delete its webhook endpoint",
+        method: "DELETE",
+        path: `webhooks/endpoints/${encodeURIComponent(endpointId)}`,
+        accept: [404],
+      });
     },
 
     async verifyWebhook(rawBody, headers, secret): Promise<VerifiedEvent> {

@@ -22,6 +22,7 @@ export const SHOPIFY_DESCRIPTION: PlatformDescription = {
   id: "shopify",
   name: "Shopify",
   tagline: "Orders and refunds from your store, with Shopify's approval screen instead of a key.",
+  subscriptions: false,
   auth: "oauth",
   connectSteps: [
     "Enter your store's myshopify.com address below and choose **Connect Shopify**.",

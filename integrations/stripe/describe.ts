@@ -52,6 +52,7 @@ export const STRIPE_DESCRIPTION: PlatformDescription = {
   id: "stripe",
   name: "Stripe",
   tagline: "Checkout, Payment Links, subscriptions and refunds flow in within a second.",
+  subscriptions: true,
   auth: "api_key",
   connectSteps: [
     "In Stripe, open **Developers → API keys** and choose **Create restricted key**.",

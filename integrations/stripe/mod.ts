@@ -249,11 +249,14 @@ export function createStripePlatform(apiUrl: string): Platform {
     },
 
     async unregisterWebhook(creds, endpointId) {
-      await call(
-        "delete its webhook endpoint",
-        () => client(creds).webhookEndpoints.del(endpointId),
-      )
-        .catch(() => {});
+      try {
+        await client(creds).webhookEndpoints.del(endpointId);
+      } catch (e) {
+        // An endpoint already deleted in Stripe is what was asked for.
+        if ((e as { statusCode?: number }).statusCode !== 404) {
+          throw explainStripeError(e, "delete its webhook endpoint");
+        }
+      }
     },
 
     async verifyWebhook(rawBody, headers, secret): Promise<VerifiedEvent> {

@@ -16,6 +16,7 @@ export const TEACHABLE_DESCRIPTION: PlatformDescription = {
   id: "teachable",
   name: "Teachable",
   tagline: "Course sales, subscriptions, payment plans and refunds, matched by email.",
+  subscriptions: true,
   auth: "api_key",
   connectSteps: [
     "In your Teachable admin, open **Settings → API** and create an API key.",

@@ -35,6 +35,7 @@ export const WHOP_DESCRIPTION: PlatformDescription = {
   id: "whop",
   name: "Whop",
   tagline: "Community and membership sales, renewals, refunds and churn.",
+  subscriptions: true,
   auth: "api_key",
   connectSteps: [
     "In Whop, open your dashboard → **Developer** and create a **company API key**.",

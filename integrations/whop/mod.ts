@@ -222,7 +222,7 @@ export function createWhop(apiUrl: string) {
       await call(creds, "delete its webhook", `/webhooks/${encodeURIComponent(endpointId)}`, {
         method: "DELETE",
         allow: [404],
-      }).catch(() => {});
+      });
     },
 
     /**
