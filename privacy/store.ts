@@ -115,6 +115,24 @@ function mentions(sql: Sql | TransactionSql, needles: string[]) {
     where strpos(lower(webhook_deliveries.body), n) > 0)`;
 }
 
+/**
+ * Deletes one site's heatmap rows matching `which` (on `h`) and rebuilds the rollups of the local
+ * days they were on, so no aggregate keeps them. Returns how many rows went.
+ */
+async function deleteHeatmapRows(
+  sql: Sql | TransactionSql | ReservedSql,
+  siteId: number,
+  which: ReturnType<Sql>,
+): Promise<number> {
+  const [gone] = await sql<{ count: number; days: string[] | null }[]>`
+    with gone as (
+      delete from heatmap_clicks h where h.site_id = ${siteId} and ${which} returning h.ts)
+    select count(*)::int as count, heatmap_rollup_days(${siteId}, array_agg(ts)) as days
+    from gone`;
+  if (gone.days?.length) await sql`select heatmap_rollup_build(${siteId}, ${gone.days}::date[])`;
+  return gone.count;
+}
+
 /** Rows changed per table by an erasure. */
 export type ErasureCounts = Record<string, number>;
 
@@ -137,6 +155,13 @@ export function eraseSubject(sql: Sql, siteId: number, k: SubjectKeys): Promise<
         returning site_id, ts)
       select count(*)::int as count, rollup_mark('events', array_agg(site_id), array_agg(ts))
       from gone`;
+    // Heatmap rows belong to the person's visits; the rollups of their days are rebuilt.
+    const heatmap = await deleteHeatmapRows(
+      tx,
+      siteId,
+      tx`h.session_id in (select session_id from sessions
+        where site_id = ${siteId} and visitor_id = any(${ids}::text[]))`,
+    );
     const [sessions] = await tx`
       with gone as (
         delete from sessions where site_id = ${siteId} and visitor_id = any(${ids}::text[])
@@ -193,6 +218,7 @@ export function eraseSubject(sql: Sql, siteId: number, k: SubjectKeys): Promise<
     return {
       events: events.count,
       sessions: sessions.count,
+      heatmap_clicks: heatmap,
       identities: identities.count,
       purchases: purchases.count,
       subscriptions: subscriptions.count,
@@ -273,11 +299,7 @@ export async function trimSite(conn: Conn, siteId: number, days: number, salt: s
     select count(*)::int as count,
       rollup_mark('sessions', array_agg(site_id), array_agg(started_at))
     from gone`;
-  const heatmap = await conn`
-    delete from heatmap_clicks where site_id = ${siteId} and ts < ${cutoff}`;
-  // The daily heatmap rollups hold counts only, but a period beyond retention shows nothing.
-  await conn`delete from heatmap_cells where site_id = ${siteId} and day < (${cutoff})::date`;
-  await conn`delete from heatmap_elements where site_id = ${siteId} and day < (${cutoff})::date`;
+  const heatmap = await deleteHeatmapRows(conn, siteId, conn`h.ts < ${cutoff}`);
   const identities = await conn`
     delete from identities where site_id = ${siteId} and last_seen_at < ${cutoff}`;
   const personalKey = conn`customer_key <> '' and customer_key not like 'order:%'
@@ -315,7 +337,7 @@ export async function trimSite(conn: Conn, siteId: number, days: number, salt: s
   return {
     events: events.count,
     sessions: sessions.count,
-    heatmap_clicks: heatmap.count,
+    heatmap_clicks: heatmap,
     identities: identities.count,
     purchases: purchases.count,
     attribution_credits: credits.count,
