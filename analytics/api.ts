@@ -69,7 +69,11 @@ export const heatmapResponseSchema = z.strictObject({
     rage: z.number().int(),
     dead: z.number().int(),
     errors: z.number().int(),
-    box: box.describe("The element's area as seen through its clicks, in screenshot pixels."),
+    box: box.describe("The element's area in screenshot pixels (see outline)."),
+    outline: z.enum(["element", "clicks"]).describe(
+      "element: its real box, measured when the layout's screenshot was taken; clicks: the " +
+        "area its clicks fell in (no screenshot, or the selector was not found on it).",
+    ),
   })).describe("Most clicked elements, most first (at most 50)."),
   screenshots: z.array(z.strictObject({
     layout: z.enum(LAYOUTS),

@@ -90,8 +90,10 @@ export interface HeatmapElement {
   rage: number;
   dead: number;
   errors: number;
-  /** The element's area as seen through its clicks, in screenshot coordinates. */
+  /** The element's area in screenshot coordinates: see `outline`. */
   box: { x: number; y: number; width: number; height: number };
+  /** "element": its real box, measured on the screenshot; "clicks": the area its clicks hit. */
+  outline: "element" | "clicks";
 }
 
 /** Everything the heatmap page and API show for one page, layout and mode. */
@@ -275,6 +277,7 @@ export async function heatmapReport(
         width: Math.max(1, e.x1 - Math.max(0, e.x0)),
         height: Math.max(1, e.y1 - Math.max(0, e.y0)),
       },
+      outline: "clicks" as const,
     })),
   };
 }
@@ -466,6 +469,26 @@ async function fromRaw(
     scroll,
     attention: Array.from(bands, (b) => b ?? 0),
     elements,
+  };
+}
+
+/**
+ * Outlines each element with its real box where the layout's screenshot measured one
+ * (selector → [x, y, width, height]); the others keep the area their clicks fell in.
+ */
+export function outlineElements(
+  report: HeatmapReport,
+  rects: Record<string, [number, number, number, number]> | null | undefined,
+): HeatmapReport {
+  if (!rects) return report;
+  return {
+    ...report,
+    elements: report.elements.map((e) => {
+      const r = Object.hasOwn(rects, e.selector) ? rects[e.selector] : null;
+      return r
+        ? { ...e, box: { x: r[0], y: r[1], width: r[2], height: r[3] }, outline: "element" }
+        : e;
+    }),
   };
 }
 
