@@ -155,13 +155,10 @@ export function eraseSubject(sql: Sql, siteId: number, k: SubjectKeys): Promise<
         returning site_id, ts)
       select count(*)::int as count, rollup_mark('events', array_agg(site_id), array_agg(ts))
       from gone`;
-    // Heatmap rows belong to the person's visits; the rollups of their days are rebuilt.
-    const heatmap = await deleteHeatmapRows(
-      tx,
-      siteId,
-      tx`h.session_id in (select session_id from sessions
-        where site_id = ${siteId} and visitor_id = any(${ids}::text[]))`,
-    );
+    // Heatmap rows belong to the person's visits, found before the visits go; the rows go
+    // after them, in the order the writer takes its locks (sessions, then the rollup zone).
+    const visits = await tx<{ session_id: string }[]>`
+      select session_id from sessions where site_id = ${siteId} and visitor_id = any(${ids}::text[])`;
     const [sessions] = await tx`
       with gone as (
         delete from sessions where site_id = ${siteId} and visitor_id = any(${ids}::text[])
@@ -169,6 +166,11 @@ export function eraseSubject(sql: Sql, siteId: number, k: SubjectKeys): Promise<
       select count(*)::int as count,
         rollup_mark('sessions', array_agg(site_id), array_agg(started_at))
       from gone`;
+    const heatmap = await deleteHeatmapRows(
+      tx,
+      siteId,
+      tx`h.session_id = any(${visits.map((v) => v.session_id)}::uuid[])`,
+    );
     const identities = await tx`
       delete from identities where site_id = ${siteId}
         and (visitor_id = any(${ids}::text[]) or email = any(${emails}::text[])
