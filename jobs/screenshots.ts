@@ -263,8 +263,56 @@ async function claimDue(sql: Sql, limit: number) {
       h.height, h.bytes, h.attempts, h.taken_at, h.rects, s.domain, s.allowed_hosts`;
 }
 
-/** Renders every due screenshot, two at a time, with one browser; returns how many ran. */
+/** Pages per site given a first screenshot without being asked. */
+export const FIRST_SCREENSHOT_PAGES = 3;
+
+/**
+ * Asks for a first screenshot of each heatmap site's most clicked pages (last 30 days) that
+ * have none, at the address they were last seen on; returns how many pages it asked for. A page
+ * seen only off the site's domains gets failed rows saying so, so it is not asked for again.
+ */
+export async function requestFirstScreenshots(sql: Sql): Promise<number> {
+  const pages = await sql<{ site_id: number; pathname: string }[]>`
+    select p.site_id, p.pathname from (
+      select t.site_id, t.pathname,
+        row_number() over (partition by t.site_id order by sum(t.count) desc, t.pathname) as n
+      from heatmap_totals t join sites s on s.id = t.site_id and s.heatmaps_enabled
+      where t.kind = 'click' and t.day >= current_date - 30
+        and not exists (select 1 from heatmap_screenshots h
+          where h.site_id = t.site_id and h.pathname = t.pathname)
+      group by t.site_id, t.pathname
+    ) p where p.n <= ${FIRST_SCREENSHOT_PAGES} order by p.site_id, p.n`;
+  for (const p of pages) {
+    const [site] = await sql<Pick<Site, "id" | "domain" | "allowed_hosts">[]>`
+      select id, domain, allowed_hosts from sites where id = ${p.site_id}`;
+    const [seen] = await sql<{ origin: string }[]>`
+      select origin from heatmap_clicks
+      where site_id = ${p.site_id} and pathname = ${p.pathname} and kind = 'click' and origin <> ''
+      order by ts desc limit 1`;
+    const url = (seen?.origin ?? `https://${site.domain}`) + p.pathname;
+    try {
+      await requestScreenshots(sql, site, p.pathname, url);
+    } catch (e) {
+      if (!(e instanceof OutboundRefused)) throw e;
+      for (const layout of LAYOUTS) {
+        await sql`
+          insert into heatmap_screenshots (site_id, pathname, layout, url, status, error,
+            next_attempt_at)
+          values (${site.id}, ${p.pathname}, ${layout}, ${url}, 'failed',
+            ${`Blocked: ${e.message}`}, 'infinity')
+          on conflict (site_id, pathname, layout) do nothing`;
+      }
+    }
+  }
+  return pages.length;
+}
+
+/**
+ * Renders every due screenshot, two at a time, with one browser, after asking for the first
+ * ones of pages that have none; returns how many ran.
+ */
 export async function runScreenshots(env: ScreenshotEnv): Promise<number> {
+  if (chromiumInstalled(env.chromiumPath)) await requestFirstScreenshots(env.sql);
   const rows = await claimDue(env.sql, BATCH);
   if (rows.length === 0) return 0;
   const fail = (row: ScreenshotRow, reason: string) =>

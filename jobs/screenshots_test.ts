@@ -4,7 +4,13 @@ import { chromiumPath, hasChromium } from "../testing/browser.ts";
 import { createTestSite } from "../ingest/test_support.ts";
 import { OutboundRefused } from "../lib/outbound.ts";
 import { LAYOUT_WIDTHS } from "../lib/layout.ts";
-import { requestScreenshots, runScreenshots, screenshotsOf } from "./screenshots.ts";
+import {
+  requestFirstScreenshots,
+  requestScreenshots,
+  runScreenshots,
+  screenshotsOf,
+} from "./screenshots.ts";
+import { ALL_DB_MODES, createTestDatabase, inDbMode } from "../testing/db.ts";
 import { recordHeatmapVisits } from "../testing/heatmap_data.ts";
 import { createApiKey } from "../accounts/api_keys.ts";
 
@@ -186,3 +192,51 @@ Deno.test({
     }
   },
 });
+
+for (const mode of ALL_DB_MODES) {
+  Deno.test(
+    `[${mode}] a heatmap site's most clicked pages get a first screenshot asked for, once`,
+    inDbMode(mode),
+    async () => {
+      const db = await createTestDatabase(mode);
+      const sql = db.sql;
+      try {
+        const site = await createTestSite(sql, { heatmaps_enabled: true }, "shop.example");
+        const off = await createTestSite(sql, {}, "quiet.example");
+        const visit = (v: string, page: string, clicks: number) => ({
+          v,
+          url: `https://shop.example${page}`,
+          width: 1440,
+          clicks: Array.from({ length: clicks }, (_, i) => ({ x: i, y: i, sel: "a" })),
+        });
+        await recordHeatmapVisits(sql, site, [
+          visit("visitor-one-of-many", "/pricing", 5),
+          visit("visitor-two-of-many", "/", 4),
+          visit("visitor-three-of-many", "/blog", 3),
+          visit("visitor-four-of-many", "/about", 2),
+          visit("visitor-five-of-many", "/taken", 9),
+        ]);
+        await requestScreenshots(sql, site, "/taken", "https://shop.example/taken");
+        // A site with heatmaps off gets nothing, whatever rows it has.
+        await sql`
+          insert into heatmap_totals (site_id, pathname, layout, kind, day, flags, count,
+            max_height)
+          values (${off.id}, '/x', 'desktop', 'click', current_date, 0, 50, 100)`;
+
+        assert.equal(await requestFirstScreenshots(sql), 3);
+        const rows = await sql<{ pathname: string; url: string; status: string }[]>`
+          select distinct pathname, url, status from heatmap_screenshots order by pathname`;
+        assert.deepEqual(rows.map((r) => [r.pathname, r.url, r.status]), [
+          ["/", "https://shop.example/", "pending"],
+          ["/blog", "https://shop.example/blog", "pending"],
+          ["/pricing", "https://shop.example/pricing", "pending"],
+          ["/taken", "https://shop.example/taken", "pending"],
+        ]);
+        assert.equal(await requestFirstScreenshots(sql), 1, "then the next most clicked page");
+        assert.equal(await requestFirstScreenshots(sql), 0, "and nothing twice");
+      } finally {
+        await db.close();
+      }
+    },
+  );
+}
