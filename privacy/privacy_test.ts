@@ -310,6 +310,14 @@ for (const mode of ALL_DB_MODES) {
         const q = checkQuery({ period: "7d" });
         const params = parseHeatmapParams(new URLSearchParams({ page: "/pricing" }));
         assert.equal((await heatmapReport(sql, stats, q, params)).totals.clicks, 3);
+        // Their export holds their heatmap rows (theirs through their visits), and only theirs.
+        const data = await exportVisitor(sql, site, parseSubject({ visitor_id: gone.visitor_id }), {
+          userId: owner.userId,
+        });
+        assert.deepEqual(
+          data.heatmap_clicks.map((h) => h.kind).sort(),
+          ["click", "click", "move", "move", "scroll"],
+        );
 
         const erased = await eraseVisitor(
           sql,

@@ -66,6 +66,7 @@ export async function subjectRows(sql: Sql, siteId: number, k: SubjectKeys) {
     deliveries,
     customers,
     notes,
+    heatmap,
   ] = await Promise.all([
     sql`select * from events where site_id = ${siteId} and visitor_id = any(${ids}::text[])
         order by ts`,
@@ -94,6 +95,11 @@ export async function subjectRows(sql: Sql, siteId: number, k: SubjectKeys) {
     sql`select n.* from customer_notes n join customers c on c.id = n.customer_id
         where c.site_id = ${siteId} and c.email = any(${emails}::text[])
         order by n.created_at`,
+    // Heatmap rows carry no visitor id: they are the person's through their visits.
+    sql`select h.* from heatmap_clicks h where h.site_id = ${siteId}
+        and h.session_id in (select session_id from sessions
+          where site_id = ${siteId} and visitor_id = any(${ids}::text[]))
+        order by h.ts, h.event_id`,
   ]);
   return {
     events,
@@ -105,6 +111,7 @@ export async function subjectRows(sql: Sql, siteId: number, k: SubjectKeys) {
     webhook_deliveries: deliveries,
     customers,
     customer_notes: notes,
+    heatmap_clicks: heatmap,
   };
 }
 
