@@ -31,10 +31,11 @@ export async function markSitesDeleted(sql: Sql, siteIds: number[]): Promise<voi
 
 /**
  * Deletes every row of deleted sites from every table with a `site_id` column — found from the
- * catalog, so tables added by later features are covered without changes here. The audit log
- * stays: it holds no personal data and records what was done. Idempotent.
+ * catalog, so tables added by later features are covered without changes here — and, given
+ * DATA_DIR, their files (heatmap screenshots). The audit log stays: it holds no personal data
+ * and records what was done. Idempotent.
  */
-export async function purgeDeletedSites(sql: Sql): Promise<number> {
+export async function purgeDeletedSites(sql: Sql, dataDir?: string): Promise<number> {
   const pending = await sql<{ site_id: number }[]>`
     select site_id from deleted_sites where purged_at is null order by deleted_at limit 20`;
   if (pending.length === 0) return 0;
@@ -49,6 +50,14 @@ export async function purgeDeletedSites(sql: Sql): Promise<number> {
   const ids = pending.map((p) => p.site_id);
   for (const { table_name } of tables) {
     await sql`delete from ${sql(table_name)} where site_id = any(${ids}::bigint[])`;
+  }
+  if (dataDir) {
+    for (const id of ids) {
+      // Before the site counts as purged: a failure here leaves it to be tried again.
+      await Deno.remove(`${dataDir}/screenshots/${id}`, { recursive: true }).catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
+    }
   }
   await sql`update deleted_sites set purged_at = now() where site_id = any(${ids}::bigint[])`;
   return ids.length;

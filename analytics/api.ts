@@ -23,6 +23,69 @@ const metricValues = z.partialRecord(z.enum(METRICS), z.number().nullable()).des
     "visit_duration is seconds.",
 );
 
+const box = z.strictObject({
+  x: z.number(),
+  y: z.number(),
+  width: z.number(),
+  height: z.number(),
+});
+
+/** What GET /api/v1/sites/:siteId/heatmaps answers (analytics/heatmaps.ts HeatmapReport). */
+export const heatmapResponseSchema = z.strictObject({
+  page: z.string(),
+  layout: z.enum(LAYOUTS),
+  mode: z.enum(HEATMAP_MODES),
+  width: z.number().int().describe(
+    "Width of the layout's screenshot; positions are in its pixels.",
+  ),
+  cell: z.number().describe("Size of a grid cell in pixels (square cells, 64 across)."),
+  height: z.number().describe("Tallest page seen, in pixels at `width`."),
+  grid: z.array(z.strictObject({
+    col: z.number().int(),
+    row: z.number().int(),
+    value: z.number().int().describe("Clicks (or pointer samples) in the cell."),
+  })).describe("Non-empty cells of the density grid (empty for attention and scroll)."),
+  max: z.number().describe("Highest cell (or attention band) value, for a colour scale."),
+  totals: z.strictObject({
+    clicks: z.number().int(),
+    rage: z.number().int(),
+    dead: z.number().int(),
+    errors: z.number().int(),
+    moves: z.number().int(),
+  }),
+  pageViews: z.number().int().describe("Page views with scroll records."),
+  scroll: z.array(z.strictObject({
+    depth: z.number().int().describe("Percent of the page, 0 to 100 in steps of 5."),
+    pageViews: z.number().int(),
+    share: z.number().describe("Share of page views that reached the depth, 0 to 1."),
+  })),
+  attention: z.array(z.number()).describe(
+    "Seconds with each tenth of the page in view, top first.",
+  ),
+  elements: z.array(z.strictObject({
+    selector: z.string(),
+    clicks: z.number().int(),
+    share: z.number().describe("Share of the mode's clicks, 0 to 1."),
+    rage: z.number().int(),
+    dead: z.number().int(),
+    errors: z.number().int(),
+    box: box.describe("The element's area in screenshot pixels (see outline)."),
+    outline: z.enum(["element", "clicks"]).describe(
+      "element: its real box, measured when the layout's screenshot was taken; clicks: the " +
+        "area its clicks fell in (no screenshot, or the selector was not found on it).",
+    ),
+  })).describe("Most clicked elements, most first (at most 50)."),
+  screenshots: z.array(z.strictObject({
+    layout: z.enum(LAYOUTS),
+    status: z.enum(["pending", "rendering", "done", "failed"]),
+    error: z.string().nullable(),
+    width: z.number().int(),
+    height: z.number().int(),
+    bytes: z.number().int(),
+    taken_at: z.string().nullable(),
+  })).describe("The page's screenshots per layout and their state."),
+});
+
 export const statsResponseSchema = z.object({
   site_id: z.number().int(),
   currency: z.string().describe("ISO currency code of every money amount."),
@@ -157,6 +220,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       schemas: {
         StatsQuery: schemaOf(statsQuerySchema),
         StatsResponse: schemaOf(statsResponseSchema),
+        HeatmapResponse: schemaOf(heatmapResponseSchema),
         GoalInput: schemaOf(goalInputSchema),
         FunnelInput: schemaOf(funnelInputSchema),
         Funnel: {
@@ -357,7 +421,12 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
             },
           ],
           responses: {
-            "200": { description: "The heatmap.", content: { "application/json": {} } },
+            "200": {
+              description: "The heatmap.",
+              content: {
+                "application/json": { schema: { $ref: "#/components/schemas/HeatmapResponse" } },
+              },
+            },
             ...ERROR_RESPONSES,
           },
         },

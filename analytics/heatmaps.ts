@@ -15,9 +15,9 @@ import type postgres from "postgres";
 import type { Sql } from "../db/connect.ts";
 import { Invalid } from "../lib/errors.ts";
 import { GRID_COLUMNS, type Layout, LAYOUT_WIDTHS, LAYOUTS } from "../lib/layout.ts";
-import type { Filter } from "./dimensions.ts";
 import type { StatsQuery } from "./query.ts";
-import { queryPeriod, type Range, sessionConds, type StatsSite } from "./stats.ts";
+import { queryPeriod, sessionConds, type StatsSite } from "./stats.ts";
+import { addDays, startOfDay } from "./period.ts";
 
 type Fragment = postgres.PendingQuery<postgres.Row[]>;
 
@@ -90,8 +90,10 @@ export interface HeatmapElement {
   rage: number;
   dead: number;
   errors: number;
-  /** The element's area as seen through its clicks, in screenshot coordinates. */
+  /** The element's area in screenshot coordinates: see `outline`. */
   box: { x: number; y: number; width: number; height: number };
+  /** "element": its real box, measured on the screenshot; "clicks": the area its clicks hit. */
+  outline: "element" | "clicks";
 }
 
 /** Everything the heatmap page and API show for one page, layout and mode. */
@@ -124,53 +126,52 @@ export interface HeatmapPage {
 }
 
 /**
- * Where a question's rows come from. Unfiltered: the daily rollups for the whole UTC days of
- * the period, and raw rows for the partial days at its edges. Filtered (visits must be chosen
- * one by one) or asked for raw: raw rows only.
+ * Where a question's rows come from. Unfiltered, in the zone the site's rollups are kept in:
+ * the rollups by local day (migration 0180), which cover a period exactly (periods are whole
+ * local days, ending no earlier than now). Filtered (visits are chosen one by one), in another
+ * zone, or asked for raw: the raw rows, through the (site, page, kind, layout, ts) index.
  */
 interface Sources {
-  /** Whole UTC days read from the rollups, [first, end), or null. */
-  days: { first: string; end: string } | null;
-  /** Raw rows: `h.…` conditions (site, time ranges, visits). */
+  /** Local days read from the rollups, inclusive, or null for the raw rows. */
+  days: { first: string; last: string } | null;
+  /** Raw rows: `h.…` conditions (site, time range, visits). */
   raw: Fragment;
+  timezone: string;
+}
+
+async function sources(
+  sql: Sql,
+  site: StatsSite,
+  q: StatsQuery,
+  opts: { now?: Date; raw?: boolean },
+): Promise<Sources> {
+  const now = opts.now ?? new Date();
+  const r = queryPeriod(site, q, now);
+  const end = startOfDay(addDays(r.lastDay, 1), r.timezone);
+  const filters = q.filters;
+  if (!opts.raw && filters.length === 0 && (r.to >= end || r.to >= now)) {
+    const [zone] = await sql<{ timezone: string }[]>`
+      select timezone from heatmap_rollup_zones where site_id = ${site.id}`;
+    if (zone?.timezone === r.timezone) {
+      return {
+        days: { first: r.firstDay, last: r.lastDay },
+        raw: sql`false`,
+        timezone: r.timezone,
+      };
+    }
+  }
+  const visits = filters.length === 0 ? sql`` : sql`and h.session_id in (
+    select s.session_id from sessions s
+    where s.site_id = ${site.id} and s.started_at >= ${new Date(r.from.getTime() - DAY_MS)}
+      and s.started_at < ${r.to} ${sessionConds(sql, site.id, r, filters)})`;
+  return {
+    days: null,
+    raw: sql`h.site_id = ${site.id} and h.ts >= ${r.from} and h.ts < ${r.to} ${visits}`,
+    timezone: r.timezone,
+  };
 }
 
 const DAY_MS = 86_400_000;
-const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
-
-function sources(
-  sql: Sql,
-  site: StatsSite,
-  r: Range,
-  filters: Filter[],
-  raw: boolean,
-): Sources {
-  const first = Math.ceil(r.from.getTime() / DAY_MS) * DAY_MS;
-  const end = Math.floor(r.to.getTime() / DAY_MS) * DAY_MS;
-  if (raw || filters.length > 0 || end <= first) {
-    const visits = filters.length === 0 ? sql`` : sql`and h.session_id in (
-      select s.session_id from sessions s
-      where s.site_id = ${site.id} and s.started_at >= ${new Date(r.from.getTime() - DAY_MS)}
-        and s.started_at < ${r.to} ${sessionConds(sql, site.id, r, filters)})`;
-    return {
-      days: null,
-      raw: sql`h.site_id = ${site.id} and h.ts >= ${r.from} and h.ts < ${r.to} ${visits}`,
-    };
-  }
-  const edges = [
-    { from: r.from, to: new Date(first) },
-    { from: new Date(end), to: r.to },
-  ].filter((e) => e.from < e.to);
-  const times = edges.length === 0
-    ? sql`false`
-    : edges.map((e) => sql`(h.ts >= ${e.from} and h.ts < ${e.to})`).reduce((a, b) =>
-      sql`${a} or ${b}`
-    );
-  return {
-    days: { first: isoDay(first), end: isoDay(end) },
-    raw: sql`h.site_id = ${site.id} and (${times})`,
-  };
-}
 
 /** The pages that have heatmap data in the query's period (filters apply), up to `limit`. */
 export async function heatmapPages(
@@ -179,25 +180,27 @@ export async function heatmapPages(
   q: StatsQuery,
   opts: { now?: Date; search?: string; limit?: number; raw?: boolean } = {},
 ): Promise<HeatmapPage[]> {
-  const r = queryPeriod(site, q, opts.now);
-  const src = sources(sql, site, r, q.filters, opts.raw ?? false);
+  const src = await sources(sql, site, q, opts);
   const pattern = "%" + (opts.search?.trim() ?? "").replace(/[\\%_]/g, "\\$&") + "%";
-  const rolled = src.days
-    ? sql`select c.pathname, c.kind, c.count from heatmap_cells c
-      where c.site_id = ${site.id} and c.day >= ${src.days.first} and c.day < ${src.days.end}
-        and c.pathname ilike ${pattern}
-      union all`
-    : sql``;
+  const days = src.days;
   const rows = await sql<{ page: string; clicks: number; records: number }[]>`
     select p.pathname as page, coalesce(sum(p.count) filter (where p.kind = 'click'), 0)::int8
              as clicks, sum(p.count)::int8 as records
-    from (
-      ${rolled}
-      select h.pathname, h.kind, 1 as count from heatmap_clicks h
-      where ${src.raw} and h.pathname ilike ${pattern}
-    ) p
+    from (${
+    days
+      ? sql`select t.pathname, t.kind, t.count from heatmap_totals t
+        where t.site_id = ${site.id} and t.day between ${days.first} and ${days.last}
+          and t.pathname ilike ${pattern}`
+      : sql`select h.pathname, h.kind, 1 as count from heatmap_clicks h
+        where ${src.raw} and h.pathname ilike ${pattern}`
+  }) p
     group by p.pathname order by clicks desc, records desc, page limit ${opts.limit ?? 50}`;
   return rows.map((x) => ({ page: x.page, clicks: Number(x.clicks), records: Number(x.records) }));
+}
+
+/** Adds count vectors (grid rows, attention bands) into `into`, by position. */
+function addVector(into: number[], counts: number[]): void {
+  for (let i = 0; i < counts.length; i++) into[i] = (into[i] ?? 0) + counts[i];
 }
 
 /** The heatmap of one page, layout and mode over the query's period and filters. */
@@ -208,23 +211,9 @@ export async function heatmapReport(
   params: HeatmapParams,
   opts: { now?: Date; elements?: number; raw?: boolean } = {},
 ): Promise<HeatmapReport> {
-  const r = queryPeriod(site, q, opts.now);
-  const src = sources(sql, site, r, q.filters, opts.raw ?? false);
+  const src = await sources(sql, site, q, opts);
   const width = LAYOUT_WIDTHS[params.layout];
   const cell = width / GRID_COLUMNS;
-  const base = sql`${src.raw} and h.pathname = ${params.page} and h.layout = ${params.layout}`;
-  const days = src.days;
-  const rolled = (alias: string) =>
-    days
-      ? sql`${sql(alias)}.site_id = ${site.id} and ${sql(alias)}.pathname = ${params.page}
-        and ${sql(alias)}.layout = ${params.layout} and ${sql(alias)}.day >= ${days.first}
-        and ${sql(alias)}.day < ${days.end}`
-      : sql`false`;
-  // Horizontal position in screenshot pixels: the viewport-relative x times the layout width
-  // (lib/layout.ts screenX does the same for the rollups).
-  const sx = sql`least(${
-    width - 1
-  }::float8, h.x::float8 * ${width}::float8 / greatest(h.page_width, 1))`;
   const flagOf = (alias: string) =>
     params.mode === "rage"
       ? sql`and ${sql(alias)}.flags & ${FLAG_RAGE} <> 0`
@@ -232,102 +221,17 @@ export async function heatmapReport(
       ? sql`and ${sql(alias)}.flags & ${FLAG_DEAD} <> 0`
       : sql``;
   const gridKind = params.mode === "moves" ? "move" : "click";
-
-  const [grid, totals, scroll, attention, elements] = await Promise.all([
-    params.mode === "attention" || params.mode === "scroll" ? Promise.resolve([]) : sql<
-      { col: number; row: number; value: number }[]
-    >`
-      select g.col, g.row, sum(g.value)::int8 as value from (
-        select c.col, c.row, c.count as value from heatmap_cells c
-        where ${rolled("c")} and c.kind = ${gridKind} ${flagOf("c")}
-        union all
-        select floor(${sx} / ${cell}::float8)::int, floor(h.y / ${cell}::float8)::int, 1
-        from heatmap_clicks h
-        where ${base} and h.kind = ${gridKind} ${flagOf("h")}
-      ) g
-      group by g.col, g.row`,
-    sql<
-      {
-        clicks: number;
-        rage: number;
-        dead: number;
-        errors: number;
-        moves: number;
-        height: number | null;
-      }[]
-    >`
-      select
-        coalesce(sum(t.n) filter (where t.kind = 'click'), 0)::int8 as clicks,
-        coalesce(sum(t.n) filter (where t.kind = 'click' and t.flags & ${FLAG_RAGE} <> 0), 0)::int8
-          as rage,
-        coalesce(sum(t.n) filter (where t.kind = 'click' and t.flags & ${FLAG_DEAD} <> 0), 0)::int8
-          as dead,
-        coalesce(sum(t.n) filter (where t.kind = 'click' and t.flags & ${FLAG_ERROR} <> 0), 0)::int8
-          as errors,
-        coalesce(sum(t.n) filter (where t.kind = 'move'), 0)::int8 as moves,
-        max(t.height)::int8 as height
-      from (
-        select c.kind, c.flags, sum(c.count) as n, max(c.max_height) as height
-        from heatmap_cells c where ${rolled("c")} group by c.kind, c.flags
-        union all
-        select h.kind, h.flags, count(*),
-               max(h.page_height::float8 * ${width}::float8 / greatest(h.page_width, 1))
-        from heatmap_clicks h where ${base} group by h.kind, h.flags
-      ) t`,
-    sql<{ depth: number; page_views: number }[]>`
-      with views as (
-        select h.page_view, max(h.depth) as depth from heatmap_clicks h
-        where ${sources(sql, site, r, q.filters, true).raw} and h.pathname = ${params.page}
-          and h.layout = ${params.layout} and h.kind = 'scroll'
-        group by h.page_view, h.session_id
-      )
-      select t.depth, count(v.page_view)::int8 as page_views
-      from unnest(${SCROLL_STEPS}::int[]) as t(depth)
-      left join views v on v.depth >= t.depth
-      group by t.depth order by t.depth`,
-    sql<{ band: number; seconds: number }[]>`
-      select a.band::int as band, sum(a.seconds)::int8 as seconds
-      from heatmap_clicks h, unnest(h.attention) with ordinality as a(seconds, band)
-      where ${sources(sql, site, r, q.filters, true).raw} and h.pathname = ${params.page}
-        and h.layout = ${params.layout} and h.kind = 'scroll'
-      group by a.band`,
-    sql<
-      {
-        selector: string;
-        clicks: number;
-        rage: number;
-        dead: number;
-        errors: number;
-        x0: number;
-        y0: number;
-        x1: number;
-        y1: number;
-      }[]
-    >`
-      select e.selector, sum(e.n)::int8 as clicks,
-             coalesce(sum(e.n) filter (where e.flags & ${FLAG_RAGE} <> 0), 0)::int8 as rage,
-             coalesce(sum(e.n) filter (where e.flags & ${FLAG_DEAD} <> 0), 0)::int8 as dead,
-             coalesce(sum(e.n) filter (where e.flags & ${FLAG_ERROR} <> 0), 0)::int8 as errors,
-             min(e.x0)::int as x0, min(e.y0)::int as y0, max(e.x1)::int as x1,
-             max(e.y1)::int as y1
-      from (
-        select el.selector, el.flags, el.clicks as n, el.x0, el.y0, el.x1, el.y1
-        from heatmap_elements el where ${rolled("el")} ${flagOf("el")}
-        union all
-        select h.selector, h.flags, 1, ${sx} - coalesce(h.elem_x, 0),
-               (h.y - coalesce(h.elem_y, 0))::float8, ${sx}, h.y::float8
-        from heatmap_clicks h
-        where ${base} and h.kind = 'click' ${flagOf("h")}
-      ) e
-      group by e.selector order by clicks desc, e.selector limit ${opts.elements ?? 50}`,
-  ]);
-
-  const t = totals[0];
-  const cells = grid.map((g) => ({ col: g.col, row: g.row, value: Number(g.value) }));
-  const bands = Array.from({ length: ATTENTION_BANDS }, () => 0);
-  for (const a of attention) {
-    if (a.band >= 1 && a.band <= ATTENTION_BANDS) bands[a.band - 1] = Number(a.seconds);
+  const wantGrid = params.mode !== "attention" && params.mode !== "scroll";
+  const answer = src.days
+    ? await fromRollups(sql, site.id, params, src.days, { gridKind, wantGrid, flagOf, ...opts })
+    : await fromRaw(sql, params, src, { gridKind, wantGrid, flagOf, ...opts });
+  const { totals: t, scroll, elements } = answer;
+  const grid: GridCell[] = [];
+  for (const [row, counts] of answer.grid) {
+    counts.forEach((value, col) => value && grid.push({ col, row, value }));
   }
+  grid.sort((a, b) => a.row - b.row || a.col - b.col);
+  const bands = Array.from({ length: ATTENTION_BANDS }, (_, i) => answer.attention[i] ?? 0);
   const views = Number(scroll[0]?.page_views ?? 0);
   const clicks = Number(t?.clicks ?? 0);
   const flaggedClicks = params.mode === "rage"
@@ -342,10 +246,10 @@ export async function heatmapReport(
     width,
     cell,
     height: Number(t?.height ?? 0),
-    grid: cells,
+    grid,
     max: params.mode === "attention"
       ? Math.max(0, ...bands)
-      : cells.reduce((m, c) => Math.max(m, c.value), 0),
+      : grid.reduce((m, c) => Math.max(m, c.value), 0),
     totals: {
       clicks,
       rage: Number(t?.rage ?? 0),
@@ -373,7 +277,218 @@ export async function heatmapReport(
         width: Math.max(1, e.x1 - Math.max(0, e.x0)),
         height: Math.max(1, e.y1 - Math.max(0, e.y0)),
       },
+      outline: "clicks" as const,
     })),
+  };
+}
+
+interface Answer {
+  /** Grid rows: row → counts by column. */
+  grid: Map<number, number[]>;
+  totals: {
+    clicks: number;
+    rage: number;
+    dead: number;
+    errors: number;
+    moves: number;
+    height: number | null;
+  };
+  scroll: { depth: number; page_views: number }[];
+  attention: number[];
+  elements: {
+    selector: string;
+    clicks: number;
+    rage: number;
+    dead: number;
+    errors: number;
+    x0: number;
+    y0: number;
+    x1: number;
+    y1: number;
+  }[];
+}
+
+interface Shape {
+  gridKind: "click" | "move";
+  wantGrid: boolean;
+  flagOf: (alias: string) => Fragment;
+  elements?: number;
+}
+
+/** Totals by kind and click flags (rows `t.kind`, `t.flags`, `t.n`, `t.height`). */
+const totalsOf = (sql: Sql, rows: Fragment) =>
+  sql<Answer["totals"][]>`
+    select
+      coalesce(sum(t.n) filter (where t.kind = 'click'), 0)::int8 as clicks,
+      coalesce(sum(t.n) filter (where t.kind = 'click' and t.flags & ${FLAG_RAGE} <> 0), 0)::int8
+        as rage,
+      coalesce(sum(t.n) filter (where t.kind = 'click' and t.flags & ${FLAG_DEAD} <> 0), 0)::int8
+        as dead,
+      coalesce(sum(t.n) filter (where t.kind = 'click' and t.flags & ${FLAG_ERROR} <> 0), 0)::int8
+        as errors,
+      coalesce(sum(t.n) filter (where t.kind = 'move'), 0)::int8 as moves,
+      max(t.height)::int8 as height
+    from (${rows}) t`;
+
+/** The share of page views reaching each step, from page views' depths (rows `v.depth`). */
+const reachOf = (sql: Sql, views: Fragment) =>
+  sql<Answer["scroll"]>`
+    with views as (${views}),
+    reached as (select v.depth, count(*) as n from views v group by v.depth)
+    select t.depth, coalesce(sum(r.n), 0)::int8 as page_views
+    from unnest(${SCROLL_STEPS}::int[]) as t(depth)
+    left join reached r on r.depth >= t.depth
+    group by t.depth order by t.depth`;
+
+/** Elements with their clicks, flags and box (rows `e.selector`, `e.flags`, `e.n`, box). */
+const elementsOf = (sql: Sql, rows: Fragment, limit: number) =>
+  sql<Answer["elements"]>`
+    select e.selector, sum(e.n)::int8 as clicks,
+           coalesce(sum(e.n) filter (where e.flags & ${FLAG_RAGE} <> 0), 0)::int8 as rage,
+           coalesce(sum(e.n) filter (where e.flags & ${FLAG_DEAD} <> 0), 0)::int8 as dead,
+           coalesce(sum(e.n) filter (where e.flags & ${FLAG_ERROR} <> 0), 0)::int8 as errors,
+           min(e.x0)::int as x0, min(e.y0)::int as y0, max(e.x1)::int as x1,
+           max(e.y1)::int as y1
+    from (${rows}) e
+    group by e.selector order by clicks desc, e.selector limit ${limit}`;
+
+async function fromRollups(
+  sql: Sql,
+  siteId: number,
+  params: HeatmapParams,
+  days: { first: string; last: string },
+  shape: Shape,
+): Promise<Answer> {
+  const of = (alias: string) =>
+    sql`${sql(alias)}.site_id = ${siteId} and ${sql(alias)}.pathname = ${params.page}
+      and ${sql(alias)}.layout = ${params.layout}
+      and ${sql(alias)}.day between ${days.first} and ${days.last}`;
+  // Summed by position in SQL: a month of a busy page is thousands of 64-count rows, slower to
+  // send and parse than to add up where they are.
+  const sums = Array.from(
+    { length: GRID_COLUMNS },
+    (_, i) => sql`coalesce(sum(g.counts[${i + 1}]), 0)`,
+  ).reduce((a, b) => sql`${a}, ${b}`);
+  const vectors = (kind: string, flags: Fragment) =>
+    sql<{ row: number; counts: number[] }[]>`
+      select g.row, array[${sums}]::float8[] as counts from heatmap_grid g
+      where ${of("g")} and g.kind = ${kind} ${flags} group by g.row`;
+  const [grid, totals, scroll, attention, elements] = await Promise.all([
+    shape.wantGrid ? vectors(shape.gridKind, shape.flagOf("g")) : Promise.resolve([]),
+    totalsOf(
+      sql,
+      sql`select t.kind, t.flags, t.count as n, t.max_height as height
+        from heatmap_totals t where ${of("t")}`,
+    ),
+    reachOf(sql, sql`select v.depth from heatmap_views v where ${of("v")}`),
+    vectors("attention", sql``),
+    elementsOf(
+      sql,
+      sql`select el.selector, el.flags, el.clicks as n, el.x0, el.y0, el.x1, el.y1
+        from heatmap_elements el where ${of("el")} ${shape.flagOf("el")}`,
+      shape.elements ?? 50,
+    ),
+  ]);
+  const rows = new Map<number, number[]>();
+  for (const g of grid) {
+    let into = rows.get(g.row);
+    if (!into) rows.set(g.row, into = []);
+    addVector(into, g.counts);
+  }
+  const bands: number[] = [];
+  for (const a of attention) addVector(bands, a.counts);
+  return { grid: rows, totals: totals[0], scroll, attention: bands, elements };
+}
+
+async function fromRaw(
+  sql: Sql,
+  params: HeatmapParams,
+  src: Sources,
+  shape: Shape,
+): Promise<Answer> {
+  const width = LAYOUT_WIDTHS[params.layout];
+  const cell = width / GRID_COLUMNS;
+  const base = sql`${src.raw} and h.pathname = ${params.page} and h.layout = ${params.layout}`;
+  // Horizontal position in screenshot pixels: the viewport-relative x times the layout width
+  // (lib/layout.ts screenX and the rollups do the same, in the same order: equal doubles).
+  const sx = sql`least(${
+    width - 1
+  }::float8, h.x::float8 * ${width}::float8 / greatest(h.page_width, 1))`;
+  const [grid, totals, scroll, attention, elements] = await Promise.all([
+    shape.wantGrid
+      ? sql<{ col: number; row: number; value: number }[]>`
+        select g.col, g.row, count(*)::int8 as value from (
+          select greatest(0, floor(${sx} / ${cell}::float8))::int as col,
+                 greatest(0, floor(h.y / ${cell}::float8))::int as row
+          from heatmap_clicks h
+          where ${base} and h.kind = ${shape.gridKind} ${shape.flagOf("h")}
+        ) g
+        group by g.col, g.row`
+      : Promise.resolve([]),
+    totalsOf(
+      sql,
+      sql`select h.kind, case when h.kind = 'click' then h.flags else 0 end as flags,
+               count(*) as n,
+               max(h.page_height::float8 * ${width}::float8 / greatest(h.page_width, 1))
+                 as height
+        from heatmap_clicks h
+        where ${base} and h.kind in ('click', 'move', 'scroll') group by 1, 2`,
+    ),
+    // A page view counts once per local day it sent scroll records in (as the rollups keep it).
+    reachOf(
+      sql,
+      sql`select max(coalesce(h.depth, 0)) as depth from heatmap_clicks h
+        where ${base} and h.kind = 'scroll'
+        group by h.page_view, h.session_id, (h.ts at time zone ${src.timezone})::date`,
+    ),
+    sql<{ band: number; seconds: number }[]>`
+      select a.band::int as band, sum(a.seconds)::int8 as seconds
+      from heatmap_clicks h, unnest(h.attention) with ordinality as a(seconds, band)
+      where ${base} and h.kind = 'scroll'
+      group by a.band`,
+    elementsOf(
+      sql,
+      sql`select h.selector, h.flags, 1 as n, ${sx} - coalesce(h.elem_x, 0) as x0,
+               (h.y - coalesce(h.elem_y, 0))::float8 as y0, ${sx} as x1, h.y::float8 as y1
+        from heatmap_clicks h
+        where ${base} and h.kind = 'click' ${shape.flagOf("h")}`,
+      shape.elements ?? 50,
+    ),
+  ]);
+  const rows = new Map<number, number[]>();
+  for (const g of grid) {
+    let into = rows.get(g.row);
+    if (!into) rows.set(g.row, into = Array.from({ length: GRID_COLUMNS }, () => 0));
+    into[g.col] += Number(g.value);
+  }
+  const bands: number[] = [];
+  for (const a of attention) bands[a.band - 1] = Number(a.seconds);
+  return {
+    grid: rows,
+    totals: totals[0],
+    scroll,
+    attention: Array.from(bands, (b) => b ?? 0),
+    elements,
+  };
+}
+
+/**
+ * Outlines each element with its real box where the layout's screenshot measured one
+ * (selector → [x, y, width, height]); the others keep the area their clicks fell in.
+ */
+export function outlineElements(
+  report: HeatmapReport,
+  rects: Record<string, [number, number, number, number]> | null | undefined,
+): HeatmapReport {
+  if (!rects) return report;
+  return {
+    ...report,
+    elements: report.elements.map((e) => {
+      const r = Object.hasOwn(rects, e.selector) ? rects[e.selector] : null;
+      return r
+        ? { ...e, box: { x: r[0], y: r[1], width: r[2], height: r[3] }, outline: "element" }
+        : e;
+    }),
   };
 }
 
@@ -407,4 +522,16 @@ export function heatmapStatsParams(params: URLSearchParams): URLSearchParams {
   // `page` is the heatmap's path here, not the breakdown page number of the stats query.
   for (const k of ["page", "layout", "mode", "kind", "search"]) stats.delete(k);
   return stats;
+}
+
+/**
+ * Rebuilds the heatmap rollups of sites whose time zone changed since they were built (until
+ * then their reports read raw rows); returns how many sites it rebuilt.
+ */
+export async function rebuildHeatmapZones(sql: Sql): Promise<number> {
+  const sites = await sql<{ id: number }[]>`
+    select s.id from sites s join heatmap_rollup_zones z on z.site_id = s.id
+    where z.timezone <> s.timezone order by s.id`;
+  for (const s of sites) await sql`select heatmap_rollup_build(${s.id}, null)`;
+  return sites.length;
 }

@@ -13,6 +13,7 @@ import {
   heatmapPages,
   heatmapReport,
   parseHeatmapParams,
+  rebuildHeatmapZones,
   SCROLL_STEPS,
 } from "./heatmaps.ts";
 
@@ -150,7 +151,7 @@ for (const mode of ALL_DB_MODES) {
           await heatmapPages(db.sql, stats, q),
           await heatmapPages(db.sql, stats, q, { raw: true }),
         );
-        const [{ cells }] = await db.sql`select count(*)::int as cells from heatmap_cells`;
+        const [{ cells }] = await db.sql`select count(*)::int as cells from heatmap_grid`;
         assert.ok(cells > 0);
 
         const rage = await heatmapReport(
@@ -234,3 +235,93 @@ Deno.test("heatmap parameters are checked with sentences", () => {
     mode: "dead",
   });
 });
+
+/** Generated visits, one every `stepHours` back from now: clicks, samples and scroll records. */
+function generated(site: Site, count: number, stepHours: number) {
+  const widths = [1440, 1920, 820, 390, 1280];
+  return Array.from({ length: count }, (_, i) => ({
+    at: Date.now() - 60_000 - i * stepHours * 3_600_000,
+    visit: {
+      v: `generated-visitor-${i}`,
+      url: `https://${site.domain}/${i % 3 ? "pricing" : "about"}`,
+      width: widths[i % widths.length],
+      clicks: Array.from({ length: 1 + (i % 4) }, (_, k) => ({
+        x: (i * 97 + k * 13) % widths[i % widths.length],
+        y: (i * 53 + k * 29) % 2500,
+        sel: `a.item-${(i + k) % 5}`,
+        f: k === 2 ? 1 : i % 7 === 0 ? 2 : i % 11 === 0 ? 4 : 0,
+        ex: k,
+        ey: 2 * k,
+      })),
+      moves: Array.from({ length: 6 }, (_, k) => (i * 31 + k * 211) % 1400),
+      scrolls: [{ sd: (i * 17) % 101, at: [i % 3, 1, 0, 2, 0, 0, 1, 0, 0, i % 5] }, {
+        sd: Math.min(100, ((i * 17) % 101) + 10),
+        at: [1, 1, 1, 0, 0, 0, 0, 0, 0, 0],
+      }],
+    } satisfies HeatmapVisit,
+  }));
+}
+
+for (const mode of ALL_DB_MODES) {
+  Deno.test(
+    `[${mode}] heatmap rollups answer exactly as the raw rows, edge days and a half-hour zone too`,
+    inDbMode(mode),
+    async () => {
+      const db = await createTestDatabase(mode);
+      try {
+        const site = await createTestSite(db.sql, { heatmaps_enabled: true });
+        // Written through the writer, which folds them into the rollups (in UTC, the zone then).
+        for (const g of generated(site, 40, 5)) {
+          await recordHeatmapVisits(db.sql, site, [g.visit], g.at);
+        }
+        // The site moves to a zone half an hour off UTC: until the rollups are rebuilt in it,
+        // reports read raw rows; afterwards the rollups, by local day.
+        await db.sql`update sites set timezone = 'Asia/Kolkata' where id = ${site.id}`;
+        const stats = { ...site, timezone: "Asia/Kolkata", first_event_at: null };
+        const compare = async (label: string) => {
+          for (const period of ["today", "yesterday", "7d", "30d"]) {
+            const q = checkQuery({ period });
+            for (const mode of HEATMAP_MODES) {
+              for (const layout of ["desktop", "tablet", "mobile"]) {
+                const params = parseHeatmapParams(
+                  new URLSearchParams({ page: "/pricing", mode, layout }),
+                );
+                assert.deepEqual(
+                  await heatmapReport(db.sql, stats, q, params),
+                  await heatmapReport(db.sql, stats, q, params, { raw: true }),
+                  `${label}: ${period} ${mode} ${layout}`,
+                );
+              }
+            }
+            assert.deepEqual(
+              await heatmapPages(db.sql, stats, q),
+              await heatmapPages(db.sql, stats, q, { raw: true }),
+              `${label}: pages ${period}`,
+            );
+          }
+        };
+        await compare("before the rebuild");
+        assert.equal(await rebuildHeatmapZones(db.sql), 1);
+        assert.equal(await rebuildHeatmapZones(db.sql), 0);
+        // More visits after the rebuild: the writer folds them by Kolkata day.
+        for (const g of generated(site, 30, 7)) {
+          await recordHeatmapVisits(db.sql, site, [{ ...g.visit, v: g.visit.v + "-b" }], g.at);
+        }
+        await compare("after the rebuild");
+        const q = checkQuery({ period: "7d" });
+        const params = parseHeatmapParams(new URLSearchParams({ page: "/pricing" }));
+        const before = await heatmapReport(db.sql, stats, q, params);
+        assert.ok(before.totals.clicks > 20 && before.pageViews > 5);
+        // The unfiltered report reads no raw rows at all: without them it answers the same.
+        await db.sql`delete from heatmap_clicks where site_id = ${site.id}`;
+        assert.deepEqual(await heatmapReport(db.sql, stats, q, params), before);
+        assert.equal(
+          (await heatmapReport(db.sql, stats, q, params, { raw: true })).totals.clicks,
+          0,
+        );
+      } finally {
+        await db.close();
+      }
+    },
+  );
+}

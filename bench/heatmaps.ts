@@ -2,11 +2,11 @@
  * `deno task bench:heatmaps`: how fast a heatmap answers for a busy page, and how long a
  * screenshot takes per layout width.
  *
- * Creates a throwaway database on DATABASE_URL (or TEST_DATABASE_URL), loads BENCH_CLICKS
- * clicks (default 1 000 000) and BENCH_MOVES pointer samples (default 5 000 000) plus one scroll
- * record per 10 clicks for one page over 30 days, builds the daily rollups, then prints p50/p95
- * of the unfiltered heatmap report (grid, scroll reach, attention, elements: rollups plus raw
- * rows for the period's partial days) per mode, and — when Chromium is installed — the
+ * Creates a throwaway database on DATABASE_URL (or TEST_DATABASE_URL), loads `--clicks`
+ * (BENCH_CLICKS, default 1 000 000) clicks and `--moves` (BENCH_MOVES, default 5 000 000) pointer
+ * samples plus one scroll record per 10 clicks for one page over 30 days, builds the rollups by
+ * local day, then prints p50/p95 of the unfiltered heatmap report (grid, scroll reach,
+ * attention, elements: rollups only) per mode with the load average, and — when Chromium is installed — the
  * time to screenshot a local page at each layout width. Figures only; nothing asserts on time.
  * BENCH_KEEP=1 keeps the database.
  */
@@ -27,8 +27,23 @@ if (!url) {
   console.error("Set DATABASE_URL (or TEST_DATABASE_URL) to a PostgreSQL server to benchmark on.");
   Deno.exit(1);
 }
-const CLICKS = Number(Deno.env.get("BENCH_CLICKS") ?? 1_000_000);
-const MOVES = Number(Deno.env.get("BENCH_MOVES") ?? 5_000_000);
+/** `--clicks 200000` / `--clicks=200000` (arguments win over the environment). */
+function sizeArg(name: string, env: string, fallback: number): number {
+  const i = Deno.args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  const raw = i < 0
+    ? Deno.env.get(env)
+    : Deno.args[i].includes("=")
+    ? Deno.args[i].split("=")[1]
+    : Deno.args[i + 1];
+  const n = Number(raw ?? fallback);
+  if (!Number.isInteger(n) || n < 0) {
+    console.error(`--${name} (or ${env}) is a whole number of rows, like 200000.`);
+    Deno.exit(1);
+  }
+  return n;
+}
+const CLICKS = sizeArg("clicks", "BENCH_CLICKS", 1_000_000);
+const MOVES = sizeArg("moves", "BENCH_MOVES", 5_000_000);
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 15);
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") || "/usr/bin/chromium";
 
@@ -91,27 +106,10 @@ try {
       array[5, 4, 3, 3, 2, 2, 1, 1, 0, 0], 'https://bench.example'
     from generate_series(1, ${Math.round(CLICKS / 10)}) i`;
   console.log(`scroll records loaded in ${seconds(start)}`);
-  // The ingest writer keeps the daily rollups as it stores rows; bulk-loaded rows get them here,
-  // with the same arithmetic (lib/layout.ts cellOf).
+  // The ingest writer keeps the rollups as it stores rows; bulk-loaded rows get them here, from
+  // the same definition (migration 0180).
   start = performance.now();
-  const w =
-    sql`(case h.layout when 'desktop' then 1440 when 'tablet' then 820 else 390 end)::float8`;
-  const sx = sql`least(${w} - 1, h.x::float8 * ${w} / greatest(h.page_width, 1))`;
-  await sql`
-    insert into heatmap_cells (site_id, pathname, layout, kind, day, col, row, flags, count,
-      max_height)
-    select h.site_id, h.pathname, h.layout, h.kind, (h.ts at time zone 'UTC')::date,
-      floor(${sx} / (${w} / 64))::int, floor(h.y / (${w} / 64))::int,
-      case when h.kind = 'click' then h.flags else 0 end, count(*),
-      max(h.page_height::float8 * ${w} / greatest(h.page_width, 1))
-    from heatmap_clicks h group by 1, 2, 3, 4, 5, 6, 7, 8`;
-  await sql`
-    insert into heatmap_elements (site_id, pathname, layout, day, selector, flags, clicks, x0, y0,
-      x1, y1)
-    select h.site_id, h.pathname, h.layout, (h.ts at time zone 'UTC')::date, h.selector, h.flags,
-      count(*), min(${sx} - coalesce(h.elem_x, 0)), min(h.y - coalesce(h.elem_y, 0)),
-      max(${sx}), max(h.y)
-    from heatmap_clicks h where h.kind = 'click' group by 1, 2, 3, 4, 5, 6`;
+  await sql`select heatmap_rollup_build(${site.id}, null)`;
   await sql`analyze`;
   console.log(`rollups built in ${seconds(start)}`);
 
@@ -137,6 +135,7 @@ try {
       `| ${mode} | ${percentile(times, 0.5).toFixed(0)} | ${percentile(times, 0.95).toFixed(0)} |`,
     );
   }
+  console.log(`load average: ${Deno.loadavg().map((l) => l.toFixed(2)).join(", ")}`);
 
   if (chromiumInstalled(CHROMIUM)) {
     const page = Deno.serve(

@@ -3,7 +3,7 @@
  * (events and sessions) reads its rows from a staging table filled by COPY on a PostgreSQL
  * server and from one JSON parameter on embedded PGlite; the rest always use JSON.
  */
-import { cellOf, type Layout, LAYOUT_WIDTHS, screenX } from "../lib/layout.ts";
+import { cellOf, GRID_COLUMNS, type Layout, LAYOUT_WIDTHS, screenX } from "../lib/layout.ts";
 import type { Sql } from "../db/connect.ts";
 import { copyRows } from "../db/copy.ts";
 import type { QueuedEvent } from "./types.ts";
@@ -238,9 +238,17 @@ export async function upsertIdentities(sql: Sql, rows: IdentityRow[]): Promise<v
       last_seen_at = greatest(i.last_seen_at, excluded.last_seen_at)`;
 }
 
-/** Stores heatmap clicks, moves and scroll records, skipping ones already stored. */
+/**
+ * Stores heatmap rows; returns those actually inserted (a replay returns none), each with its
+ * local day in the zone its site's rollups are kept in. The zone rows are held FOR SHARE until
+ * the transaction ends, so a rebuild in another zone waits for this write and sees its rows.
+ */
 export async function insertClicks(sql: Sql, rows: ClickRow[]): Promise<InsertedClick[]> {
   if (rows.length === 0) return [];
+  const sites = [...new Set(rows.map((r) => r.site_id))].sort((a, b) => a - b);
+  await sql`
+    select site_id from heatmap_rollup_zones where site_id = any(${sites}::int8[])
+    order by site_id for share`;
   return await sql<InsertedClick[]>`
     insert into heatmap_clicks (
       ts, event_id, site_id, hostname, pathname, x, y, page_width, page_height, selector, device,
@@ -251,7 +259,10 @@ export async function insertClicks(sql: Sql, rows: ClickRow[]): Promise<Inserted
     from json_populate_recordset(null::heatmap_clicks, ${json(rows)}::text::json)
     on conflict (event_id, ts) do nothing
     returning site_id, pathname, layout, kind, x, y, page_width, page_height, flags, selector,
-      elem_x, elem_y, (ts at time zone 'UTC')::date::text as day`;
+      elem_x, elem_y, depth, attention, page_view,
+      coalesce(session_id, '00000000-0000-0000-0000-000000000000') as session_id,
+      (ts at time zone (select z.timezone from heatmap_rollup_zones z
+        where z.site_id = heatmap_clicks.site_id))::date::text as day`;
 }
 
 /** A heatmap row the writer has just stored, as the rollups need it. */
@@ -268,79 +279,139 @@ export interface InsertedClick {
   selector: string;
   elem_x: number | null;
   elem_y: number | null;
-  day: string;
+  depth: number | null;
+  attention: number[] | null;
+  page_view: string;
+  session_id: string;
+  /** Local day in the site's rollup zone; null when the site has no zone row (gone). */
+  day: string | null;
 }
 
-/** Folds freshly stored clicks and pointer samples into the daily heatmap rollups. */
+/** Groups rows by key, folding each into its accumulator (created by `make` on first sight). */
+class Fold<T> {
+  readonly rows = new Map<string, T>();
+  add(key: unknown[], make: () => T, fold: (acc: T) => void): void {
+    const k = key.join("\u0000");
+    let acc = this.rows.get(k);
+    if (!acc) this.rows.set(k, acc = make());
+    fold(acc);
+  }
+  /** Sorted by key: two writers upserting the same rows lock them in one order (no deadlock). */
+  sorted(): T[] {
+    return [...this.rows.entries()].sort((a, b) => a[0] < b[0] ? -1 : 1).map(([, v]) => v);
+  }
+}
+
+/**
+ * Folds freshly stored rows into the heatmap rollups (migration 0180): grid rows, totals, page
+ * view depths, attention and elements. heatmap_rollup_build does the same from raw rows.
+ */
 export async function addHeatmapRollups(sql: Sql, rows: InsertedClick[]): Promise<void> {
-  const cells = new Map<string, Record<string, unknown> & { count: number; max_height: number }>();
-  const elements = new Map<
-    string,
-    Record<string, unknown> & { clicks: number; x0: number; y0: number; x1: number; y1: number }
+  type Key = { site_id: number; pathname: string; layout: Layout; day: string };
+  const grid = new Fold<Key & { kind: string; flags: number; row: number; counts: number[] }>();
+  const totals = new Fold<
+    Key & { kind: string; flags: number; count: number; max_height: number }
   >();
-  for (const r of rows) {
-    // Scroll records only say how tall the page was (the kind's cell holds the height).
-    const flags = r.kind === "click" ? r.flags : 0;
-    const { col, row } = cellOf(r.x, r.y, r.page_width, r.layout);
-    const height = r.page_height * LAYOUT_WIDTHS[r.layout] / Math.max(r.page_width, 1);
-    const key = [r.site_id, r.pathname, r.layout, r.kind, r.day, col, row, flags].join("\u0000");
-    const c = cells.get(key);
-    if (c) {
-      c.count++;
-      c.max_height = Math.max(c.max_height, height);
-    } else {
-      cells.set(key, {
-        site_id: r.site_id,
-        pathname: r.pathname,
-        layout: r.layout,
-        kind: r.kind,
-        day: r.day,
-        col,
-        row,
-        flags,
-        count: 1,
-        max_height: height,
-      });
+  const views = new Fold<Key & { session_id: string; page_view: string; depth: number }>();
+  const elements = new Fold<
+    Key & {
+      selector: string;
+      flags: number;
+      clicks: number;
+      x0: number;
+      y0: number;
+      x1: number;
+      y1: number;
     }
+  >();
+  const zeros = () => Array.from({ length: GRID_COLUMNS }, () => 0);
+  for (const r of rows) {
+    if (r.day === null) continue;
+    const key: Key = { site_id: r.site_id, pathname: r.pathname, layout: r.layout, day: r.day };
+    const base = [r.site_id, r.pathname, r.layout, r.day];
+    // Scroll records only say how tall the page was, how deep and what was in view.
+    const flags = r.kind === "click" ? r.flags : 0;
+    const height = r.page_height * LAYOUT_WIDTHS[r.layout] / Math.max(r.page_width, 1);
+    totals.add(
+      [...base, r.kind, flags],
+      () => ({ ...key, kind: r.kind, flags, count: 0, max_height: 0 }),
+      (t) => {
+        t.count++;
+        t.max_height = Math.max(t.max_height, height);
+      },
+    );
+    if (r.kind === "scroll") {
+      views.add(
+        [...base, r.session_id, r.page_view],
+        () => ({ ...key, session_id: r.session_id, page_view: r.page_view, depth: 0 }),
+        (v) => {
+          v.depth = Math.max(v.depth, r.depth ?? 0);
+        },
+      );
+      const seconds = (r.attention ?? []).slice(0, GRID_COLUMNS);
+      if (seconds.length === 0) continue;
+      grid.add(
+        [...base, "attention", 0, 0],
+        () => ({ ...key, kind: "attention", flags: 0, row: 0, counts: zeros() }),
+        (g) => {
+          seconds.forEach((s, i) => g.counts[i] += s ?? 0);
+        },
+      );
+      continue;
+    }
+    const { col, row } = cellOf(r.x, r.y, r.page_width, r.layout);
+    grid.add(
+      [...base, r.kind, flags, row],
+      () => ({ ...key, kind: r.kind, flags, row, counts: zeros() }),
+      (g) => {
+        g.counts[col]++;
+      },
+    );
     if (r.kind !== "click") continue;
     const sx = screenX(r.x, r.page_width, r.layout);
     const box = { x0: sx - (r.elem_x ?? 0), y0: r.y - (r.elem_y ?? 0), x1: sx, y1: r.y };
-    const ekey = [r.site_id, r.pathname, r.layout, r.day, r.selector, flags].join("\u0000");
-    const e = elements.get(ekey);
-    if (e) {
-      e.clicks++;
-      e.x0 = Math.min(e.x0, box.x0);
-      e.y0 = Math.min(e.y0, box.y0);
-      e.x1 = Math.max(e.x1, box.x1);
-      e.y1 = Math.max(e.y1, box.y1);
-    } else {
-      elements.set(ekey, {
-        site_id: r.site_id,
-        pathname: r.pathname,
-        layout: r.layout,
-        day: r.day,
-        selector: r.selector,
-        flags,
-        clicks: 1,
-        ...box,
-      });
-    }
+    elements.add(
+      [...base, r.selector, flags],
+      () => ({ ...key, selector: r.selector, flags, clicks: 0, ...box }),
+      (e) => {
+        e.clicks++;
+        e.x0 = Math.min(e.x0, box.x0);
+        e.y0 = Math.min(e.y0, box.y0);
+        e.x1 = Math.max(e.x1, box.x1);
+        e.y1 = Math.max(e.y1, box.y1);
+      },
+    );
   }
-  // Sorted keys: two writers upserting the same cells lock them in one order (no deadlock).
-  const sorted = <T>(m: Map<string, T>) =>
-    [...m.entries()].sort((a, b) => a[0] < b[0] ? -1 : 1).map(([, v]) => v);
-  if (cells.size) {
+  if (grid.rows.size) {
     await sql`
-      insert into heatmap_cells as c
-      select * from json_populate_recordset(null::heatmap_cells, ${json(sorted(cells))}::text::json)
-      on conflict (site_id, pathname, layout, kind, day, col, row, flags) do update set
-        count = c.count + excluded.count, max_height = greatest(c.max_height, excluded.max_height)`;
+      insert into heatmap_grid as g
+      select * from json_populate_recordset(null::heatmap_grid, ${json(grid.sorted())}::text::json)
+      on conflict (site_id, pathname, layout, kind, day, flags, row) do update set
+        counts = heatmap_vec_add(g.counts, excluded.counts)`;
   }
-  if (elements.size) {
+  if (totals.rows.size) {
+    await sql`
+      insert into heatmap_totals as t
+      select * from json_populate_recordset(null::heatmap_totals, ${
+      json(totals.sorted())
+    }::text::json)
+      on conflict (site_id, pathname, layout, day, kind, flags) do update set
+        count = t.count + excluded.count, max_height = greatest(t.max_height, excluded.max_height)`;
+  }
+  if (views.rows.size) {
+    await sql`
+      insert into heatmap_views as v
+      select * from json_populate_recordset(null::heatmap_views, ${
+      json(views.sorted())
+    }::text::json)
+      on conflict (site_id, pathname, layout, day, session_id, page_view) do update set
+        depth = greatest(v.depth, excluded.depth)`;
+  }
+  if (elements.rows.size) {
     await sql`
       insert into heatmap_elements as e
       select * from json_populate_recordset(
-        null::heatmap_elements, ${json(sorted(elements))}::text::json)
+        null::heatmap_elements, ${json(elements.sorted())}::text::json)
       on conflict (site_id, pathname, layout, day, selector, flags) do update set
         clicks = e.clicks + excluded.clicks, x0 = least(e.x0, excluded.x0),
         y0 = least(e.y0, excluded.y0), x1 = greatest(e.x1, excluded.x1),

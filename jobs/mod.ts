@@ -2,6 +2,7 @@
 import type { AppContext } from "../http/context.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { refreshRollups } from "../db/rollups.ts";
+import { rebuildHeatmapZones } from "../analytics/heatmaps.ts";
 import { gatherStatistics, STATISTICS_INTERVAL_MS } from "../db/statistics.ts";
 import { purgeDeletedSites } from "../accounts/site_deletion.ts";
 import { RETENTION_INTERVAL_MS, runRetention } from "./retention.ts";
@@ -16,8 +17,14 @@ export function registerJobs(ctx: AppContext, scheduler: Scheduler): void {
   // Plain PostgreSQL needs this for fresh numbers; TimescaleDB without background workers
   // (embedded) needs it to materialize, and it folds in late data everywhere.
   scheduler.every("rollups", 10_000, () => refreshRollups(ctx.db.sql, ctx.log));
+  // Heatmap rollups are kept by local day: a site that changed its time zone gets them rebuilt.
+  scheduler.every("heatmap-zones", 60_000, () => rebuildHeatmapZones(ctx.db.sql));
   // Deleted sites vanish at once; their analytics rows are removed here, in the background.
-  scheduler.every("purge-deleted-sites", 60_000, () => purgeDeletedSites(ctx.db.sql));
+  scheduler.every(
+    "purge-deleted-sites",
+    60_000,
+    () => purgeDeletedSites(ctx.db.sql, ctx.config.DATA_DIR),
+  );
   scheduler.every("retention", RETENTION_INTERVAL_MS, () => runRetention(ctx.db.sql, ctx.log));
   registerRevenueJobs(ctx, scheduler);
   // The embedded database has no autovacuum, so nothing gathers planner statistics; without

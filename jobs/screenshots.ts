@@ -43,7 +43,15 @@ export interface ScreenshotRow {
   bytes: number;
   attempts: number;
   taken_at: Date | null;
+  /** Boxes of the clicked elements found on the page: selector → [x, y, width, height]. */
+  rects: Record<string, ElementRect>;
 }
+
+/** An element's box in screenshot pixels: x, y, width, height. */
+export type ElementRect = [number, number, number, number];
+
+/** How many of a page's most clicked selectors are measured (the elements table shows 50). */
+export const MEASURED_SELECTORS = 50;
 
 /** What the job needs to know about its environment. */
 export interface ScreenshotEnv {
@@ -92,7 +100,7 @@ export async function requestScreenshots(
 export function screenshotsOf(sql: Sql, siteId: number, pathname: string) {
   return sql<ScreenshotRow[]>`
     select site_id, pathname, layout, url, status, error, file, width, height, bytes, attempts,
-           taken_at
+           taken_at, rects
     from heatmap_screenshots where site_id = ${siteId} and pathname = ${pathname}
     order by layout`;
 }
@@ -149,14 +157,17 @@ async function guardRequest(
   }
 }
 
-/** Renders one page at one width into WebP bytes; throws with a reason on failure. */
+/**
+ * Renders one page at one width into WebP bytes, measuring the boxes of `selectors` (those the
+ * page has); throws with a reason on failure.
+ */
 export async function renderPage(
   browser: Browser,
   site: Pick<Site, "domain" | "allowed_hosts">,
   url: string,
   width: number,
-  opts: { allowPrivate: boolean; timeoutMs?: number },
-): Promise<{ image: Uint8Array; height: number }> {
+  opts: { allowPrivate: boolean; timeoutMs?: number; selectors?: string[] },
+): Promise<{ image: Uint8Array; height: number; rects: Record<string, ElementRect> }> {
   const parsed = await checkOutboundUrl(url, { allowPrivate: opts.allowPrivate });
   if (!onSiteDomains(site, parsed.hostname)) {
     throw new OutboundRefused(`${parsed.hostname} is not one of the site's domains.`);
@@ -202,10 +213,35 @@ export async function renderPage(
       clip: { x: 0, y: 0, width, height },
       captureBeyondViewport: true,
     });
-    return { image, height };
+    const rects = await page.evaluate((selectors: string[]) => {
+      const found: Record<string, [number, number, number, number]> = {};
+      for (const selector of selectors) {
+        try {
+          const r = document.querySelector(selector)?.getBoundingClientRect();
+          if (!r || r.width <= 0 || r.height <= 0) continue;
+          found[selector] = [r.left + scrollX, r.top + scrollY, r.width, r.height].map(
+            Math.round,
+          ) as [number, number, number, number];
+        } catch {
+          // A selector this browser cannot read: its clicks outline it instead.
+        }
+      }
+      return found;
+    }, opts.selectors ?? []);
+    return { image, height, rects };
   } finally {
     await page.close().catch(() => {});
   }
+}
+
+/** The page's most clicked selectors at the screenshot's layout, from the daily rollups. */
+async function clickedSelectors(sql: Sql, row: ScreenshotRow): Promise<string[]> {
+  const rows = await sql<{ selector: string }[]>`
+    select selector from heatmap_elements
+    where site_id = ${row.site_id} and pathname = ${row.pathname} and layout = ${row.layout}
+      and selector <> ''
+    group by selector order by sum(clicks) desc, selector limit ${MEASURED_SELECTORS}`;
+  return rows.map((r) => r.selector);
 }
 
 /** Claims due screenshots (so another instance skips them) and returns them with their site. */
@@ -224,11 +260,59 @@ async function claimDue(sql: Sql, limit: number) {
     where h.site_id = due.site_id and h.pathname = due.pathname and h.layout = due.layout
       and s.id = h.site_id
     returning h.site_id, h.pathname, h.layout, h.url, h.status, h.error, h.file, h.width,
-      h.height, h.bytes, h.attempts, h.taken_at, s.domain, s.allowed_hosts`;
+      h.height, h.bytes, h.attempts, h.taken_at, h.rects, s.domain, s.allowed_hosts`;
 }
 
-/** Renders every due screenshot, two at a time, with one browser; returns how many ran. */
+/** Pages per site given a first screenshot without being asked. */
+export const FIRST_SCREENSHOT_PAGES = 3;
+
+/**
+ * Asks for a first screenshot of each heatmap site's most clicked pages (last 30 days) that
+ * have none, at the address they were last seen on; returns how many pages it asked for. A page
+ * seen only off the site's domains gets failed rows saying so, so it is not asked for again.
+ */
+export async function requestFirstScreenshots(sql: Sql): Promise<number> {
+  const pages = await sql<{ site_id: number; pathname: string }[]>`
+    select p.site_id, p.pathname from (
+      select t.site_id, t.pathname,
+        row_number() over (partition by t.site_id order by sum(t.count) desc, t.pathname) as n
+      from heatmap_totals t join sites s on s.id = t.site_id and s.heatmaps_enabled
+      where t.kind = 'click' and t.day >= current_date - 30
+        and not exists (select 1 from heatmap_screenshots h
+          where h.site_id = t.site_id and h.pathname = t.pathname)
+      group by t.site_id, t.pathname
+    ) p where p.n <= ${FIRST_SCREENSHOT_PAGES} order by p.site_id, p.n`;
+  for (const p of pages) {
+    const [site] = await sql<Pick<Site, "id" | "domain" | "allowed_hosts">[]>`
+      select id, domain, allowed_hosts from sites where id = ${p.site_id}`;
+    const [seen] = await sql<{ origin: string }[]>`
+      select origin from heatmap_clicks
+      where site_id = ${p.site_id} and pathname = ${p.pathname} and kind = 'click' and origin <> ''
+      order by ts desc limit 1`;
+    const url = (seen?.origin ?? `https://${site.domain}`) + p.pathname;
+    try {
+      await requestScreenshots(sql, site, p.pathname, url);
+    } catch (e) {
+      if (!(e instanceof OutboundRefused)) throw e;
+      for (const layout of LAYOUTS) {
+        await sql`
+          insert into heatmap_screenshots (site_id, pathname, layout, url, status, error,
+            next_attempt_at)
+          values (${site.id}, ${p.pathname}, ${layout}, ${url}, 'failed',
+            ${`Blocked: ${e.message}`}, 'infinity')
+          on conflict (site_id, pathname, layout) do nothing`;
+      }
+    }
+  }
+  return pages.length;
+}
+
+/**
+ * Renders every due screenshot, two at a time, with one browser, after asking for the first
+ * ones of pages that have none; returns how many ran.
+ */
 export async function runScreenshots(env: ScreenshotEnv): Promise<number> {
+  if (chromiumInstalled(env.chromiumPath)) await requestFirstScreenshots(env.sql);
   const rows = await claimDue(env.sql, BATCH);
   if (rows.length === 0) return 0;
   const fail = (row: ScreenshotRow, reason: string) =>
@@ -255,6 +339,7 @@ export async function runScreenshots(env: ScreenshotEnv): Promise<number> {
           const shot = await renderPage(browser, row, row.url, width, {
             allowPrivate: env.allowPrivate,
             timeoutMs: env.timeoutMs,
+            selectors: await clickedSelectors(env.sql, row),
           });
           const file = await fileName(row.site_id, row.pathname, row.layout);
           await Deno.mkdir(`${env.dataDir}/screenshots/${row.site_id}`, { recursive: true });
@@ -262,6 +347,7 @@ export async function runScreenshots(env: ScreenshotEnv): Promise<number> {
           await env.sql`
             update heatmap_screenshots set status = 'done', error = '', file = ${file},
               width = ${width}, height = ${shot.height}, bytes = ${shot.image.byteLength},
+              rects = ${env.sql.json(shot.rects)},
               taken_at = now(), attempts = 0,
               next_attempt_at = now() + ${`${REFRESH_MS / 1000} seconds`}::interval
             where site_id = ${row.site_id} and pathname = ${row.pathname}

@@ -25,11 +25,11 @@ export function screenX(x: number, pageWidth: number, layout: Layout): number {
   return Math.min(width - 1, x * width / Math.max(pageWidth, 1));
 }
 
-/** The grid cell a position falls in. */
+/** The grid cell a position falls in (a position left of or above the page is on its edge). */
 export function cellOf(x: number, y: number, pageWidth: number, layout: Layout) {
   const cell = LAYOUT_WIDTHS[layout] / GRID_COLUMNS;
   return {
-    col: Math.floor(screenX(x, pageWidth, layout) / cell),
-    row: Math.floor(y / cell),
+    col: Math.max(0, Math.floor(screenX(x, pageWidth, layout) / cell)),
+    row: Math.max(0, Math.floor(y / cell)),
   };
 }

@@ -10,6 +10,9 @@ import {
 import { refreshRollups } from "../db/rollups.ts";
 import { eraseVisitor, exportVisitor, parseSubject } from "./mod.ts";
 import { applyRetention } from "./retention.ts";
+import { recordHeatmapVisits } from "../testing/heatmap_data.ts";
+import { checkQuery } from "../analytics/query.ts";
+import { heatmapReport, parseHeatmapParams } from "../analytics/heatmaps.ts";
 
 const NOW = new Date();
 
@@ -261,6 +264,78 @@ for (const mode of ALL_DB_MODES) {
 
         const again = await applyRetention(sql);
         assert.ok(Object.values(again).every((n) => n === 0), JSON.stringify(again));
+      } finally {
+        await db.close();
+      }
+    },
+  );
+}
+
+for (const mode of ALL_DB_MODES) {
+  Deno.test(
+    `[${mode}] erasing a visitor removes their heatmap rows, and the heatmaps drop them`,
+    inDbMode(mode),
+    async () => {
+      const db = await createTestDatabase(mode);
+      const sql = db.sql;
+      try {
+        const owner = await createSiteWithOwner(sql);
+        await sql`update sites set heatmaps_enabled = true where id = ${owner.site.id}`;
+        const site = { ...owner.site, heatmaps_enabled: true };
+        const url = `https://${site.domain}/pricing`;
+        const click = (x: number) => ({ x, y: 300, sel: "button#buy" });
+        await recordHeatmapVisits(sql, site, [
+          {
+            v: "visitor-who-stays",
+            url,
+            width: 1440,
+            clicks: [click(100)],
+            moves: [10, 10],
+            scrolls: [{ sd: 50, at: [1, 1, 0, 0, 0, 0, 0, 0, 0, 0] }],
+          },
+          {
+            v: "visitor-who-goes",
+            url,
+            width: 1440,
+            clicks: [click(700), click(705)],
+            moves: [700, 300, 710, 300],
+            scrolls: [{ sd: 100, at: [5, 5, 5, 5, 5, 5, 5, 5, 5, 5] }],
+          },
+        ], Date.now() - 3 * 86_400_000);
+        const [gone] = await sql<{ visitor_id: string }[]>`
+          select s.visitor_id from sessions s
+          where s.site_id = ${site.id} and exists (select 1 from heatmap_clicks h
+            where h.session_id = s.session_id and h.x = 700)`;
+        const stats = { ...site, first_event_at: null };
+        const q = checkQuery({ period: "7d" });
+        const params = parseHeatmapParams(new URLSearchParams({ page: "/pricing" }));
+        assert.equal((await heatmapReport(sql, stats, q, params)).totals.clicks, 3);
+        // Their export holds their heatmap rows (theirs through their visits), and only theirs.
+        const data = await exportVisitor(sql, site, parseSubject({ visitor_id: gone.visitor_id }), {
+          userId: owner.userId,
+        });
+        assert.deepEqual(
+          data.heatmap_clicks.map((h) => h.kind).sort(),
+          ["click", "click", "move", "move", "scroll"],
+        );
+
+        const erased = await eraseVisitor(
+          sql,
+          site,
+          parseSubject({ visitor_id: gone.visitor_id }),
+          { userId: owner.userId },
+        );
+        assert.equal(erased.counts.heatmap_clicks, 2 + 2 + 1);
+        const [{ left }] = await sql`
+          select count(*)::int as left from heatmap_clicks where site_id = ${site.id}`;
+        assert.equal(left, 1 + 1 + 1);
+        // The rollups (which unfiltered reports read) no longer hold them either.
+        const after = await heatmapReport(sql, stats, q, params);
+        assert.deepEqual(after, await heatmapReport(sql, stats, q, params, { raw: true }));
+        assert.deepEqual(after.totals, { clicks: 1, rage: 0, dead: 0, errors: 0, moves: 1 });
+        assert.equal(after.pageViews, 1);
+        assert.deepEqual(after.attention, [1, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+        assert.deepEqual(after.elements.map((e) => [e.selector, e.clicks]), [["button#buy", 1]]);
       } finally {
         await db.close();
       }

@@ -67,6 +67,7 @@ export async function subjectRows(sql: Sql, siteId: number, k: SubjectKeys) {
     customers,
     notes,
     failures,
+    heatmap,
   ] = await Promise.all([
     sql`select * from events where site_id = ${siteId} and visitor_id = any(${ids}::text[])
         order by ts`,
@@ -100,6 +101,11 @@ export async function subjectRows(sql: Sql, siteId: number, k: SubjectKeys) {
           select c.id from customers c where c.site_id = ${siteId}
             and c.email = any(${emails}::text[])))
         order by f.ts`,
+    // Heatmap rows carry no visitor id: they are the person's through their visits.
+    sql`select h.* from heatmap_clicks h where h.site_id = ${siteId}
+        and h.session_id in (select session_id from sessions
+          where site_id = ${siteId} and visitor_id = any(${ids}::text[]))
+        order by h.ts, h.event_id`,
   ]);
   return {
     events,
@@ -112,6 +118,7 @@ export async function subjectRows(sql: Sql, siteId: number, k: SubjectKeys) {
     customers,
     customer_notes: notes,
     payment_failures: failures,
+    heatmap_clicks: heatmap,
   };
 }
 
@@ -120,6 +127,24 @@ function mentions(sql: Sql | TransactionSql, needles: string[]) {
   const lower = needles.map((n) => n.toLowerCase()).filter((n) => n.length >= 4);
   return sql`exists (select 1 from unnest(${lower}::text[]) n
     where strpos(lower(webhook_deliveries.body), n) > 0)`;
+}
+
+/**
+ * Deletes one site's heatmap rows matching `which` (on `h`) and rebuilds the rollups of the local
+ * days they were on, so no aggregate keeps them. Returns how many rows went.
+ */
+async function deleteHeatmapRows(
+  sql: Sql | TransactionSql | ReservedSql,
+  siteId: number,
+  which: ReturnType<Sql>,
+): Promise<number> {
+  const [gone] = await sql<{ count: number; days: string[] | null }[]>`
+    with gone as (
+      delete from heatmap_clicks h where h.site_id = ${siteId} and ${which} returning h.ts)
+    select count(*)::int as count, heatmap_rollup_days(${siteId}, array_agg(ts)) as days
+    from gone`;
+  if (gone.days?.length) await sql`select heatmap_rollup_build(${siteId}, ${gone.days}::date[])`;
+  return gone.count;
 }
 
 /** Rows changed per table by an erasure. */
@@ -144,6 +169,10 @@ export function eraseSubject(sql: Sql, siteId: number, k: SubjectKeys): Promise<
         returning site_id, ts)
       select count(*)::int as count, rollup_mark('events', array_agg(site_id), array_agg(ts))
       from gone`;
+    // Heatmap rows belong to the person's visits, found before the visits go; the rows go
+    // after them, in the order the writer takes its locks (sessions, then the rollup zone).
+    const visits = await tx<{ session_id: string }[]>`
+      select session_id from sessions where site_id = ${siteId} and visitor_id = any(${ids}::text[])`;
     const [sessions] = await tx`
       with gone as (
         delete from sessions where site_id = ${siteId} and visitor_id = any(${ids}::text[])
@@ -151,6 +180,11 @@ export function eraseSubject(sql: Sql, siteId: number, k: SubjectKeys): Promise<
       select count(*)::int as count,
         rollup_mark('sessions', array_agg(site_id), array_agg(started_at))
       from gone`;
+    const heatmap = await deleteHeatmapRows(
+      tx,
+      siteId,
+      tx`h.session_id = any(${visits.map((v) => v.session_id)}::uuid[])`,
+    );
     const identities = await tx`
       delete from identities where site_id = ${siteId}
         and (visitor_id = any(${ids}::text[]) or email = any(${emails}::text[])
@@ -209,6 +243,7 @@ export function eraseSubject(sql: Sql, siteId: number, k: SubjectKeys): Promise<
     return {
       events: events.count,
       sessions: sessions.count,
+      heatmap_clicks: heatmap,
       identities: identities.count,
       purchases: purchases.count,
       subscriptions: subscriptions.count,
@@ -290,11 +325,7 @@ export async function trimSite(conn: Conn, siteId: number, days: number, salt: s
     select count(*)::int as count,
       rollup_mark('sessions', array_agg(site_id), array_agg(started_at))
     from gone`;
-  const heatmap = await conn`
-    delete from heatmap_clicks where site_id = ${siteId} and ts < ${cutoff}`;
-  // The daily heatmap rollups hold counts only, but a period beyond retention shows nothing.
-  await conn`delete from heatmap_cells where site_id = ${siteId} and day < (${cutoff})::date`;
-  await conn`delete from heatmap_elements where site_id = ${siteId} and day < (${cutoff})::date`;
+  const heatmap = await deleteHeatmapRows(conn, siteId, conn`h.ts < ${cutoff}`);
   const identities = await conn`
     delete from identities where site_id = ${siteId} and last_seen_at < ${cutoff}`;
   const personalKey = conn`customer_key <> '' and customer_key not like 'order:%'
@@ -332,7 +363,7 @@ export async function trimSite(conn: Conn, siteId: number, days: number, salt: s
   return {
     events: events.count,
     sessions: sessions.count,
-    heatmap_clicks: heatmap.count,
+    heatmap_clicks: heatmap,
     identities: identities.count,
     purchases: purchases.count,
     attribution_credits: credits.count,

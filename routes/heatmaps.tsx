@@ -29,6 +29,7 @@ import {
   type HeatmapParams,
   heatmapReport,
   heatmapStatsParams,
+  outlineElements,
   pageOrigin,
   parseHeatmapParams,
 } from "../analytics/heatmaps.ts";
@@ -119,12 +120,21 @@ export function registerHeatmaps(app: Hono<AppEnv>): void {
     const site = await apiSite(c);
     const { query, heat } = readRequest(c);
     const sql = c.get("app").db.sql;
-    const report = await heatmapReport(sql, site, query, heat);
     const shots = await screenshotsOf(sql, site.id, heat.page);
+    const report = outlineElements(
+      await heatmapReport(sql, site, query, heat),
+      shownRects(shots, heat.layout),
+    );
     return c.json({ ...report, screenshots: shots.map(screenshotJson) }, 200, {
       "Cache-Control": "no-store",
     });
   });
+}
+
+/** The element boxes of the layout's screenshot, when one is shown (taken, not failed since). */
+function shownRects(shots: ScreenshotRow[], layout: string) {
+  const shot = shots.find((s) => s.layout === layout);
+  return shot?.file && shot.status !== "failed" ? shot.rects : null;
 }
 
 function screenshotJson(r: ScreenshotRow) {
@@ -171,8 +181,13 @@ async function heatmapPage(c: C): Promise<Response> {
         new URLSearchParams({ ...Object.fromEntries(params), page: pages[0].page }),
       )
       : null);
-  const report = heat ? await heatmapReport(sql, site, read.query, heat) : null;
   const shots = heat ? await screenshotsOf(sql, site.id, heat.page) : [];
+  const report = heat
+    ? outlineElements(
+      await heatmapReport(sql, site, read.query, heat),
+      shownRects(shots, heat.layout),
+    )
+    : null;
   const shot = heat ? shots.find((s) => s.layout === heat.layout) : undefined;
   const chromium = chromiumInstalled(config.CHROMIUM_PATH);
   const current = heat

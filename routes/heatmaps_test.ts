@@ -89,8 +89,62 @@ Deno.test("heatmap page: empty states, then the page's heatmap, elements, CSV an
     assert.match((await noPage.json()).error, /Choose a page/);
 
     const doc = await (await app.fetch("/api/openapi.json")).json();
-    assert.ok(doc.paths["/api/v1/sites/{siteId}/heatmaps"].get);
+    const ok = doc.paths["/api/v1/sites/{siteId}/heatmaps"].get.responses["200"];
+    const schema = ok.content["application/json"].schema;
+    // The documented response names exactly the fields the endpoint returns, at every level.
+    assertDocumented(doc, schema, body, "response");
+    await sql`
+      insert into heatmap_screenshots (site_id, pathname, layout, url, status, error, taken_at)
+      values (${t.site.id}, '/pricing', 'desktop', 'https://example.com/pricing', 'done', '',
+              now()),
+             (${t.site.id}, '/pricing', 'mobile', 'https://example.com/pricing', 'failed',
+              'The page took longer than 30 s.', null)`;
+    for (const mode of ["clicks", "scroll"]) {
+      const res = await api(`/api/v1/sites/${t.site.id}/heatmaps?page=/pricing&kind=${mode}`);
+      const answer = await res.json();
+      assert.equal(answer.screenshots.length, 2);
+      assertDocumented(doc, schema, answer, mode);
+    }
   } finally {
     await app.stop();
   }
 });
+
+type Schema = {
+  $ref?: string;
+  type?: string | string[];
+  properties?: Record<string, Schema>;
+  required?: string[];
+  items?: Schema;
+  anyOf?: Schema[];
+};
+
+/** Walks a JSON answer beside its OpenAPI schema: object keys must be the documented ones. */
+function assertDocumented(
+  doc: { components: { schemas: Record<string, Schema> } },
+  schema: Schema,
+  value: unknown,
+  at: string,
+): void {
+  if (schema.$ref) {
+    return assertDocumented(doc, doc.components.schemas[schema.$ref.split("/").pop()!], value, at);
+  }
+  if (value === null) return;
+  if (schema.anyOf) {
+    const s = schema.anyOf.find((s) => s.type !== "null") ?? schema.anyOf[0];
+    return assertDocumented(doc, s, value, at);
+  }
+  if (Array.isArray(value)) {
+    assert.ok(schema.items, `${at}: an array the schema has no items for`);
+    value.forEach((v, i) => assertDocumented(doc, schema.items!, v, `${at}[${i}]`));
+    return;
+  }
+  if (typeof value === "object") {
+    const documented = Object.keys(schema.properties ?? {}).sort();
+    assert.deepEqual(Object.keys(value!).sort(), documented, `${at}: fields`);
+    assert.deepEqual([...(schema.required ?? [])].sort(), documented, `${at}: required`);
+    for (const [k, v] of Object.entries(value!)) {
+      assertDocumented(doc, schema.properties![k], v, `${at}.${k}`);
+    }
+  }
+}

@@ -220,6 +220,13 @@ Deno.test("deleting a site needs its domain typed; its data is purged afterwards
     const sql = app.db.sql;
     await sql`insert into events (ts, event_id, site_id, visitor_id, session_id, type)
               values (now(), gen_random_uuid(), ${siteId}, 'v', gen_random_uuid(), 'pageview')`;
+    // Heatmap screenshots live in files: the site's go with it, another site's stay.
+    const dataDir = app.ctx.config.DATA_DIR;
+    const shot = (id: number) => `${dataDir}/screenshots/${id}/pricing-desktop.webp`;
+    for (const id of [siteId, siteId + 1000]) {
+      await Deno.mkdir(`${dataDir}/screenshots/${id}`, { recursive: true });
+      await Deno.writeFile(shot(id), new Uint8Array([1, 2, 3]));
+    }
     await client.page(`/sites/${siteId}/settings`);
     const wrong = await client.post(`/sites/${siteId}/delete`, { confirm: "course" });
     assert.equal(wrong.status, 400);
@@ -227,10 +234,12 @@ Deno.test("deleting a site needs its domain typed; its data is purged afterwards
     const ok = await client.post(`/sites/${siteId}/delete`, { confirm: "Course.example" });
     assert.equal(ok.status, 303);
     assert.equal((await client.page(`/sites/${siteId}/settings`)).res.status, 404);
-    assert.equal(await purgeDeletedSites(sql), 1);
+    assert.equal(await purgeDeletedSites(sql, dataDir), 1);
     const [left] = await sql`select count(*)::int as n from events where site_id = ${siteId}`;
     assert.equal(left.n, 0);
-    assert.equal(await purgeDeletedSites(sql), 0, "purging is done once");
+    await assert.rejects(Deno.stat(`${dataDir}/screenshots/${siteId}`), Deno.errors.NotFound);
+    assert.ok((await Deno.stat(shot(siteId + 1000))).isFile);
+    assert.equal(await purgeDeletedSites(sql, dataDir), 0, "purging is done once");
   } finally {
     await app.stop();
   }
