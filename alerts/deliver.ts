@@ -12,7 +12,8 @@ import { signDelivery } from "../lib/standard_webhooks.ts";
 import { type AlertChannel, alertRecipients } from "./channels.ts";
 import type { Incident } from "./incidents.ts";
 import { alertEmail, type AlertNotice, slackPayload, webhookPayload } from "./messages.ts";
-import { ruleTitle } from "./rules.ts";
+import { type AlertRule, ruleTitle } from "./rules.ts";
+import { describeCondition } from "./custom.ts";
 
 /** Attempts at a Slack or webhook delivery before it is marked failed (backoff doubles from 30 s). */
 export const MAX_ALERT_ATTEMPTS = 5;
@@ -46,21 +47,27 @@ async function noticeFor(
   const [site] = await sql<AlertNotice["site"][]>`
     select id, name, domain, timezone, currency from sites where id = ${siteId}`;
   const [rule] = incident
-    ? await sql<{ kind: string; metric: string }[]>`
-      select kind, metric from alert_rules where id = ${incident.rule_id}`
-    : [{ kind: "test", metric: "" }];
+    ? await sql<(AlertRule & { goal_name: string | null })[]>`
+      select r.*, g.name as goal_name from alert_rules r
+      left join goals g on g.site_id = r.site_id and 'goal:' || g.id = r.metric
+      where r.id = ${incident.rule_id}`
+    : [];
   const base = `${deps.config.PUBLIC_URL}/sites/${siteId}`;
   const day = incident
     ? new Intl.DateTimeFormat("en-CA", { timeZone: site.timezone }).format(incident.period_start)
     : "";
+  const custom = rule?.kind === "custom";
+  // A custom rule's dashboard link keeps its filter, so the numbers there are the alert's.
+  const filter = custom && rule.filter ? `&f=${encodeURIComponent(rule.filter)}` : "";
   return {
     event,
     site,
-    title: incident ? ruleTitle(rule) : "Test",
-    kind: rule.kind,
-    metric: rule.metric,
+    title: rule ? ruleTitle(rule, site.currency, rule.goal_name ?? undefined) : "Test",
+    kind: rule?.kind ?? "test",
+    metric: rule?.metric ?? "",
+    expectedText: custom ? describeCondition(rule, site.currency) : undefined,
     incident,
-    dashboardUrl: incident ? `${base}?period=custom&from=${day}&to=${day}` : base,
+    dashboardUrl: incident ? `${base}?period=custom&from=${day}&to=${day}${filter}` : base,
     alertsUrl: `${base}/alerts`,
   };
 }

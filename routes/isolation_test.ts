@@ -35,6 +35,8 @@ Deno.test("a user of another organization gets 404 on every route that takes an 
         "POST /sites/:siteId/privacy",
         "POST /api/v1/sites/:siteId/erasure",
         "GET /api/v1/sites/:siteId/export",
+        "POST /sites/:siteId/alerts/custom/:ruleId",
+        "POST /sites/:siteId/alerts/custom/:ruleId/delete",
       ]
     ) {
       assert.ok(report.covered.includes(route), `${route} was not checked`);
