@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { ALL_DB_MODES, inDbMode } from "../testing/db.ts";
-import { mailText } from "../testing/smtp.ts";
+import { mailHeader, mailText, oneClickUnsubscribe } from "../testing/smtp.ts";
 import { withAlerts } from "../testing/alert_harness.ts";
 import { type HourSpec, writeHours } from "../testing/alert_traffic.ts";
 import { waitFor } from "../testing/wait.ts";
 import { verifyDelivery, webhookKey } from "../lib/standard_webhooks.ts";
-import { addChannel } from "./channels.ts";
+import { addChannel, alertRecipients } from "./channels.ts";
 import { channelHealth, deliverDue, MAX_ALERT_ATTEMPTS, sendTest } from "./deliver.ts";
 import { listRules, snoozeRule } from "./rules.ts";
 import { listIncidents } from "./incidents.ts";
@@ -111,6 +111,11 @@ for (const mode of ALL_DB_MODES) {
           assert.match(mail, /multipart\/alternative/);
           assert.match(mailText(mail), s.says);
           assert.match(mailText(mail), /Hour \| Actual \| Expected/);
+          assert.match(mailText(mail), /Stop these emails with one click, no sign-in needed/);
+          assert.match(
+            mailHeader(mail, "List-Unsubscribe") ?? "",
+            /^<http.*\/alerts\/unsubscribe\?/,
+          );
 
           // Still anomalous a few minutes later: nothing repeats.
           assert.deepEqual(await h.evaluate(T + 40 * MIN), { opened: [], resolved: [] });
@@ -255,4 +260,23 @@ Deno.test("a conversion-rate drop on a day of a few purchases is not judged", ()
       opened: [],
       resolved: [],
     });
+  }));
+
+Deno.test("an alert email's one-click unsubscribe stops that member's alert email, signed out", () =>
+  withAlerts("server", async (h) => {
+    const sql = h.app.db.sql;
+    await writeHours(sql, h.siteId, [...SCENARIOS[0].past, ...SCENARIOS[0].anomaly]);
+    await h.evaluate(T + 30 * MIN);
+    await waitFor(() => h.smtp.received.length === 1, 30_000, "the alert email");
+    const mail = h.smtp.received[0];
+    for (let i = 0; i < 2; i++) {
+      const res = await oneClickUnsubscribe(mail);
+      assert.equal(res.status, 200, "no sign-in, no CSRF token, and again the same");
+      assert.match(await res.text(), /alerts won(&#39;|')t be emailed to you any more/);
+    }
+    assert.equal((await alertRecipients(sql, h.siteId)).length, 0);
+    const url = /<([^>]+)>/.exec(mailHeader(mail, "List-Unsubscribe")!)![1];
+    const forged = await fetch(url.replace(/t=[0-9a-f]+/, "t=00"), { method: "POST" });
+    assert.equal(forged.status, 404);
+    await forged.body?.cancel();
   }));

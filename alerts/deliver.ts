@@ -9,7 +9,8 @@ import type { Sql } from "../db/connect.ts";
 import { sendMail } from "../mail/mailer.ts";
 import { guardedFetch } from "../lib/outbound.ts";
 import { signDelivery } from "../lib/standard_webhooks.ts";
-import { type AlertChannel, alertRecipients } from "./channels.ts";
+import { type AlertChannel, alertRecipients, alertUnsubscribeUrl } from "./channels.ts";
+import { listUnsubscribeHeaders } from "../mail/unsubscribe.ts";
 import type { Incident } from "./incidents.ts";
 import { alertEmail, type AlertNotice, slackPayload, webhookPayload } from "./messages.ts";
 import { type AlertRule, ruleTitle } from "./rules.ts";
@@ -72,9 +73,24 @@ async function noticeFor(
   };
 }
 
-async function mailNotice(sql: Sql, notice: AlertNotice, to: { email: string }[]) {
-  const message = alertEmail(notice);
-  for (const r of to) await sendMail(sql, { to: r.email, kind: "alert", message });
+/** Mails the notice; members get their own one-click unsubscribe link and headers. */
+async function mailNotice(
+  deps: Pick<Deps, "config">,
+  sql: Sql,
+  notice: AlertNotice,
+  to: { email: string; user_id?: number }[],
+) {
+  for (const r of to) {
+    const unsubscribe = r.user_id
+      ? await alertUnsubscribeUrl(deps.config, notice.site.id, r.user_id)
+      : undefined;
+    await sendMail(sql, {
+      to: r.email,
+      kind: "alert",
+      message: alertEmail(notice, unsubscribe),
+      headers: unsubscribe ? listUnsubscribeHeaders(unsubscribe) : undefined,
+    });
+  }
 }
 
 /**
@@ -101,7 +117,7 @@ export async function queueIncidentEvent(
         returning id`;
       if (!row) return;
       if (channel.kind === "email") {
-        await mailNotice(tx, notice, await alertRecipients(tx, incident.site_id));
+        await mailNotice(ctx, tx, notice, await alertRecipients(tx, incident.site_id));
         await tx`
           update alert_deliveries set status = 'sent', attempts = 1, sent_at = now()
           where id = ${row.id}`;
@@ -202,7 +218,8 @@ export async function sendTest(
     values (${channel.site_id}, ${channel.id}, 'test', 1, now() + interval '30 seconds')
     returning *`;
   if (channel.kind === "email") {
-    await mailNotice(sql, await noticeFor(deps, channel.site_id, null, "test"), [{ email: to }]);
+    const notice = await noticeFor(deps, channel.site_id, null, "test");
+    await mailNotice(deps, sql, notice, [{ email: to }]);
     await sql`update alert_deliveries set status = 'sent', sent_at = now() where id = ${row.id}`;
     return { ok: true, error: "" };
   }

@@ -64,8 +64,8 @@ function chartRows(n: AlertNotice): string[][] {
   ]);
 }
 
-/** The alert email. */
-export function alertEmail(n: AlertNotice): RenderedEmail {
+/** The alert email; `unsubscribe` is the recipient's sign-in-free link to stop it. */
+export function alertEmail(n: AlertNotice, unsubscribe?: string): RenderedEmail {
   const rows = chartRows(n);
   const since = n.incident
     ? `Since ${siteTime(n.incident.period_start, n.site.timezone)} (${n.site.timezone}).`
@@ -81,7 +81,8 @@ export function alertEmail(n: AlertNotice): RenderedEmail {
     tables: rows.length ? [{ head: ["Hour", "Actual", "Expected"], rows }] : undefined,
     action: { label: "Open the dashboard", url: n.event === "test" ? n.alertsUrl : n.dashboardUrl },
     footnote: `You get this because you receive alerts for ${n.site.name}. Choose which alerts ` +
-      `you get, or stop them, at ${n.alertsUrl}`,
+      `you get at ${n.alertsUrl}` +
+      (unsubscribe ? `. Stop these emails with one click, no sign-in needed: ${unsubscribe}` : ""),
   });
 }
 
