@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { ALL_DB_MODES, inDbMode } from "../testing/db.ts";
-import { startTestApp } from "../testing/app.ts";
+import { startTestApp, type TestApp } from "../testing/app.ts";
 import { TestClient } from "../testing/http_client.ts";
-import { signedInTenant } from "../testing/tenants.ts";
+import { signedInTenant, type Tenant } from "../testing/tenants.ts";
 import { waitFor } from "../testing/wait.ts";
 import { createApiKey } from "../accounts/api_keys.ts";
 import { refreshRollups } from "../db/rollups.ts";
@@ -106,11 +106,21 @@ for (const mode of ALL_DB_MODES) {
   });
 }
 
-Deno.test("an import larger than the 1 MB form limit is accepted; past 50 MB it's a 413 sentence", async () => {
+/** An app with one signed-in tenant's site (UTC), stopped afterwards. */
+async function withSite(
+  fn: (app: TestApp, tenant: Tenant) => Promise<void>,
+): Promise<void> {
   const app = await startTestApp();
-  const sql = app.db.sql;
   try {
-    const tenant = await signedInTenant(sql, "import.example", { timezone: "UTC" });
+    await fn(app, await signedInTenant(app.db.sql, "import.example", { timezone: "UTC" }));
+  } finally {
+    await app.stop();
+  }
+}
+
+Deno.test("an import larger than the 1 MB form limit is accepted; past 50 MB it's a 413 sentence", () =>
+  withSite(async (app, tenant) => {
+    const sql = app.db.sql;
     const siteId = tenant.site.id;
     const owner = new TestClient(app);
     owner.cookies.set("sextant_session", tenant.cookie.split("=")[1]);
@@ -144,16 +154,11 @@ Deno.test("an import larger than the 1 MB form limit is accepted; past 50 MB it'
     res = await owner.fetch(`/sites/${siteId}/alerts/custom`, { method: "POST", body: form });
     assert.equal(res.status, 413);
     await res.body?.cancel();
-  } finally {
-    await app.stop();
-  }
-});
+  }));
 
-Deno.test("an import left running by a crashed instance is resumed by the job, storing nothing twice", async () => {
-  const app = await startTestApp();
-  const sql = app.db.sql;
-  try {
-    const tenant = await signedInTenant(sql, "import.example", { timezone: "UTC" });
+Deno.test("an import left running by a crashed instance is resumed by the job, storing nothing twice", () =>
+  withSite(async (app, tenant) => {
+    const sql = app.db.sql;
     const siteId = tenant.site.id;
     const { csv, days } = plausibleExport(Date.now());
     const total = days.reduce((s, d) => s + d.pageviews, 0);
@@ -196,7 +201,4 @@ Deno.test("an import left running by a crashed instance is resumed by the job, s
     await runImport(app.ctx);
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(await stored(), total);
-  } finally {
-    await app.stop();
-  }
-});
+  }));

@@ -147,96 +147,48 @@ function CustomRuleForm(props: {
   const v = props.values;
   const id = (name: string) => `cr-${props.prefix}-${name}`;
   const err = (name: string) => props.problem?.field === name ? props.problem.message : undefined;
+  // Every control's id, name, value and error, from its name and the value it starts with.
+  const f = (name: string, fallback = "") => ({
+    id: id(name),
+    name,
+    value: v[name] ?? fallback,
+    error: err(name),
+  });
+  const metrics: Array<[string, string]> = [
+    ...CUSTOM_METRICS.map((m): [string, string] => [m, CUSTOM_METRIC_LABELS[m]]),
+    ...props.goals.map((g): [string, string] => [`goal:${g.id}`, `Goal: ${g.name}`]),
+  ];
+  const dimensions: Array<[string, string]> = [
+    ["", "(all traffic)"],
+    ...DIMENSIONS.filter((d) => d !== "goal").map((d): [string, string] => [
+      d,
+      DIMENSION_INFO[d].label,
+    ]),
+  ];
   return (
     <Form action={props.action} csrf={props.csrf} class="inline-form custom-rule-form">
-      <Input
-        id={id("name")}
-        name="name"
-        label="Name (optional)"
-        value={v.name ?? ""}
-        error={err("name")}
-        placeholder="YouTube traffic"
-      />
+      <Input {...f("name")} label="Name (optional)" placeholder="YouTube traffic" />
+      <Select {...f("metric", "visitors")} label="Metric" options={metrics} />
       <Select
-        id={id("metric")}
-        name="metric"
-        label="Metric"
-        value={v.metric ?? "visitors"}
-        options={[
-          ...CUSTOM_METRICS.map((m): [string, string] => [m, CUSTOM_METRIC_LABELS[m]]),
-          ...props.goals.map((g): [string, string] => [`goal:${g.id}`, `Goal: ${g.name}`]),
-        ]}
-        error={err("metric")}
-      />
-      <Select
-        id={id("condition")}
-        name="condition"
+        {...f("condition", "above")}
         label="When it"
-        value={v.condition ?? "above"}
         options={CONDITIONS.map((c) => [c, CONDITION_LABELS[c]])}
-        error={err("condition")}
       />
-      <Input
-        id={id("threshold")}
-        name="threshold"
-        label="Number or %"
-        type="number"
-        value={v.threshold ?? ""}
-        placeholder="500 or -30"
-        error={err("threshold")}
-      />
+      <Input {...f("threshold")} label="Number or %" type="number" placeholder="500 or -30" />
       <Select
-        id={id("window")}
-        name="window"
+        {...f("window", "hour")}
         label="Over the last"
-        value={v.window ?? "hour"}
         options={Object.keys(WINDOWS).map((w) => [w, w])}
-        error={err("window")}
       />
+      <Select {...f("filter_dimension")} label="Only traffic where" options={dimensions} />
       <Select
-        id={id("filter_dimension")}
-        name="filter_dimension"
-        label="Only traffic where"
-        value={v.filter_dimension ?? ""}
-        options={[
-          ["", "(all traffic)"],
-          ...DIMENSIONS.filter((d) => d !== "goal").map((d): [string, string] => [
-            d,
-            DIMENSION_INFO[d].label,
-          ]),
-        ]}
-      />
-      <Select
-        id={id("filter_op")}
-        name="filter_op"
+        {...f("filter_op", "is")}
         label="Match"
-        value={v.filter_op ?? "is"}
         options={FILTER_OPS.map((o) => [o, OP_LABELS[o]])}
       />
-      <Input
-        id={id("filter_value")}
-        name="filter_value"
-        label="Value"
-        value={v.filter_value ?? ""}
-        placeholder="YouTube"
-        error={err("filter_value")}
-      />
-      <Input
-        id={id("min_volume")}
-        name="min_volume"
-        label="Minimum visitors"
-        type="number"
-        value={v.min_volume ?? "0"}
-        error={err("min_volume")}
-      />
-      <Input
-        id={id("cooldown_minutes")}
-        name="cooldown_minutes"
-        label="Cooldown (minutes)"
-        type="number"
-        value={v.cooldown_minutes ?? "60"}
-        error={err("cooldown_minutes")}
-      />
+      <Input {...f("filter_value")} label="Value" placeholder="YouTube" />
+      <Input {...f("min_volume", "0")} label="Minimum visitors" type="number" />
+      <Input {...f("cooldown_minutes", "60")} label="Cooldown (minutes)" type="number" />
       <label class="checkbox">
         <input type="checkbox" name="enabled" checked={checked(v, "enabled")} />
         On
