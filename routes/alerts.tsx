@@ -43,6 +43,7 @@ import {
   CUSTOM_METRICS,
   customFormValues,
   deleteCustomRule,
+  describeCondition,
   parseCustomRule,
   updateCustomRule,
   WINDOWS,
@@ -225,14 +226,23 @@ function IncidentChart(props: { incident: Incident }) {
   );
 }
 
-function IncidentItem(props: { incident: Incident; rule?: AlertRule; site: Site }) {
+function IncidentItem(
+  props: { incident: Incident; rule?: AlertRule; site: Site; goalName?: string },
+) {
   const { incident: i, site } = props;
   const notice = { metric: props.rule?.metric ?? "", site };
   const day = new Intl.DateTimeFormat("en-CA", { timeZone: site.timezone }).format(i.period_start);
+  // A custom rule's dashboard link keeps its filter, so the numbers there are the alert's.
+  const filter = props.rule?.kind === "custom" && props.rule.filter
+    ? `&f=${encodeURIComponent(props.rule.filter)}`
+    : "";
   return (
     <li class="incident">
       <div class="incident-head">
-        <strong>{props.rule ? ruleTitle(props.rule, site.currency) : "Alert"}</strong> {i.closed_at
+        <strong>
+          {props.rule ? ruleTitle(props.rule, site.currency, props.goalName) : "Alert"}
+        </strong>{" "}
+        {i.closed_at
           ? <span class="badge ok">Back to normal</span>
           : <span class="badge bad">Open</span>}
       </div>
@@ -242,9 +252,10 @@ function IncidentItem(props: { incident: Incident; rule?: AlertRule; site: Site 
       <p class="small muted">
         {siteTime(i.opened_at, site.timezone)}
         {i.closed_at ? ` – ${siteTime(i.closed_at, site.timezone)}` : " – now"} · actual{" "}
-        {formatValue(notice, i.actual)}, expected {formatValue(notice, i.lower)}–
-        {formatValue(notice, i.upper)} ·{" "}
-        <a href={`/sites/${site.id}?period=custom&from=${day}&to=${day}`}>
+        {formatValue(notice, i.actual)}, {props.rule?.kind === "custom"
+          ? `alert when ${describeCondition(props.rule, site.currency)}`
+          : `expected ${formatValue(notice, i.lower)}–${formatValue(notice, i.upper)}`} ·{" "}
+        <a href={`/sites/${site.id}?period=custom&from=${day}&to=${day}${filter}`}>
           See the dashboard then
         </a>
       </p>
@@ -313,13 +324,17 @@ async function alertsPage(c: Context<AppEnv>, opts: PageOptions = {}) {
             )
             : (
               <ul class="incidents">
-                {incidents.map((i) => (
-                  <IncidentItem
-                    incident={i}
-                    rule={rules.find((r) => r.id === i.rule_id)}
-                    site={site}
-                  />
-                ))}
+                {incidents.map((i) => {
+                  const rule = rules.find((r) => r.id === i.rule_id);
+                  return (
+                    <IncidentItem
+                      incident={i}
+                      rule={rule}
+                      site={site}
+                      goalName={rule && goalName(rule.metric)}
+                    />
+                  );
+                })}
               </ul>
             )}
         </section>

@@ -150,6 +150,15 @@ Deno.test("admins add, edit, turn off and delete custom rules; bad input gets a 
     ({ html } = await owner.page(`/sites/${siteId}/alerts`));
     assert.match(html, /Revenue \(source is &lt;YouTube(&gt;|>)\) below \$100 in a day/);
     assert.doesNotMatch(html, /<YouTube>/, "the filter's value is escaped");
+    // Its incident tells the rule's line, and links to the dashboard with the rule's filter.
+    await sql`
+      insert into alert_incidents (site_id, rule_id, period_start, period_end, actual, expected,
+        lower, upper, summary)
+      values (${siteId}, ${rule.id}, now() - interval '1 day', now(), 4200, 10000, 10000, 10000,
+        'Revenue fell below $100: $42 in the day to Mon 14:00.')`;
+    ({ html } = await owner.page(`/sites/${siteId}/alerts`));
+    assert.match(html, /actual \$42, alert when below \$100 in a day/);
+    assert.match(html, /&amp;f=source%3Ais%3A%3CYouTube%3E/);
 
     // Edit: off, another threshold; bad input keeps what was typed and names the problem.
     r = await owner.post(`/sites/${siteId}/alerts/custom/${rule.id}`, {
