@@ -9,20 +9,20 @@ import { HOUR_MS, type HourlyMetric, HourlySeries, WEEK_MS } from "../alerts/ser
 import { DETECTORS, SUPPRESSED_BY } from "../alerts/evaluate.ts";
 import { seededRandom } from "../testing/analytics_data.ts";
 
-const TICK_MS = 5 * 60_000;
+export const TICK_MS = 5 * 60_000;
 /** The rules' sensitivity (4 is every rule's default); BENCH_SENSITIVITY=3 shows the trade-off. */
 const SENSITIVITY = Number(Deno.env.get("BENCH_SENSITIVITY") ?? 4);
 const WEEKS = 8;
 const EVAL_FROM_WEEK = 4;
-const METRICS: HourlyMetric[] = ["visitors", "pageviews", "events", "purchases", "revenue"];
+export const METRICS: HourlyMetric[] = ["visitors", "pageviews", "events", "purchases", "revenue"];
 
-interface Shape {
+export interface Shape {
   name: string;
   /** Visitors in the busiest hour of a weekday. */
   peak: number;
   conversion: number;
 }
-const SHAPES: Shape[] = [
+export const SHAPES: Shape[] = [
   { name: "tiny", peak: 3, conversion: 0.01 },
   { name: "medium", peak: 60, conversion: 0.02 },
   { name: "large", peak: 1500, conversion: 0.02 },
@@ -60,7 +60,10 @@ function usual(shape: Shape, t: number): number {
   return shape.peak * day * weekend;
 }
 
-function simulate(shape: Shape, seed: number) {
+/** One site's simulated weeks: hourly counts per metric and the anomalies injected. */
+export type Simulation = ReturnType<typeof simulate>;
+
+export function simulate(shape: Shape, seed: number) {
   const rand = seededRandom(seed);
   const start = Date.UTC(2026, 0, 5); // a Monday
   const hours = WEEKS * 7 * 24;
@@ -185,6 +188,11 @@ function run(shape: Shape, seed: number) {
       }
     }
   }
+  return score(sim, opened);
+}
+
+/** Recall, delay and false alerts of the incidents a run opened. */
+export function score(sim: Simulation, opened: { kind: string; at: number }[]) {
   const results = sim.anomalies.map((a) => {
     const hit = opened.find((o) =>
       o.kind === a.kind && o.at >= a.start && o.at <= a.end + 2 * HOUR_MS
@@ -217,16 +225,8 @@ function run(shape: Shape, seed: number) {
   return { results, falsePer30: (falseAlerts / days) * 30, onHoliday, falseKinds };
 }
 
-const SEEDS = [1, 2, 3, 4, 5];
-console.log(
-  `bench:alerts — ${WEEKS} weeks hourly, detectors every 5 min over the last ${
-    WEEKS - EVAL_FROM_WEEK
-  }, ${SEEDS.length} sites per shape, sensitivity ${SENSITIVITY}, load average ${
-    Deno.loadavg().map((l) => l.toFixed(2)).join(" ")
-  }`,
-);
-for (const shape of SHAPES) {
-  const runs = SEEDS.map((s) => run(shape, s * 7919 + shape.peak));
+/** Prints one shape's figures over its runs. */
+export function report(shape: Shape, runs: ReturnType<typeof score>[]): void {
   const labels = runs[0].results.map((r) => r.label);
   console.log(`\n${shape.name} (peak ${shape.peak} visitors/hour)`);
   for (const label of labels) {
@@ -249,4 +249,18 @@ for (const shape of SHAPES) {
     `  false alerts per site per 30 days: ${fp.toFixed(2)} (holiday alerts in all: ${hol}; ` +
       `false by detector in all: ${JSON.stringify(byKind)})`,
   );
+}
+
+if (import.meta.main) {
+  const SEEDS = [1, 2, 3, 4, 5];
+  console.log(
+    `bench:alerts — ${WEEKS} weeks hourly, detectors every 5 min over the last ${
+      WEEKS - EVAL_FROM_WEEK
+    }, ${SEEDS.length} sites per shape, sensitivity ${SENSITIVITY}, load average ${
+      Deno.loadavg().map((l) => l.toFixed(2)).join(" ")
+    }`,
+  );
+  for (const shape of SHAPES) {
+    report(shape, SEEDS.map((s) => run(shape, s * 7919 + shape.peak)));
+  }
 }
