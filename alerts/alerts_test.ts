@@ -1,84 +1,19 @@
 import assert from "node:assert/strict";
-import { ALL_DB_MODES, type DbMode, inDbMode } from "../testing/db.ts";
-import { startTestApp, type TestApp } from "../testing/app.ts";
-import { mailText, type SmtpSink, smtpSink } from "../testing/smtp.ts";
-import { type FakeSlack, startFakeSlack } from "../testing/fake_slack.ts";
-import { createSiteWithOwner } from "../testing/journeys.ts";
+import { ALL_DB_MODES, inDbMode } from "../testing/db.ts";
+import { mailHeader, mailText, oneClickUnsubscribe } from "../testing/smtp.ts";
+import { withAlerts } from "../testing/alert_harness.ts";
 import { type HourSpec, writeHours } from "../testing/alert_traffic.ts";
 import { waitFor } from "../testing/wait.ts";
 import { verifyDelivery, webhookKey } from "../lib/standard_webhooks.ts";
-import { addChannel, type AlertChannel } from "./channels.ts";
-import { evaluateSite } from "./evaluate.ts";
+import { addChannel, alertRecipients } from "./channels.ts";
 import { channelHealth, deliverDue, MAX_ALERT_ATTEMPTS, sendTest } from "./deliver.ts";
-import { ensureDefaults, listRules, snoozeRule } from "./rules.ts";
+import { listRules, snoozeRule } from "./rules.ts";
 import { listIncidents } from "./incidents.ts";
 import { HOUR_MS, hourOf, WEEK_MS } from "./series.ts";
 
 const MIN = 60_000;
 /** The hour anomalies start in: weeks back, so every hour written is in the past. */
 const T = hourOf(Date.now()) - 3 * WEEK_MS;
-const SITE_NAME = "Shop <&> Co";
-
-interface Harness {
-  app: TestApp;
-  siteId: number;
-  ownerEmail: string;
-  smtp: SmtpSink;
-  slack: FakeSlack;
-  slackChannel: AlertChannel;
-  webhookSecret: string;
-  /** Evaluates the site at `at`; answers the rules' kinds that opened or resolved. */
-  evaluate(at: number): Promise<{ opened: string[]; resolved: string[] }>;
-  /** Slack and webhook posts so far, by path. */
-  posts(path: string): Record<string, unknown>[];
-}
-
-async function withAlerts(mode: DbMode, fn: (h: Harness) => Promise<void>) {
-  const smtp = await smtpSink();
-  const slack = startFakeSlack();
-  const app = await startTestApp({
-    dbMode: mode,
-    env: { SMTP_URL: smtp.url, OUTBOUND_ALLOW_PRIVATE: "on" },
-  });
-  try {
-    const owner = await createSiteWithOwner(app.db.sql);
-    const siteId = owner.site.id;
-    await app.db.sql`update sites set name = ${SITE_NAME} where id = ${siteId}`;
-    await ensureDefaults(app.db.sql, siteId);
-    const deps = { sql: app.db.sql, secrets: app.ctx.secrets, allowPrivate: true };
-    const { channel: slackChannel } = await addChannel(deps, siteId, {
-      kind: "slack",
-      name: "#alerts",
-      url: `${slack.url}/services/T0001/B0001/ok`,
-    });
-    const { secret } = await addChannel(deps, siteId, {
-      kind: "webhook",
-      name: "My endpoint",
-      url: `${slack.url}/hooks/mine`,
-    });
-    await fn({
-      app,
-      siteId,
-      ownerEmail: owner.email,
-      smtp,
-      slack,
-      slackChannel,
-      webhookSecret: secret!,
-      async evaluate(at) {
-        const outcomes = await evaluateSite(app.ctx, siteId, new Date(at));
-        const rules = await listRules(app.db.sql, siteId);
-        const kinds = (o: string) => rules.filter((r) => outcomes[r.id] === o).map((r) => r.kind);
-        return { opened: kinds("opened"), resolved: kinds("resolved") };
-      },
-      posts: (path) =>
-        slack.received.filter((r) => r.path.startsWith(path)).map((r) => r.json ?? {}),
-    });
-  } finally {
-    await app.stop();
-    await slack.close();
-    await smtp.close();
-  }
-}
 
 /** The same hours in each of the four weeks before T's week. */
 function history(spec: (offsetHours: number, week: number) => Omit<HourSpec, "at">): HourSpec[] {
@@ -176,6 +111,11 @@ for (const mode of ALL_DB_MODES) {
           assert.match(mail, /multipart\/alternative/);
           assert.match(mailText(mail), s.says);
           assert.match(mailText(mail), /Hour \| Actual \| Expected/);
+          assert.match(mailText(mail), /Stop these emails with one click, no sign-in needed/);
+          assert.match(
+            mailHeader(mail, "List-Unsubscribe") ?? "",
+            /^<http.*\/alerts\/unsubscribe\?/,
+          );
 
           // Still anomalous a few minutes later: nothing repeats.
           assert.deepEqual(await h.evaluate(T + 40 * MIN), { opened: [], resolved: [] });
@@ -266,3 +206,77 @@ for (const mode of ALL_DB_MODES) {
       }),
   });
 }
+
+Deno.test("a conversion-rate drop is told once with its rates, then back to normal", () =>
+  withAlerts("server", async (h) => {
+    const sql = h.app.db.sql;
+    const day = (from: number, purchases: number, weeksBack = 0): HourSpec[] =>
+      Array.from({ length: 24 }, (_, i) => ({
+        at: T + (from + i) * HOUR_MS - weeksBack * WEEK_MS,
+        visitors: 50,
+        purchases,
+        amount: 2500,
+      }));
+    const past = [1, 2, 3, 4].flatMap((w) => [...day(-24, 3, w), ...day(0, 3, w)]);
+    // Same traffic, a third of the purchases: the rate fell from 6% to 2%.
+    await writeHours(sql, h.siteId, [...past, ...day(-24, 1)]);
+    assert.deepEqual(await h.evaluate(T + 5 * MIN, "conversion_drop"), {
+      opened: ["conversion_drop"],
+      resolved: [],
+    });
+    assert.equal(await deliverDue(h.app.ctx), 2);
+    await waitFor(() => h.smtp.received.length === 1, 30_000, "the alert email");
+    const says = /Conversion rate dropped: 2\.0% in the last 24 hours against 6\.0% usual/;
+    assert.match(String(h.posts("/services/")[0].text), says);
+    assert.match(mailText(h.smtp.received[0]), says);
+    assert.deepEqual(await h.evaluate(T + 30 * MIN, "conversion_drop"), {
+      opened: [],
+      resolved: [],
+    });
+
+    await writeHours(sql, h.siteId, day(0, 3));
+    assert.deepEqual(await h.evaluate(T + 24 * HOUR_MS + 5 * MIN, "conversion_drop"), {
+      opened: [],
+      resolved: ["conversion_drop"],
+    });
+    assert.equal(await deliverDue(h.app.ctx), 2);
+    await waitFor(() => h.smtp.received.length === 2, 30_000, "the back-to-normal email");
+    assert.match(mailText(h.smtp.received[1]), /Conversion rate is back to normal: 6\.0%/);
+  }));
+
+Deno.test("a conversion-rate drop on a day of a few purchases is not judged", () =>
+  withAlerts("server", async (h) => {
+    const hours = (weeksBack: number, purchases: number): HourSpec[] =>
+      Array.from({ length: 24 }, (_, i) => ({
+        at: T + (i - 24) * HOUR_MS - weeksBack * WEEK_MS,
+        visitors: 10,
+        purchases: i < 3 ? purchases : 0,
+      }));
+    await writeHours(h.app.db.sql, h.siteId, [
+      ...[1, 2, 3, 4].flatMap((w) => hours(w, 2)),
+      ...hours(0, 0),
+    ]);
+    assert.deepEqual(await h.evaluate(T + 5 * MIN, "conversion_drop"), {
+      opened: [],
+      resolved: [],
+    });
+  }));
+
+Deno.test("an alert email's one-click unsubscribe stops that member's alert email, signed out", () =>
+  withAlerts("server", async (h) => {
+    const sql = h.app.db.sql;
+    await writeHours(sql, h.siteId, [...SCENARIOS[0].past, ...SCENARIOS[0].anomaly]);
+    await h.evaluate(T + 30 * MIN);
+    await waitFor(() => h.smtp.received.length === 1, 30_000, "the alert email");
+    const mail = h.smtp.received[0];
+    for (let i = 0; i < 2; i++) {
+      const res = await oneClickUnsubscribe(mail);
+      assert.equal(res.status, 200, "no sign-in, no CSRF token, and again the same");
+      assert.match(await res.text(), /alerts won(&#39;|')t be emailed to you any more/);
+    }
+    assert.equal((await alertRecipients(sql, h.siteId)).length, 0);
+    const url = /<([^>]+)>/.exec(mailHeader(mail, "List-Unsubscribe")!)![1];
+    const forged = await fetch(url.replace(/t=[0-9a-f]+/, "t=00"), { method: "POST" });
+    assert.equal(forged.status, 404);
+    await forged.body?.cancel();
+  }));

@@ -52,14 +52,18 @@ export function bandOf(
 
 /**
  * The typical relative deviation from normal (as a fraction) over several intervals' histories
- * pooled together: each past value divided by its own interval's median. Null without enough.
+ * pooled together. Each past value is divided by the median of its interval's *other* weeks:
+ * that is how far a new week lands from a baseline of a few weeks, the baseline's own error
+ * included (a value's distance to a median it helped make understates it). Null without enough.
  */
 export function pooledRelativeSpread(histories: number[][]): number | null {
   const rel: number[] = [];
   for (const h of histories) {
     if (h.length < MIN_WEEKS) continue;
-    const m = median(h);
-    if (m > 0) { for (const v of h) rel.push(v / m - 1); }
+    for (let i = 0; i < h.length; i++) {
+      const m = median(h.filter((_, j) => j !== i));
+      if (m > 0) rel.push(h[i] / m - 1);
+    }
   }
   if (rel.length < 3 * MIN_WEEKS) return null;
   const mid = median(rel);

@@ -7,6 +7,7 @@ import type { SecretBox } from "../lib/crypto.ts";
 import { newWebhookSecret } from "../lib/standard_webhooks.ts";
 import { checkOutboundUrl, OutboundRefused } from "../lib/outbound.ts";
 import { Invalid } from "../lib/errors.ts";
+import { unsubscribeTokenFor, validUnsubscribeToken } from "../mail/unsubscribe.ts";
 
 /** A stored channel (URL and secret still sealed). */
 export interface AlertChannel {
@@ -74,9 +75,12 @@ export async function removeChannel(sql: Sql, siteId: number, channelId: number)
  * Who receives the site's alert email: owners and admins unless they opted out, other members
  * when they opted in.
  */
-export function alertRecipients(sql: Sql, siteId: number): Promise<{ email: string }[]> {
-  return sql<{ email: string }[]>`
-    select u.email from sites s
+export function alertRecipients(
+  sql: Sql,
+  siteId: number,
+): Promise<{ email: string; user_id: number }[]> {
+  return sql<{ email: string; user_id: number }[]>`
+    select u.email, u.id as user_id from sites s
     join memberships m on m.org_id = s.org_id
     join users u on u.id = m.user_id
     left join alert_email_prefs p on p.site_id = s.id and p.user_id = u.id
@@ -96,4 +100,41 @@ export async function setAlertEmail(
     insert into alert_email_prefs (site_id, user_id, subscribed)
     values (${siteId}, ${userId}, ${subscribed})
     on conflict (site_id, user_id) do update set subscribed = excluded.subscribed`;
+}
+
+const unsubscribeSubject = (siteId: number, userId: number) =>
+  `alert-unsubscribe:${siteId}:${userId}`;
+
+/** The sign-in-free address that stops one member's alert email for one site. */
+export async function alertUnsubscribeUrl(
+  config: { PUBLIC_URL: string; SECRET_KEY: string },
+  siteId: number,
+  userId: number,
+): Promise<string> {
+  const token = await unsubscribeTokenFor(config.SECRET_KEY, unsubscribeSubject(siteId, userId));
+  return `${config.PUBLIC_URL}/alerts/unsubscribe?s=${siteId}&u=${userId}&t=${token}`;
+}
+
+/**
+ * Stops a member's alert email from the link; false when the link is not valid. Repeating it
+ * (mail clients may) answers true again and changes nothing.
+ */
+export async function unsubscribeAlertEmail(
+  deps: { sql: Sql; secret: string },
+  siteId: number,
+  userId: number,
+  token: string,
+): Promise<boolean> {
+  if (![siteId, userId].every((n) => Number.isSafeInteger(n) && n > 0)) return false;
+  if (!await validUnsubscribeToken(deps.secret, unsubscribeSubject(siteId, userId), token)) {
+    return false;
+  }
+  // Only a member may hold a preference: the row would otherwise outlive the membership's end.
+  await deps.sql`
+    insert into alert_email_prefs (site_id, user_id, subscribed)
+    select s.id, m.user_id, false from sites s
+    join memberships m on m.org_id = s.org_id and m.user_id = ${userId}
+    where s.id = ${siteId}
+    on conflict (site_id, user_id) do update set subscribed = false`;
+  return true;
 }

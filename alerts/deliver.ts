@@ -9,10 +9,12 @@ import type { Sql } from "../db/connect.ts";
 import { sendMail } from "../mail/mailer.ts";
 import { guardedFetch } from "../lib/outbound.ts";
 import { signDelivery } from "../lib/standard_webhooks.ts";
-import { type AlertChannel, alertRecipients } from "./channels.ts";
+import { type AlertChannel, alertRecipients, alertUnsubscribeUrl } from "./channels.ts";
+import { listUnsubscribeHeaders } from "../mail/unsubscribe.ts";
 import type { Incident } from "./incidents.ts";
 import { alertEmail, type AlertNotice, slackPayload, webhookPayload } from "./messages.ts";
-import { ruleTitle } from "./rules.ts";
+import { type AlertRule, ruleTitle } from "./rules.ts";
+import { describeCondition } from "./custom.ts";
 
 /** Attempts at a Slack or webhook delivery before it is marked failed (backoff doubles from 30 s). */
 export const MAX_ALERT_ATTEMPTS = 5;
@@ -46,28 +48,49 @@ async function noticeFor(
   const [site] = await sql<AlertNotice["site"][]>`
     select id, name, domain, timezone, currency from sites where id = ${siteId}`;
   const [rule] = incident
-    ? await sql<{ kind: string; metric: string }[]>`
-      select kind, metric from alert_rules where id = ${incident.rule_id}`
-    : [{ kind: "test", metric: "" }];
+    ? await sql<(AlertRule & { goal_name: string | null })[]>`
+      select r.*, g.name as goal_name from alert_rules r
+      left join goals g on g.site_id = r.site_id and 'goal:' || g.id = r.metric
+      where r.id = ${incident.rule_id}`
+    : [];
   const base = `${deps.config.PUBLIC_URL}/sites/${siteId}`;
   const day = incident
     ? new Intl.DateTimeFormat("en-CA", { timeZone: site.timezone }).format(incident.period_start)
     : "";
+  const custom = rule?.kind === "custom";
+  // A custom rule's dashboard link keeps its filter, so the numbers there are the alert's.
+  const filter = custom && rule.filter ? `&f=${encodeURIComponent(rule.filter)}` : "";
   return {
     event,
     site,
-    title: incident ? ruleTitle(rule) : "Test",
-    kind: rule.kind,
-    metric: rule.metric,
+    title: rule ? ruleTitle(rule, site.currency, rule.goal_name ?? undefined) : "Test",
+    kind: rule?.kind ?? "test",
+    metric: rule?.metric ?? "",
+    expectedText: custom ? describeCondition(rule, site.currency) : undefined,
     incident,
-    dashboardUrl: incident ? `${base}?period=custom&from=${day}&to=${day}` : base,
+    dashboardUrl: incident ? `${base}?period=custom&from=${day}&to=${day}${filter}` : base,
     alertsUrl: `${base}/alerts`,
   };
 }
 
-async function mailNotice(sql: Sql, notice: AlertNotice, to: { email: string }[]) {
-  const message = alertEmail(notice);
-  for (const r of to) await sendMail(sql, { to: r.email, kind: "alert", message });
+/** Mails the notice; members get their own one-click unsubscribe link and headers. */
+async function mailNotice(
+  deps: Pick<Deps, "config">,
+  sql: Sql,
+  notice: AlertNotice,
+  to: { email: string; user_id?: number }[],
+) {
+  for (const r of to) {
+    const unsubscribe = r.user_id
+      ? await alertUnsubscribeUrl(deps.config, notice.site.id, r.user_id)
+      : undefined;
+    await sendMail(sql, {
+      to: r.email,
+      kind: "alert",
+      message: alertEmail(notice, unsubscribe),
+      headers: unsubscribe ? listUnsubscribeHeaders(unsubscribe) : undefined,
+    });
+  }
 }
 
 /**
@@ -94,7 +117,7 @@ export async function queueIncidentEvent(
         returning id`;
       if (!row) return;
       if (channel.kind === "email") {
-        await mailNotice(tx, notice, await alertRecipients(tx, incident.site_id));
+        await mailNotice(ctx, tx, notice, await alertRecipients(tx, incident.site_id));
         await tx`
           update alert_deliveries set status = 'sent', attempts = 1, sent_at = now()
           where id = ${row.id}`;
@@ -195,7 +218,8 @@ export async function sendTest(
     values (${channel.site_id}, ${channel.id}, 'test', 1, now() + interval '30 seconds')
     returning *`;
   if (channel.kind === "email") {
-    await mailNotice(sql, await noticeFor(deps, channel.site_id, null, "test"), [{ email: to }]);
+    const notice = await noticeFor(deps, channel.site_id, null, "test");
+    await mailNotice(deps, sql, notice, [{ email: to }]);
     await sql`update alert_deliveries set status = 'sent', sent_at = now() where id = ${row.id}`;
     return { ok: true, error: "" };
   }

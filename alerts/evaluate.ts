@@ -13,6 +13,8 @@ import { trackerSilent } from "./detectors/silent.ts";
 import { purchasesStopped } from "./detectors/purchases.ts";
 import { revenueDrop } from "./detectors/revenue.ts";
 import { integrationTrouble } from "./detectors/integration.ts";
+import { conversionDrop } from "./detectors/conversion.ts";
+import { type CustomSite, judgeCustom } from "./custom.ts";
 import { type AlertRule, ensureDefaults, listRules } from "./rules.ts";
 import { type ChartPoint, closeIncident, openIncident, openIncidentOf } from "./incidents.ts";
 import { queueIncidentEvent } from "./deliver.ts";
@@ -24,6 +26,7 @@ export const DETECTORS: Record<string, Detector> = {
   tracker_silent: trackerSilent,
   purchases_stopped: purchasesStopped,
   revenue_drop: revenueDrop,
+  conversion_drop: conversionDrop,
 };
 
 /**
@@ -33,8 +36,10 @@ export const DETECTORS: Record<string, Detector> = {
 export const SUPPRESSED_BY: Record<string, string> = {
   traffic_drop: "tracker_silent",
   revenue_drop: "purchases_stopped",
+  conversion_drop: "purchases_stopped",
 };
 const FIRST = new Set(Object.values(SUPPRESSED_BY));
+const CHARTED = new Set<string>(["visitors", "pageviews", "events", "purchases", "revenue"]);
 
 /** The last day of a metric, hour by hour, with its expected band: the incident's chart. */
 function chartOf(series: HourlySeries, metric: HourlyMetric, now: number, sensitivity: number) {
@@ -98,7 +103,8 @@ export async function evaluateSite(
   ).sort((a, b) => Number(FIRST.has(b.kind)) - Number(FIRST.has(a.kind)));
   const anomalous = new Set<string>();
   const outcomes: Record<number, RuleOutcome> = {};
-  const [site] = await sql<{ currency: string }[]>`select currency from sites where id = ${siteId}`;
+  const [site] = await sql<CustomSite[]>`
+    select id, timezone, currency, created_at, first_event_at from sites where id = ${siteId}`;
   let series: HourlySeries | undefined;
   for (const rule of rules) {
     const detector = DETECTORS[rule.kind];
@@ -124,9 +130,12 @@ export async function evaluateSite(
         ctx,
         rule,
         j,
-        () => chartOf(s, metric, now.getTime(), rule.sensitivity),
+        () => CHARTED.has(metric) ? chartOf(s, metric, now.getTime(), rule.sensitivity) : [],
         now,
       );
+    } else if (rule.kind === "custom") {
+      const j = await judgeCustom(sql, site, rule, now.getTime());
+      outcomes[rule.id] = await apply(ctx, rule, j, () => [], now);
     } else if (rule.kind === "integration") {
       const j = await integrationTrouble(sql, siteId, now.getTime());
       outcomes[rule.id] = await apply(ctx, rule, j, () => [], now);

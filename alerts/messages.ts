@@ -4,7 +4,7 @@
  * generic webhook's JSON.
  */
 import { type RenderedEmail, renderEmail } from "../mail/template.tsx";
-import { formatCount, formatMoney } from "../analytics/format.ts";
+import { formatRuleValue } from "./custom.ts";
 import type { Incident } from "./incidents.ts";
 
 /** Everything a channel needs to tell about one incident event (or a test). */
@@ -15,6 +15,8 @@ export interface AlertNotice {
   title: string;
   kind: string;
   metric: string;
+  /** What a custom rule asks for ("above 500 in an hour"), told instead of an expected band. */
+  expectedText?: string;
   incident: Incident | null;
   /** The dashboard at the incident's period, and the site's alerts page. */
   dashboardUrl: string;
@@ -23,9 +25,7 @@ export interface AlertNotice {
 
 /** Formats a metric's value the way the dashboard does. */
 export function formatValue(notice: Pick<AlertNotice, "metric" | "site">, v: number): string {
-  return notice.metric === "revenue"
-    ? formatMoney(Math.round(v), notice.site.currency)
-    : formatCount(Math.round(v));
+  return formatRuleValue(notice.metric, v, notice.site.currency);
 }
 
 /** A time in the site's zone, e.g. "Mon 7 Dec, 14:00". */
@@ -64,8 +64,8 @@ function chartRows(n: AlertNotice): string[][] {
   ]);
 }
 
-/** The alert email. */
-export function alertEmail(n: AlertNotice): RenderedEmail {
+/** The alert email; `unsubscribe` is the recipient's sign-in-free link to stop it. */
+export function alertEmail(n: AlertNotice, unsubscribe?: string): RenderedEmail {
   const rows = chartRows(n);
   const since = n.incident
     ? `Since ${siteTime(n.incident.period_start, n.site.timezone)} (${n.site.timezone}).`
@@ -73,11 +73,16 @@ export function alertEmail(n: AlertNotice): RenderedEmail {
   return renderEmail({
     subject: headline(n),
     heading: headline(n),
-    paragraphs: [body(n), ...(since && n.event === "opened" ? [since] : [])],
+    paragraphs: [
+      body(n),
+      ...(since && n.event === "opened" ? [since] : []),
+      ...(n.expectedText ? [`This rule alerts when the value is ${n.expectedText}.`] : []),
+    ],
     tables: rows.length ? [{ head: ["Hour", "Actual", "Expected"], rows }] : undefined,
     action: { label: "Open the dashboard", url: n.event === "test" ? n.alertsUrl : n.dashboardUrl },
     footnote: `You get this because you receive alerts for ${n.site.name}. Choose which alerts ` +
-      `you get, or stop them, at ${n.alertsUrl}`,
+      `you get at ${n.alertsUrl}` +
+      (unsubscribe ? `. Stop these emails with one click, no sign-in needed: ${unsubscribe}` : ""),
   });
 }
 
@@ -108,12 +113,14 @@ export function slackPayload(n: AlertNotice): { text: string; blocks: unknown[] 
       type: "section",
       fields: [
         { type: "mrkdwn", text: `*Actual*\n${slackEscape(formatValue(n, n.incident.actual))}` },
-        {
-          type: "mrkdwn",
-          text: `*Expected*\n${
-            slackEscape(`${formatValue(n, n.incident.lower)}–${formatValue(n, n.incident.upper)}`)
-          }`,
-        },
+        n.expectedText
+          ? { type: "mrkdwn", text: `*Alert when*\n${slackEscape(n.expectedText)}` }
+          : {
+            type: "mrkdwn",
+            text: `*Expected*\n${
+              slackEscape(`${formatValue(n, n.incident.lower)}–${formatValue(n, n.incident.upper)}`)
+            }`,
+          },
       ],
     });
   }
@@ -136,7 +143,7 @@ export function webhookPayload(n: AlertNotice, now: Date): Record<string, unknow
     timestamp: now.toISOString(),
     data: {
       site: { id: n.site.id, name: n.site.name, domain: n.site.domain },
-      rule: { kind: n.kind, metric: n.metric, title: n.title },
+      rule: { kind: n.kind, metric: n.metric, title: n.title, condition: n.expectedText ?? null },
       message: body(n),
       incident: i && {
         id: i.id,

@@ -1,11 +1,14 @@
 /** Alert rules per site: the built-in detectors every site has, and their settings. */
 import type { Sql } from "../db/connect.ts";
+import { customTitle } from "./custom.ts";
 
 /** A stored rule. */
 export interface AlertRule {
   id: number;
   site_id: number;
   kind: string;
+  /** A custom rule's name ("" for built-in rules and unnamed custom ones). */
+  name: string;
   metric: string;
   enabled: boolean;
   sensitivity: number;
@@ -26,11 +29,30 @@ export const BUILTIN_RULES: ReadonlyArray<{ kind: string; metric: string; title:
   { kind: "tracker_silent", metric: "events", title: "Tracker went silent" },
   { kind: "purchases_stopped", metric: "purchases", title: "Purchases stopped" },
   { kind: "revenue_drop", metric: "revenue", title: "Revenue drop" },
+  { kind: "conversion_drop", metric: "conversion_rate", title: "Conversion rate drop" },
   { kind: "integration", metric: "", title: "Integration trouble" },
 ];
 
-/** A rule's name for people. */
-export function ruleTitle(rule: Pick<AlertRule, "kind" | "metric">): string {
+/** A rule's name for people; a custom rule's from its name or definition. */
+export function ruleTitle(
+  rule: Pick<AlertRule, "kind" | "metric"> & Partial<AlertRule>,
+  currency = "USD",
+  goalName?: string,
+): string {
+  if (rule.kind === "custom" && (rule.name || rule.condition)) {
+    return customTitle(
+      {
+        name: rule.name ?? "",
+        metric: rule.metric,
+        condition: rule.condition ?? null,
+        threshold: rule.threshold ?? null,
+        time_window: rule.time_window ?? null,
+        filter: rule.filter ?? "",
+      },
+      currency,
+      goalName,
+    );
+  }
   const builtin = BUILTIN_RULES.find((r) => r.kind === rule.kind);
   const base = builtin?.title ?? "Custom rule";
   return rule.kind.startsWith("traffic_") && rule.metric === "pageviews"

@@ -9,7 +9,7 @@ import { parseStatsParams } from "../analytics/query.ts";
 import { addDays, dayOf, formatDay } from "../analytics/period.ts";
 import { formatCount, formatMoney, formatPercent } from "../analytics/format.ts";
 import { type RenderedEmail, renderEmail } from "../mail/template.tsx";
-import { ruleTitle } from "../alerts/rules.ts";
+import { type AlertRule, ruleTitle } from "../alerts/rules.ts";
 
 /** daily: yesterday; weekly: the 7 days before today (in the site's time zone). */
 export type Frequency = "daily" | "weekly";
@@ -64,9 +64,10 @@ export async function computeDigest(
     { now },
   );
   const pages = await breakdown(sql, site, q("dimension=page&metrics=visitors&limit=5"), { now });
-  const open = await sql<{ kind: string; metric: string; summary: string }[]>`
-    select r.kind, r.metric, i.summary from alert_incidents i
+  const open = await sql<(AlertRule & { summary: string; goal_name: string | null })[]>`
+    select r.*, i.summary, g.name as goal_name from alert_incidents i
     join alert_rules r on r.id = i.rule_id
+    left join goals g on g.site_id = r.site_id and 'goal:' || g.id = r.metric
     where i.site_id = ${site.id} and i.closed_at is null order by i.opened_at`;
   return {
     frequency,
@@ -81,7 +82,9 @@ export async function computeDigest(
       visitors: r.values.visitors ?? 0,
     })),
     pages: pages.rows.map((r) => ({ name: r.value ?? "", visitors: r.values.visitors ?? 0 })),
-    incidents: open.map((i) => `${ruleTitle(i)}: ${i.summary}`),
+    incidents: open.map((i) =>
+      `${ruleTitle(i, site.currency, i.goal_name ?? undefined)}: ${i.summary}`
+    ),
   };
 }
 

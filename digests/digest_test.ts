@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { startTestApp } from "../testing/app.ts";
 import { TestClient } from "../testing/http_client.ts";
 import { signedInTenant } from "../testing/tenants.ts";
-import { mailText, smtpSink } from "../testing/smtp.ts";
+import { mailHeader, mailText, oneClickUnsubscribe, smtpSink } from "../testing/smtp.ts";
 import { waitFor } from "../testing/wait.ts";
 import { writeHours } from "../testing/alert_traffic.ts";
 import { hasChromium, launchBrowser } from "../testing/browser.ts";
@@ -48,6 +48,15 @@ Deno.test("a daily digest goes out once at the member's hour, over SMTP, and uns
     assert.match(text, /Revenue \| \$98(\.00)?/);
     assert.match(text, /No open alerts/);
     const link = /https?:\/\/\S+\/digests\/unsubscribe\?s=\d+&t=[0-9a-f]+/.exec(text)![0];
+    assert.equal(mailHeader(smtp.received[0], "List-Unsubscribe"), `<${link}>`);
+
+    // A mail client's one-click unsubscribe: no cookie, no CSRF token; repeating it is harmless.
+    for (let i = 0; i < 2; i++) {
+      const oneClick = await oneClickUnsubscribe(smtp.received[0]);
+      assert.equal(oneClick.status, 200);
+      assert.match(await oneClick.text(), /won(&#39;|')t be sent to you any more/);
+      assert.equal((await sql`select 1 from digest_subscriptions`).length, 0);
+    }
 
     // Unsubscribing works signed out.
     const stranger = new TestClient(app);

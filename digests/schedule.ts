@@ -5,7 +5,11 @@
  */
 import type { AppContext } from "../http/context.ts";
 import type { Sql } from "../db/connect.ts";
-import { hmacSha256, timingSafeEqual, toHex } from "../lib/crypto.ts";
+import {
+  listUnsubscribeHeaders,
+  unsubscribeTokenFor,
+  validUnsubscribeToken,
+} from "../mail/unsubscribe.ts";
 import { sendMail } from "../mail/mailer.ts";
 import { type Site, SITE_COLUMNS } from "../accounts/sites.ts";
 import { computeDigest, digestEmail, digestPeriod, type Frequency } from "./digest.ts";
@@ -56,16 +60,20 @@ export async function setSubscription(
 }
 
 /** The token of a subscription's unsubscribe link. */
-export async function unsubscribeToken(secret: string, subscriptionId: number): Promise<string> {
-  return toHex(await hmacSha256(secret, `digest-unsubscribe:${subscriptionId}`)).slice(0, 40);
+export function unsubscribeToken(secret: string, subscriptionId: number): Promise<string> {
+  return unsubscribeTokenFor(secret, `digest-unsubscribe:${subscriptionId}`);
 }
 
-/** Ends a subscription from its link; false when the link is not (or no longer) valid. */
+/**
+ * Ends a subscription from its link; false when the link is not valid. A valid link that was
+ * already used answers true again: mail clients may repeat the one-click POST.
+ */
 export async function unsubscribe(ctx: Ctx, id: number, token: string): Promise<boolean> {
   if (!Number.isSafeInteger(id) || id <= 0) return false;
-  if (!timingSafeEqual(token, await unsubscribeToken(ctx.config.SECRET_KEY, id))) return false;
-  const rows = await ctx.db.sql`delete from digest_subscriptions where id = ${id} returning id`;
-  return rows.length > 0;
+  const what = `digest-unsubscribe:${id}`;
+  if (!await validUnsubscribeToken(ctx.config.SECRET_KEY, what, token)) return false;
+  await ctx.db.sql`delete from digest_subscriptions where id = ${id}`;
+  return true;
 }
 
 async function siteOf(sql: Sql, siteId: number): Promise<Site> {
@@ -94,7 +102,12 @@ export async function mailDigest(
     settings: `${base}/alerts`,
     unsubscribe,
   });
-  return await sendMail(ctx.db.sql, { to: input.to, kind: "digest", message });
+  return await sendMail(ctx.db.sql, {
+    to: input.to,
+    kind: "digest",
+    message,
+    headers: input.subscriptionId ? listUnsubscribeHeaders(unsubscribe) : undefined,
+  });
 }
 
 function localParts(now: Date, tz: string) {

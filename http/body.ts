@@ -13,10 +13,13 @@ export async function readCappedText(req: Request, maxBytes: number): Promise<st
 export async function readCappedBytes(
   req: Request,
   maxBytes: number,
+  sentence?: string,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
   const tooLarge = () =>
-    new PayloadTooLarge(`The body is larger than ${Math.round(maxBytes / 1024)} KB.`);
+    new PayloadTooLarge(
+      sentence ?? `The body is larger than ${Math.round(maxBytes / 1024)} KB.`,
+    );
   if (declared > maxBytes) throw tooLarge();
   if (!req.body) return new Uint8Array();
   if (Number.isFinite(declared)) {

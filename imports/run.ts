@@ -115,13 +115,25 @@ async function eventsOf(
   return out;
 }
 
-/** Claims a queued import (or the one given) for this instance; null when none is waiting. */
+/**
+ * A running import without a heartbeat this long is taken to have lost its instance (a crash
+ * or restart) and is claimed again; a live one beats after every chunk, far more often.
+ */
+export const IMPORT_STALE_MS = 2 * 60_000;
+
+/**
+ * Claims a queued import (or the one given), or a running one whose instance stopped beating,
+ * for this instance; null when none is waiting. Resuming is safe: progress is saved per chunk
+ * and every event's id is derived from the row it stands for, so a repeated chunk adds nothing.
+ */
 async function claim(sql: Sql, id?: number): Promise<{ id: number } | null> {
   const [row] = await sql<{ id: number }[]>`
-    update site_imports set status = 'running'
+    update site_imports set status = 'running', heartbeat_at = now()
     where id = (
       select id from site_imports
-      where status = 'queued' ${id ? sql`and id = ${id}` : sql``}
+      where (status = 'queued' or (status = 'running' and coalesce(heartbeat_at, created_at) <
+          now() - make_interval(secs => ${IMPORT_STALE_MS / 1000})))
+        ${id ? sql`and id = ${id}` : sql``}
       order by id limit 1 for update skip locked)
     returning id`;
   return row ?? null;
@@ -165,13 +177,14 @@ export async function runImport(ctx: AppContext, id?: number, signal?: AbortSign
           } catch (e) {
             // A backlog: wait for the writer rather than fail the import.
             if (!(e instanceof Unavailable)) throw e;
+            await sql`update site_imports set heartbeat_at = now() where id = ${claimed.id}`;
             await new Promise((r) => setTimeout(r, 1000));
           }
         }
       }
       await sql`
         update site_imports set done_rows = ${Math.min(i + CHUNK_ROWS, rows.length)},
-          events = events + ${events.length}
+          events = events + ${events.length}, heartbeat_at = now()
         where id = ${claimed.id}`;
     }
     await sql`

@@ -40,12 +40,12 @@ const waiters = new Set<() => void>();
 /** Queues an email; resolves with its outbox id once stored. */
 export async function sendMail(
   sql: Sql,
-  input: { to: string; kind: string; message: RenderedEmail },
+  input: { to: string; kind: string; message: RenderedEmail; headers?: Record<string, string> },
 ): Promise<number> {
   const [row] = await sql<{ id: number }[]>`
-    insert into email_outbox (to_address, subject, html, text, kind)
+    insert into email_outbox (to_address, subject, html, text, kind, headers)
     values (${input.to}, ${input.message.subject}, ${input.message.html}, ${input.message.text},
-            ${input.kind})
+            ${input.kind}, ${sql.json(input.headers ?? {})})
     returning id`;
   for (const wake of waiters) wake();
   return row.id;
@@ -94,7 +94,7 @@ export function startMailDelivery(
   let running: Promise<number> | null = null;
 
   const deliverDue = async (): Promise<number> => {
-    const claimed = await sql<OutboxMail[]>`
+    const claimed = await sql<(OutboxMail & { headers: Record<string, string> })[]>`
       update email_outbox
       set attempts = attempts + 1,
           next_attempt_at = now() + make_interval(secs => 30 * power(2, attempts))
@@ -103,7 +103,7 @@ export function startMailDelivery(
         where sent_at is null and attempts < ${MAX_ATTEMPTS} and next_attempt_at <= now()
         order by id limit 20 for update skip locked)
       returning id, to_address, subject, html, text, kind, created_at, sent_at, attempts,
-                last_error`;
+                last_error, headers`;
     let sent = 0;
     for (const mail of claimed) {
       try {
@@ -113,6 +113,7 @@ export function startMailDelivery(
           subject: mail.subject,
           text: mail.text,
           html: mail.html,
+          headers: mail.headers ?? {},
         });
         const purge = (SECURITY_MAIL_KINDS as readonly string[]).includes(mail.kind);
         await sql`

@@ -36,10 +36,27 @@ import { channelHealth, sendTest } from "../alerts/deliver.ts";
 import { formatValue, siteTime } from "../alerts/messages.ts";
 import { checked, type FormProblem, idParam, readForm, tryForm } from "./forms.ts";
 import { subscriptionsOf } from "../digests/schedule.ts";
+import {
+  CONDITIONS,
+  createCustomRule,
+  CUSTOM_METRIC_LABELS,
+  CUSTOM_METRICS,
+  customFormValues,
+  deleteCustomRule,
+  describeCondition,
+  parseCustomRule,
+  updateCustomRule,
+  WINDOWS,
+} from "../alerts/custom.ts";
+import { type Goal, listGoals } from "../analytics/goals.ts";
+import { DIMENSION_INFO, DIMENSIONS, FILTER_OPS } from "../analytics/dimensions.ts";
 import { DigestSection } from "./digests.tsx";
 
 const DONE: Record<string, string> = {
   saved: "Rule saved.",
+  added:
+    "Rule added. It is checked every few minutes against the last completed hour, day or week.",
+  deleted: "Rule deleted.",
   snoozed: "Rule snoozed.",
   unsnoozed: "Snooze lifted.",
   removed: "Channel removed.",
@@ -59,6 +76,128 @@ const RULE_FIELDS = [
   ["min_volume", "Minimum volume"],
   ["cooldown_minutes", "Cooldown (minutes)"],
 ] as const;
+
+const CONDITION_LABELS: Record<(typeof CONDITIONS)[number], string> = {
+  above: "is above",
+  below: "is below",
+  change_pct: "changes by % against the period before",
+};
+const OP_LABELS: Record<(typeof FILTER_OPS)[number], string> = {
+  is: "is",
+  is_not: "is not",
+  contains: "contains",
+};
+
+function Select(props: {
+  id: string;
+  name: string;
+  label: string;
+  value: string;
+  options: Array<[string, string]>;
+  error?: string;
+}) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <select id={props.id} name={props.name} aria-invalid={props.error ? "true" : undefined}>
+        {props.options.map(([v, label]) => (
+          <option value={v} selected={v === props.value}>{label}</option>
+        ))}
+      </select>
+      {props.error && <div class="hint negative" role="alert">{props.error}</div>}
+    </div>
+  );
+}
+
+function Input(props: {
+  id: string;
+  name: string;
+  label: string;
+  value: string;
+  error?: string;
+  placeholder?: string;
+  type?: string;
+}) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        name={props.name}
+        type={props.type ?? "text"}
+        value={props.value}
+        placeholder={props.placeholder}
+        step={props.type === "number" ? "any" : undefined}
+        aria-invalid={props.error ? "true" : undefined}
+      />
+      {props.error && <div class="hint negative" role="alert">{props.error}</div>}
+    </div>
+  );
+}
+
+/** The form that adds or edits a custom rule; `prefix` keeps its ids apart from the others'. */
+function CustomRuleForm(props: {
+  action: string;
+  csrf: string;
+  prefix: string;
+  values: Record<string, string>;
+  goals: Goal[];
+  problem?: FormProblem;
+  submit: string;
+}) {
+  const v = props.values;
+  const id = (name: string) => `cr-${props.prefix}-${name}`;
+  const err = (name: string) => props.problem?.field === name ? props.problem.message : undefined;
+  // Every control's id, name, value and error, from its name and the value it starts with.
+  const f = (name: string, fallback = "") => ({
+    id: id(name),
+    name,
+    value: v[name] ?? fallback,
+    error: err(name),
+  });
+  const metrics: Array<[string, string]> = [
+    ...CUSTOM_METRICS.map((m): [string, string] => [m, CUSTOM_METRIC_LABELS[m]]),
+    ...props.goals.map((g): [string, string] => [`goal:${g.id}`, `Goal: ${g.name}`]),
+  ];
+  const dimensions: Array<[string, string]> = [
+    ["", "(all traffic)"],
+    ...DIMENSIONS.filter((d) => d !== "goal").map((d): [string, string] => [
+      d,
+      DIMENSION_INFO[d].label,
+    ]),
+  ];
+  return (
+    <Form action={props.action} csrf={props.csrf} class="inline-form custom-rule-form">
+      <Input {...f("name")} label="Name (optional)" placeholder="YouTube traffic" />
+      <Select {...f("metric", "visitors")} label="Metric" options={metrics} />
+      <Select
+        {...f("condition", "above")}
+        label="When it"
+        options={CONDITIONS.map((c) => [c, CONDITION_LABELS[c]])}
+      />
+      <Input {...f("threshold")} label="Number or %" type="number" placeholder="500 or -30" />
+      <Select
+        {...f("window", "hour")}
+        label="Over the last"
+        options={Object.keys(WINDOWS).map((w) => [w, w])}
+      />
+      <Select {...f("filter_dimension")} label="Only traffic where" options={dimensions} />
+      <Select
+        {...f("filter_op", "is")}
+        label="Match"
+        options={FILTER_OPS.map((o) => [o, OP_LABELS[o]])}
+      />
+      <Input {...f("filter_value")} label="Value" placeholder="YouTube" />
+      <Input {...f("min_volume", "0")} label="Minimum visitors" type="number" />
+      <Input {...f("cooldown_minutes", "60")} label="Cooldown (minutes)" type="number" />
+      <label class="checkbox">
+        <input type="checkbox" name="enabled" checked={checked(v, "enabled")} />
+        On
+      </label>
+      <button type="submit" class="secondary">{props.submit}</button>
+    </Form>
+  );
+}
 
 /** Actual (line) against the expected band (shaded) over the incident's day. */
 function IncidentChart(props: { incident: Incident }) {
@@ -87,14 +226,23 @@ function IncidentChart(props: { incident: Incident }) {
   );
 }
 
-function IncidentItem(props: { incident: Incident; rule?: AlertRule; site: Site }) {
+function IncidentItem(
+  props: { incident: Incident; rule?: AlertRule; site: Site; goalName?: string },
+) {
   const { incident: i, site } = props;
   const notice = { metric: props.rule?.metric ?? "", site };
   const day = new Intl.DateTimeFormat("en-CA", { timeZone: site.timezone }).format(i.period_start);
+  // A custom rule's dashboard link keeps its filter, so the numbers there are the alert's.
+  const filter = props.rule?.kind === "custom" && props.rule.filter
+    ? `&f=${encodeURIComponent(props.rule.filter)}`
+    : "";
   return (
     <li class="incident">
       <div class="incident-head">
-        <strong>{props.rule ? ruleTitle(props.rule) : "Alert"}</strong> {i.closed_at
+        <strong>
+          {props.rule ? ruleTitle(props.rule, site.currency, props.goalName) : "Alert"}
+        </strong>{" "}
+        {i.closed_at
           ? <span class="badge ok">Back to normal</span>
           : <span class="badge bad">Open</span>}
       </div>
@@ -104,9 +252,10 @@ function IncidentItem(props: { incident: Incident; rule?: AlertRule; site: Site 
       <p class="small muted">
         {siteTime(i.opened_at, site.timezone)}
         {i.closed_at ? ` – ${siteTime(i.closed_at, site.timezone)}` : " – now"} · actual{" "}
-        {formatValue(notice, i.actual)}, expected {formatValue(notice, i.lower)}–
-        {formatValue(notice, i.upper)} ·{" "}
-        <a href={`/sites/${site.id}?period=custom&from=${day}&to=${day}`}>
+        {formatValue(notice, i.actual)}, {props.rule?.kind === "custom"
+          ? `alert when ${describeCondition(props.rule, site.currency)}`
+          : `expected ${formatValue(notice, i.lower)}–${formatValue(notice, i.upper)}`} ·{" "}
+        <a href={`/sites/${site.id}?period=custom&from=${day}&to=${day}${filter}`}>
           See the dashboard then
         </a>
       </p>
@@ -130,14 +279,16 @@ async function alertsPage(c: Context<AppEnv>, opts: PageOptions = {}) {
   const sql = c.get("app").db.sql;
   await ensureDefaults(sql, site.id);
   const shell = await shellProps(c, { active: "alerts" });
-  const [rules, incidents, channels, health, recipients, subs] = await Promise.all([
+  const [rules, incidents, channels, health, recipients, subs, goals] = await Promise.all([
     listRules(sql, site.id),
     listIncidents(sql, site.id),
     listChannels(sql, site.id),
     channelHealth(sql, site.id),
     alertRecipients(sql, site.id),
     subscriptionsOf(sql, site.id, user.id),
+    listGoals(sql, site.id),
   ]);
+  const goalName = (metric: string) => goals.find((g) => `goal:${g.id}` === metric)?.name;
   const isAdmin = roleAtLeast(role, "admin");
   const isMember = roleAtLeast(role, "member");
   const subscribed = recipients.some((r) => r.email === user.email);
@@ -173,13 +324,17 @@ async function alertsPage(c: Context<AppEnv>, opts: PageOptions = {}) {
             )
             : (
               <ul class="incidents">
-                {incidents.map((i) => (
-                  <IncidentItem
-                    incident={i}
-                    rule={rules.find((r) => r.id === i.rule_id)}
-                    site={site}
-                  />
-                ))}
+                {incidents.map((i) => {
+                  const rule = rules.find((r) => r.id === i.rule_id);
+                  return (
+                    <IncidentItem
+                      incident={i}
+                      rule={rule}
+                      site={site}
+                      goalName={rule && goalName(rule.metric)}
+                    />
+                  );
+                })}
               </ul>
             )}
         </section>
@@ -198,14 +353,35 @@ async function alertsPage(c: Context<AppEnv>, opts: PageOptions = {}) {
               return (
                 <li class="rule">
                   <div class="rule-head">
-                    <strong>{ruleTitle(r)}</strong> {!r.enabled && <span class="badge">Off</span>}
+                    <strong>{ruleTitle(r, site.currency, goalName(r.metric))}</strong>{" "}
+                    {!r.enabled && <span class="badge">Off</span>}
                     {snoozed && (
                       <span class="badge">
                         Snoozed until {siteTime(r.snoozed_until!, site.timezone)}
                       </span>
                     )}
                   </div>
-                  {isAdmin && (
+                  {isAdmin && r.kind === "custom" && (
+                    <>
+                      <CustomRuleForm
+                        action={`/sites/${site.id}/alerts/custom/${r.id}`}
+                        csrf={shell.csrf}
+                        prefix={String(r.id)}
+                        values={v ?? customFormValues(r, site.currency)}
+                        goals={goals}
+                        problem={mine ? p : undefined}
+                        submit="Save"
+                      />
+                      <Form
+                        action={`/sites/${site.id}/alerts/custom/${r.id}/delete`}
+                        csrf={shell.csrf}
+                        class="inline-form"
+                      >
+                        <button type="submit" class="link-button">Delete this rule</button>
+                      </Form>
+                    </>
+                  )}
+                  {isAdmin && r.kind !== "custom" && (
                     <Form
                       action={`/sites/${site.id}/alerts/rules/${r.id}`}
                       csrf={shell.csrf}
@@ -260,6 +436,28 @@ async function alertsPage(c: Context<AppEnv>, opts: PageOptions = {}) {
               );
             })}
           </ul>
+          {isAdmin && (
+            <div class="stack">
+              <h3>Add a rule</h3>
+              <p class="muted small">
+                Your own line to watch, beside the learned detectors: for example visitors from
+                YouTube above 500 in an hour, revenue below $100 in a day, or a goal's conversions
+                30% lower than the week before (type −30). Rates are percents; revenue is in{" "}
+                {site.currency}.
+              </p>
+              <CustomRuleForm
+                action={`/sites/${site.id}/alerts/custom`}
+                csrf={shell.csrf}
+                prefix="new"
+                values={opts.form === "custom-new" && opts.values
+                  ? opts.values
+                  : { enabled: "on", cooldown_minutes: "60", min_volume: "0" }}
+                goals={goals}
+                problem={opts.form === "custom-new" ? p : undefined}
+                submit="Add rule"
+              />
+            </div>
+          )}
         </section>
 
         <section class="card" aria-labelledby="channels-title">
@@ -414,6 +612,50 @@ export function registerAlerts(app: Hono<AppEnv>): void {
       return alertsPage(c, { problem: result.problem, form: `rule-${ruleId}`, values: form });
     }
     return back(c, "saved");
+  });
+
+  const customContext = async (c: Context<AppEnv>) => ({
+    currency: c.get("site").currency,
+    goalIds: (await listGoals(c.get("app").db.sql, c.get("site").id)).map((g) => g.id),
+  });
+
+  app.post("/sites/:siteId/alerts/custom", requireSite("admin"), async (c) => {
+    const form = await readForm(c);
+    const site = c.get("site");
+    const ctx = await customContext(c);
+    const result = await tryForm(() =>
+      createCustomRule(c.get("app").db.sql, site.id, parseCustomRule(form, ctx))
+    );
+    if (!result.ok) {
+      return alertsPage(c, { problem: result.problem, form: "custom-new", values: form });
+    }
+    return back(c, "added");
+  });
+
+  app.post("/sites/:siteId/alerts/custom/:ruleId", requireSite("admin"), async (c) => {
+    const form = await readForm(c);
+    const site = c.get("site");
+    const ruleId = idParam(c, "ruleId");
+    const sql = c.get("app").db.sql;
+    const rule = await findRule(sql, site.id, ruleId);
+    if (!rule || rule.kind !== "custom") throw new NotFound();
+    const ctx = await customContext(c);
+    const result = await tryForm(() =>
+      updateCustomRule(sql, site.id, ruleId, parseCustomRule(form, ctx))
+    );
+    if (!result.ok) {
+      return alertsPage(c, { problem: result.problem, form: `rule-${ruleId}`, values: form });
+    }
+    return back(c, "saved");
+  });
+
+  app.post("/sites/:siteId/alerts/custom/:ruleId/delete", requireSite("admin"), async (c) => {
+    await readForm(c);
+    const site = c.get("site");
+    if (!await deleteCustomRule(c.get("app").db.sql, site.id, idParam(c, "ruleId"))) {
+      throw new NotFound();
+    }
+    return back(c, "deleted");
   });
 
   app.post("/sites/:siteId/alerts/rules/:ruleId/snooze", requireSite("member"), async (c) => {

@@ -106,3 +106,94 @@ Deno.test("admins add channels, tune and snooze rules on the alerts page; viewer
     await slack.close();
   }
 });
+
+Deno.test("admins add, edit, turn off and delete custom rules; bad input gets a sentence", async () => {
+  const app = await startTestApp();
+  const sql = app.db.sql;
+  try {
+    const tenant = await signedInTenant(sql, "custom-rules.example");
+    const siteId = tenant.site.id;
+    const owner = new TestClient(app);
+    owner.cookies.set("sextant_session", tenant.cookie.split("=")[1]);
+    let { html } = await owner.page(`/sites/${siteId}/alerts`);
+    assert.match(html, /Add a rule/);
+    assert.match(html, /Conversion rate drop/, "the conversion detector is on by default");
+
+    let r = await owner.post(`/sites/${siteId}/alerts/custom`, {
+      metric: "visitors",
+      condition: "change_pct",
+      threshold: "0",
+      window: "day",
+    });
+    assert.equal(r.status, 400);
+    assert.match(await r.text(), /The change must be a percent other than 0/);
+
+    r = await owner.post(`/sites/${siteId}/alerts/custom`, {
+      name: "",
+      metric: "revenue",
+      condition: "below",
+      threshold: "100",
+      window: "day",
+      filter_dimension: "source",
+      filter_op: "is",
+      filter_value: "<YouTube>",
+      enabled: "on",
+    });
+    assert.equal(r.status, 303);
+    const custom = () =>
+      sql`select * from alert_rules where site_id = ${siteId} and kind = 'custom'`;
+    let [rule] = await custom();
+    assert.deepEqual(
+      [rule.metric, rule.condition, Number(rule.threshold), rule.time_window, rule.filter],
+      ["revenue", "below", 10000, "day", "source:is:<YouTube>"],
+    );
+    ({ html } = await owner.page(`/sites/${siteId}/alerts`));
+    assert.match(html, /Revenue \(source is &lt;YouTube(&gt;|>)\) below \$100 in a day/);
+    assert.doesNotMatch(html, /<YouTube>/, "the filter's value is escaped");
+    // Its incident tells the rule's line, and links to the dashboard with the rule's filter.
+    await sql`
+      insert into alert_incidents (site_id, rule_id, period_start, period_end, actual, expected,
+        lower, upper, summary)
+      values (${siteId}, ${rule.id}, now() - interval '1 day', now(), 4200, 10000, 10000, 10000,
+        'Revenue fell below $100: $42 in the day to Mon 14:00.')`;
+    ({ html } = await owner.page(`/sites/${siteId}/alerts`));
+    assert.match(html, /actual \$42, alert when below \$100 in a day/);
+    assert.match(html, /&amp;f=source%3Ais%3A%3CYouTube%3E/);
+
+    // Edit: off, another threshold; bad input keeps what was typed and names the problem.
+    r = await owner.post(`/sites/${siteId}/alerts/custom/${rule.id}`, {
+      metric: "bounce_rate",
+      condition: "above",
+      threshold: "140",
+      window: "week",
+    });
+    assert.equal(r.status, 400);
+    assert.match(await r.text(), /A rate is a percent from 0 to 100/);
+    r = await owner.post(`/sites/${siteId}/alerts/custom/${rule.id}`, {
+      name: "Bouncy week",
+      metric: "bounce_rate",
+      condition: "above",
+      threshold: "70",
+      window: "week",
+    });
+    assert.equal(r.status, 303);
+    [rule] = await custom();
+    assert.deepEqual([rule.name, rule.enabled, rule.metric, rule.filter], [
+      "Bouncy week",
+      false,
+      "bounce_rate",
+      "",
+    ]);
+
+    // Built-in rules are turned off, never deleted.
+    const [builtin] = await listRules(sql, siteId);
+    r = await owner.post(`/sites/${siteId}/alerts/custom/${builtin.id}/delete`);
+    assert.equal(r.status, 404);
+    await r.body?.cancel();
+    r = await owner.post(`/sites/${siteId}/alerts/custom/${rule.id}/delete`);
+    assert.equal(r.status, 303);
+    assert.equal((await custom()).length, 0);
+  } finally {
+    await app.stop();
+  }
+});

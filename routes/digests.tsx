@@ -22,6 +22,7 @@ import {
 } from "../digests/schedule.ts";
 import { Options } from "./sites/list.tsx";
 import { checked, readForm, tryForm } from "./forms.ts";
+import { unsubscribeAlertEmail } from "../alerts/channels.ts";
 
 const FREQUENCIES: Frequency[] = ["daily", "weekly"];
 
@@ -80,22 +81,39 @@ export function DigestSection(
   );
 }
 
-async function unsubscribePage(c: Context<AppEnv>, done?: boolean, error?: string) {
-  const id = c.req.query("s") ?? "";
-  const token = c.req.query("t") ?? "";
+/** What an unsubscribe page says and stops. */
+interface UnsubscribeKind {
+  title: string;
+  explain: string;
+  done: string;
+}
+const REPORT: UnsubscribeKind = {
+  title: "Unsubscribe from this report",
+  explain: "You'll stop getting this email report. Other reports and alerts stay as they are.",
+  done: "Done: this report won't be sent to you any more.",
+};
+const ALERTS: UnsubscribeKind = {
+  title: "Stop alert emails for this site",
+  explain: "You'll stop getting this site's alerts by email. Reports and other sites stay as " +
+    "they are; you can turn them back on from the site's alerts page.",
+  done: "Done: this site's alerts won't be emailed to you any more.",
+};
+
+async function unsubscribePage(
+  c: Context<AppEnv>,
+  kind: UnsubscribeKind,
+  done?: boolean,
+  error?: string,
+) {
+  const url = new URL(c.req.url);
   return renderPage(
     c,
-    <AuthCard title="Unsubscribe from this report">
-      {done ? <Notice kind="success">Done: this report won't be sent to you any more.</Notice> : (
+    <AuthCard title={kind.title}>
+      {done ? <Notice kind="success">{kind.done}</Notice> : (
         <>
           {error && <Notice kind="error">{error}</Notice>}
-          <p>You'll stop getting this email report. Other reports and alerts stay as they are.</p>
-          <Form
-            action={`/digests/unsubscribe?s=${encodeURIComponent(id)}&t=${
-              encodeURIComponent(token)
-            }`}
-            csrf={await csrfToken(c)}
-          >
+          <p>{kind.explain}</p>
+          <Form action={url.pathname + url.search} csrf={await csrfToken(c)}>
             <button type="submit">Unsubscribe</button>
           </Form>
         </>
@@ -104,6 +122,8 @@ async function unsubscribePage(c: Context<AppEnv>, done?: boolean, error?: strin
     { title: "Unsubscribe", status: error ? 404 : 200 },
   );
 }
+
+const BAD_LINK = "This link doesn't work: copy the whole address from the email.";
 
 /** Registers digest settings and the unsubscribe page. */
 export function registerDigests(app: Hono<AppEnv>): void {
@@ -141,14 +161,24 @@ export function registerDigests(app: Hono<AppEnv>): void {
     return c.redirect(`/sites/${site.id}/alerts?done=digests`, 303);
   });
 
-  app.get("/digests/unsubscribe", (c) => unsubscribePage(c));
+  // Signed links: they work signed out, and the POST (a mail client's one-click unsubscribe,
+  // RFC 8058) needs no CSRF token; the HMAC in the link is what authorizes it.
+  app.get("/digests/unsubscribe", (c) => unsubscribePage(c, REPORT));
   app.post("/digests/unsubscribe", async (c) => {
     await readForm(c);
     const ok = await unsubscribe(c.get("app"), Number(c.req.query("s")), c.req.query("t") ?? "");
-    return ok ? unsubscribePage(c, true) : unsubscribePage(
-      c,
-      false,
-      "This link doesn't work (any more): the report may already be off.",
+    return unsubscribePage(c, REPORT, ok, ok ? undefined : BAD_LINK);
+  });
+  app.get("/alerts/unsubscribe", (c) => unsubscribePage(c, ALERTS));
+  app.post("/alerts/unsubscribe", async (c) => {
+    await readForm(c);
+    const ctx = c.get("app");
+    const ok = await unsubscribeAlertEmail(
+      { sql: ctx.db.sql, secret: ctx.config.SECRET_KEY },
+      Number(c.req.query("s")),
+      Number(c.req.query("u")),
+      c.req.query("t") ?? "",
     );
+    return unsubscribePage(c, ALERTS, ok, ok ? undefined : BAD_LINK);
   });
 }

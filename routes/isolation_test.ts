@@ -42,6 +42,8 @@ Deno.test("a user of another organization gets 404 on every route that takes an 
         "POST /api/v1/sites/:siteId{[0-9]+}/automations/:automationId{[0-9]+}/enable",
         "POST /api/v1/sites/:siteId{[0-9]+}/automations/:automationId{[0-9]+}/disable",
         "GET /api/v1/sites/:siteId{[0-9]+}/automations/:automationId{[0-9]+}/runs",
+        "POST /sites/:siteId/alerts/custom/:ruleId",
+        "POST /sites/:siteId/alerts/custom/:ruleId/delete",
       ]
     ) {
       assert.ok(report.covered.includes(route), `${route} was not checked`);

@@ -16,20 +16,34 @@ export interface HourSpec {
   purchases?: number;
   /** Each purchase's amount in minor units. */
   amount?: number;
+  /** Where the hour's visitors came from (default: direct). */
+  source?: string;
 }
 
-/** Writes the hours' events and purchases, then refreshes the rollups. */
+/** Writes the hours' visits (a session and a pageview each) and purchases, then the rollups. */
 export async function writeHours(sql: Sql, siteId: number, hours: HourSpec[]): Promise<void> {
   const at = hours.map((h) => new Date(h.at).toISOString());
   const first = new Date(Math.min(...hours.map((h) => h.at)));
   const spread = hours.map((h) => (h.minutes ?? 60) * 60);
+  const sources = hours.map((h) => h.source ?? "");
   await sql`
-    insert into events (ts, event_id, site_id, visitor_id, session_id, type, pathname)
-    select t.at + make_interval(secs => (i - 1) * t.spread / t.n), gen_random_uuid(), ${siteId},
-      'v-' || extract(epoch from t.at)::bigint || '-' || i, gen_random_uuid(), 'pageview', '/'
-    from unnest(${at}::timestamptz[], ${hours.map((h) => h.visitors ?? 0)}::int[],
-      ${spread}::int[]) as t(at, n, spread),
-      generate_series(1, t.n) as i`;
+    with v as (
+      select t.at + make_interval(secs => (i - 1) * t.spread / t.n) as ts,
+        'v-' || t.source || extract(epoch from t.at)::bigint || '-' || i as visitor_id,
+        gen_random_uuid() as session_id, t.source,
+        case when t.source = '' then 'Direct' else 'Referral' end as channel
+      from unnest(${at}::timestamptz[], ${hours.map((h) => h.visitors ?? 0)}::int[],
+        ${spread}::int[], ${sources}::text[]) as t(at, n, spread, source),
+        generate_series(1, t.n) as i),
+    e as (
+      insert into events (ts, event_id, site_id, visitor_id, session_id, type, pathname, source,
+        channel)
+      select ts, gen_random_uuid(), ${siteId}, visitor_id, session_id, 'pageview', '/', source,
+        channel
+      from v)
+    insert into sessions (started_at, session_id, site_id, visitor_id, ended_at, entry_page,
+      exit_page, pageviews, events, source, channel)
+    select ts, session_id, ${siteId}, visitor_id, ts, '/', '/', 1, 1, source, channel from v`;
   await sql`
     insert into purchases (ts, site_id, provider, provider_event_id, kind, amount_minor, currency,
       amount_site_minor)
@@ -46,6 +60,7 @@ export async function writeHours(sql: Sql, siteId: number, hours: HourSpec[]): P
   // Written around the ingest writer and the purchase recorder, so marked here as they would.
   const changed = hours.map((h) => ({ siteId, at: new Date(h.at) }));
   await markRollups(sql, "events", changed);
+  await markRollups(sql, "sessions", changed);
   await markRollups(sql, "purchases", changed);
   await refreshRollups(sql);
 }

@@ -49,3 +49,35 @@ export function mailText(raw: string): string {
       new TextDecoder().decode(new Uint8Array(m.slice(1).split("=").map((h) => parseInt(h, 16)))),
   );
 }
+
+/** A header of a received message, unfolded (null when absent). */
+export function mailHeader(raw: string, name: string): string | null {
+  const head = raw.split(/\r?\n\r?\n/, 1)[0].replace(/\r?\n[ \t]+/g, " ");
+  const line = head.split(/\r?\n/).find((l) =>
+    l.toLowerCase().startsWith(`${name.toLowerCase()}:`)
+  );
+  return line ? line.slice(name.length + 1).trim() : null;
+}
+
+/**
+ * Acts as a mail client's one-click unsubscribe (RFC 8058) on a received message: POSTs
+ * "List-Unsubscribe=One-Click" to its List-Unsubscribe address, without cookies or CSRF token.
+ */
+export async function oneClickUnsubscribe(raw: string): Promise<Response> {
+  assertOneClick(raw);
+  const url = /<(https?:[^>]+)>/.exec(mailHeader(raw, "List-Unsubscribe")!)![1];
+  return await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: "List-Unsubscribe=One-Click",
+  });
+}
+
+function assertOneClick(raw: string) {
+  if (mailHeader(raw, "List-Unsubscribe-Post") !== "List-Unsubscribe=One-Click") {
+    throw new Error("The message has no List-Unsubscribe-Post: List-Unsubscribe=One-Click header");
+  }
+  if (!/^<https?:[^>]+>$/.test(mailHeader(raw, "List-Unsubscribe") ?? "")) {
+    throw new Error("The message has no List-Unsubscribe header with an address");
+  }
+}

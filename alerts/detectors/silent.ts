@@ -1,39 +1,51 @@
 /**
- * The tracker went silent: not one event over the last completed hour and the current one, when
- * this site usually has enough then that silence by chance is out of the question.
+ * The tracker went silent: not one event since the start of the last completed hour (or longer,
+ * on a quiet site), when this site usually has enough visitors then that silence by chance is
+ * out of the question. The gate counts visitors, not events: events come in bunches per visitor,
+ * so ten usual events can be two visitors, and two absent visitors are no news.
  */
-import { bandOf } from "../baseline.ts";
+import { median } from "../baseline.ts";
 import { HOUR_MS, hourOf } from "../series.ts";
 import { formatCount } from "../../analytics/format.ts";
 import { type DetectorInput, type Judgement, unknown } from "./types.ts";
 
-/** Events usually seen in the window before silence counts: P(0) by chance is e^-10. */
+/** Visitors usually seen in the window before silence counts: P(0) by chance is e^-10. */
 export const SILENT_MIN_EXPECTED = 10;
+/** The window grows back from the last completed hour up to this, until enough is usual. */
+const MAX_WINDOW_HOURS = 4;
 
-/** No events at all while the site normally has them. */
+/** No events at all while the site normally has visitors. */
 export function trackerSilent(input: DetectorInput): Judgement {
-  const from = hourOf(input.now) - HOUR_MS;
-  const scale = (input.now - from) / HOUR_MS / 2;
-  // The band over the two hours, shrunk to the part of them that has passed.
-  const band = bandOf(
-    input.series.pastWeeks(from, from + 2 * HOUR_MS, "events"),
-    input.rule.sensitivity,
-    scale,
-  );
+  const current = hourOf(input.now);
+  const partial = (input.now - current) / HOUR_MS;
+  let weeks = 0;
+  const usual = (h: number) => {
+    const past = input.series.pastWeeks(h, h + HOUR_MS, "visitors");
+    weeks = Math.max(weeks, past.length);
+    return past.length >= 3 ? median(past) : 0;
+  };
   const min = input.rule.minVolume || SILENT_MIN_EXPECTED;
-  if (!band || band.expected < min) return unknown(from, input.now);
-  const actual = input.series.sum(from, from + 2 * HOUR_MS, "events");
+  let from = current - HOUR_MS;
+  let expected = usual(current) * partial + usual(from);
+  while (expected < min && current - from < MAX_WINDOW_HOURS * HOUR_MS) {
+    from -= HOUR_MS;
+    expected += usual(from);
+  }
+  if (weeks < 3 || expected < min) return unknown(from, input.now);
+  const actual = input.series.sum(from, current + HOUR_MS, "events");
   const minutes = Math.round((input.now - from) / 60_000);
   return {
     state: actual === 0 ? "anomalous" : "normal",
     periodStart: from,
     periodEnd: input.now,
     actual,
-    ...band,
+    expected,
+    lower: 0,
+    upper: expected,
     summary: actual === 0
       ? `The tracker went silent: no events in the last ${minutes} minutes, when about ${
-        formatCount(Math.round(band.expected))
-      } are usual. Check that the tracking script is still on your pages.`
+        formatCount(Math.round(expected))
+      } visitors are usual. Check that the tracking script is still on your pages.`
       : `The tracker is sending again: ${
         formatCount(actual)
       } events in the last ${minutes} minutes.`,

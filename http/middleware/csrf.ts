@@ -14,7 +14,13 @@ import { SESSION_COOKIE } from "../../accounts/sessions.ts";
 
 const ANON_COOKIE = "sextant_csrf";
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
-const EXEMPT = [/^\/api\/collect$/, /^\/api\/v1\//, /^\/api\/webhooks\//];
+const EXEMPT = [
+  /^\/api\/collect$/,
+  /^\/api\/v1\//,
+  /^\/api\/webhooks\//,
+  // One-click unsubscribe (RFC 8058): mail clients POST without cookies; the link is signed.
+  /^\/(digests|alerts)\/unsubscribe$/,
+];
 
 function binding(c: Context<AppEnv>, create: boolean): string {
   const session = getCookie(c, SESSION_COOKIE);

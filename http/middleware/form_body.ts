@@ -12,6 +12,21 @@ import { storableText } from "../../lib/text.ts";
 
 /** Form posts above this are refused (413): the largest form, a site's settings, is a few KB. */
 export const FORM_MAX_BYTES = 1024 * 1024;
+/** A CSV export uploaded for import: years of a busy site's pages by day fit well within this. */
+export const IMPORT_MAX_BYTES = 50 * 1024 * 1024;
+const IMPORT_PATH = /^\/sites\/[^/]+\/import$/;
+
+/** The cap on a form post to `path`, and the sentence a larger one gets. */
+function capOf(path: string): { bytes: number; sentence?: string } {
+  if (IMPORT_PATH.test(path)) {
+    return {
+      bytes: IMPORT_MAX_BYTES,
+      sentence: `That file is larger than ${IMPORT_MAX_BYTES / 1024 / 1024} MB: export a ` +
+        "shorter date range (or pages only) and import the parts one after another.",
+    };
+  }
+  return { bytes: FORM_MAX_BYTES };
+}
 
 const FORM_TYPES = new Set(["multipart/form-data", "application/x-www-form-urlencoded"]);
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -25,7 +40,8 @@ export function formBody(): MiddlewareHandler<AppEnv> {
     if (SAFE.has(c.req.method) || !FORM_TYPES.has(media) || OWN_BODIES.test(c.req.path)) {
       return await next();
     }
-    const bytes = await readCappedBytes(c.req.raw, FORM_MAX_BYTES);
+    const cap = capOf(c.req.path);
+    const bytes = await readCappedBytes(c.req.raw, cap.bytes, cap.sentence);
     let parsed: FormData;
     try {
       parsed = await new Response(bytes, { headers: { "content-type": type } }).formData();

@@ -54,7 +54,7 @@ async function importPage(c: Context<AppEnv>, problem?: FormProblem) {
             class="stack"
           >
             <div class="field">
-              <label for="f-file">CSV file (up to 1 MB)</label>
+              <label for="f-file">CSV file (up to 50 MB)</label>
               <input id="f-file" type="file" name="file" accept=".csv,text/csv" required />
             </div>
             <p>
