@@ -11,9 +11,16 @@ import type { Sql } from "../db/connect.ts";
 import { Conflict, Invalid, NotFound } from "../lib/errors.ts";
 import { pathPatternSource } from "../ingest/exclusions.ts";
 import type { StatsQuery } from "./query.ts";
-import { queryPeriod, type Range, sessionConds, type StatsSite, totalsFor } from "./stats.ts";
+import {
+  queryFilters,
+  queryPeriod,
+  type Range,
+  sessionConds,
+  type StatsFilter,
+  type StatsSite,
+  totalsFor,
+} from "./stats.ts";
 import { goalCompletions } from "./completions.ts";
-import type { Filter } from "./dimensions.ts";
 import type { GoalStat } from "./view.ts";
 
 export type { GoalStat };
@@ -228,7 +235,7 @@ export function filteredCompletions(
   sql: Sql,
   siteId: number,
   range: Range,
-  filters: Filter[],
+  filters: StatsFilter[],
   which: Fragment,
 ): Fragment {
   const all = goalCompletions(sql, siteId, range, which);
@@ -251,11 +258,12 @@ export async function goalStats(
   const goals = await listGoals(sql, site.id);
   if (goals.length === 0) return [];
   const period = queryPeriod(site, q, opts.now);
-  const totals = await totalsFor(sql, site, period.timezone, period, q.filters, {
+  const filters = await queryFilters(sql, site.id, q, period);
+  const totals = await totalsFor(sql, site, period.timezone, period, filters, {
     now: opts.now,
   });
   const rows = await sql`
-    with gc as (${filteredCompletions(sql, site.id, period, q.filters, sql`true`)}),
+    with gc as (${filteredCompletions(sql, site.id, period, filters, sql`true`)}),
     firsts as (
       select goal_id, visitor_id, min(ts) as converted_at from gc group by 1, 2),
     spans as (

@@ -1,0 +1,211 @@
+/**
+ * The pages panel's scroll depth and engaged time, and goal conversion by row under a goal
+ * filter, checked against SQL written here from their definitions over generated visits (a
+ * second site's rows must never leak in), in every database mode.
+ */
+import assert from "node:assert/strict";
+import { ALL_DB_MODES, createTestDatabase, inDbMode } from "../testing/db.ts";
+import {
+  insertSiteRows,
+  insertVisits,
+  statsSite,
+  synthesizeVisits,
+} from "../testing/analytics_data.ts";
+import type { Sql } from "../db/connect.ts";
+import { markSiteRollups, refreshRollups } from "../db/rollups.ts";
+import { breakdown, type StatsSite } from "./stats.ts";
+import { checkQuery } from "./query.ts";
+import { createGoal, parseGoalInput } from "./goals.ts";
+import type { Dimension, Filter } from "./dimensions.ts";
+
+const NOW = new Date("2026-03-20T15:30:00Z");
+const TZ = "America/New_York";
+const SITE = 31;
+
+function site(id: number): StatsSite {
+  return statsSite(id, TZ);
+}
+
+/** A byte of a row's event id hash: fixed per row, so every run agrees. */
+const BYTE = (n: number) => `get_byte(decode(md5(event_id::text), 'hex'), ${n})`;
+
+async function seed(sql: Sql) {
+  await insertSiteRows(sql, [SITE, SITE + 1], TZ);
+  for (const [id, seedN] of [[SITE, 11], [SITE + 1, 12]]) {
+    await insertVisits(
+      sql,
+      synthesizeVisits({
+        siteId: id,
+        from: new Date("2026-03-04T00:00:00Z"),
+        to: NOW,
+        visits: 500,
+        visitors: 320,
+        seed: seedN,
+        buyRate: 0.08,
+      }),
+    );
+  }
+  // What the tracker sends on leaving a page: engagement with the deepest scroll so far. Some
+  // pages send twice (hidden, then left), some without a depth, as short pages do.
+  const columns = `site_id, visitor_id, session_id, hostname, pathname, referrer_host, source,
+    medium, campaign, content, term, channel, country, region, city, device, browser, os`;
+  await sql.unsafe(
+    `insert into events (ts, event_id, type, scroll_depth, engaged_ms, ${columns})
+     select ts + interval '3 seconds', md5(event_id::text || 'a')::uuid, 'engagement',
+            case when ${BYTE(0)} % 9 = 0 then null else ${BYTE(1)} % 101 end,
+            500 + ${BYTE(2)} * 200, ${columns}
+     from events where type = 'pageview'
+     union all
+     select ts + interval '2 seconds', md5(event_id::text || 'b')::uuid, 'engagement',
+            ${BYTE(3)} % 60, 700 + ${BYTE(4)} * 50, ${columns}
+     from events where type = 'pageview' and ${BYTE(5)} % 4 = 0`,
+  );
+  for (const id of [SITE, SITE + 1]) await markSiteRollups(sql, id);
+  await refreshRollups(sql);
+  await sql`analyze`;
+}
+
+/** The 7 days before NOW's day as instants, computed by PostgreSQL. */
+async function bounds(sql: Sql) {
+  const [r] = await sql`
+    select ('2026-03-14'::date::timestamp at time zone ${TZ}) as from,
+           least('2026-03-21'::date::timestamp at time zone ${TZ},
+                 date_trunc('hour', ${NOW}::timestamptz) + interval '1 hour') as to`;
+  return [SITE, r.from as Date, r.to as Date] as const;
+}
+
+async function rowsOf(sql: Sql, dimension: Dimension, filters: Filter[] = []) {
+  const result = await breakdown(
+    sql,
+    site(SITE),
+    checkQuery({ period: "7d", dimension, filters, limit: 1000 }),
+    { now: NOW },
+  );
+  return new Map(result.rows.map((r) => [r.value, r.values]));
+}
+
+for (const mode of ALL_DB_MODES) {
+  Deno.test(
+    `pages report scroll depth and engaged time; a goal filter makes conversion per row (${mode})`,
+    inDbMode(mode),
+    async (t) => {
+      const db = await createTestDatabase(mode);
+      try {
+        const sql = db.sql;
+        await seed(sql);
+        const args = await bounds(sql);
+
+        // Per page: each visit's deepest scroll there, averaged over the visits that sent one;
+        // each visit's engaged milliseconds there, summed, averaged over the visits.
+        const engagement = (where: string) =>
+          sql.unsafe(
+            `with per_visit as (
+               select pathname, session_id, max(scroll_depth) as deepest,
+                      sum(engaged_ms) as ms
+               from events
+               where site_id = $1 and ts >= $2 and ts < $3 and type = 'engagement' and ${where}
+               group by pathname, session_id)
+             select pathname,
+                    round(sum(deepest)::numeric / nullif(count(deepest), 0), 1)::float8
+                      as scroll_depth,
+                    round(sum(ms)::numeric / count(*) / 1000)::int8 as engaged_time
+             from per_visit group by pathname`,
+            [...args],
+          );
+
+        for (
+          const [label, filters, where] of [
+            ["every visit", [], "true"],
+            [
+              "visits from Google",
+              [{ dimension: "source", op: "is", value: "Google" }],
+              "source = 'Google'",
+            ],
+          ] as Array<[string, Filter[], string]>
+        ) {
+          await t.step(`scroll depth and engaged time by page, ${label}`, async () => {
+            const want = await engagement(where);
+            assert.ok(want.length > 3, "pages with engagement in the data");
+            const got = await rowsOf(sql, "page", filters);
+            for (const w of want) {
+              const row = got.get(w.pathname);
+              assert.ok(row, `${w.pathname} is a row`);
+              assert.deepEqual(
+                { scroll_depth: row.scroll_depth, engaged_time: row.engaged_time },
+                { scroll_depth: w.scroll_depth, engaged_time: w.engaged_time },
+                w.pathname,
+              );
+            }
+            assert.equal(got.get("/")?.conversion_rate, null, "no goal, no goal conversion");
+          });
+        }
+
+        await createGoal(
+          sql,
+          SITE,
+          parseGoalInput({ name: "Signed up", kind: "event", event_name: "Signup" }),
+        );
+        // The other site's goal of the same name must not count here.
+        await createGoal(
+          sql,
+          SITE + 1,
+          parseGoalInput({ name: "Signed up", kind: "page", path_pattern: "/**" }),
+        );
+        const goal: Filter = { dimension: "goal", op: "is", value: "Signed up" };
+        // Visits that completed the goal in the range.
+        const converted = `(select session_id from events where site_id = $1 and ts >= $2
+          and ts < $3 and type = 'event' and name = 'Signup')`;
+
+        for (const dim of ["source", "channel", "country", "exit_page"] as const) {
+          await t.step(`goal conversion by ${dim}`, async () => {
+            const want = await sql.unsafe(
+              `select ${dim} as k,
+                 round(100.0 * count(distinct visitor_id) filter (
+                   where session_id in ${converted})
+                   / count(distinct visitor_id), 2)::float8 as rate,
+                 count(distinct visitor_id) filter (where session_id in ${converted})::int8 as n
+               from sessions where site_id = $1 and started_at >= $2 and started_at < $3
+               group by 1 having count(*) filter (where session_id in ${converted}) > 0`,
+              [...args],
+            );
+            assert.ok(want.length > 1, `several ${dim} rows convert`);
+            const got = await rowsOf(sql, dim, [goal]);
+            assert.equal(got.size, want.length, "a row per converting value");
+            for (const w of want) {
+              const row = got.get(w.k);
+              assert.ok(row, `${w.k} is a row`);
+              assert.deepEqual(
+                { visitors: row.visitors, conversion_rate: row.conversion_rate },
+                { visitors: w.n, conversion_rate: w.rate },
+                `${dim} ${w.k}`,
+              );
+            }
+          });
+        }
+
+        await t.step("goal conversion by page, with a second filter", async () => {
+          const want = await sql.unsafe(
+            `select pathname as k,
+               round(100.0 * count(distinct visitor_id) filter (
+                 where session_id in ${converted})
+                 / count(distinct visitor_id), 2)::float8 as rate
+             from events where site_id = $1 and ts >= $2 and ts < $3 and type = 'pageview'
+               and device = 'Desktop'
+             group by 1 having count(*) filter (where session_id in ${converted}) > 0`,
+            [...args],
+          );
+          assert.ok(want.length > 1, "several pages convert");
+          const got = await rowsOf(sql, "page", [goal, {
+            dimension: "device",
+            op: "is",
+            value: "Desktop",
+          }]);
+          assert.equal(got.size, want.length);
+          for (const w of want) assert.equal(got.get(w.k)?.conversion_rate, w.rate, w.k);
+        });
+      } finally {
+        await db.close();
+      }
+    },
+  );
+}
