@@ -16,7 +16,7 @@ import { markSiteRollups, refreshRollups } from "../db/rollups.ts";
 import { breakdown, type StatsSite } from "./stats.ts";
 import { checkQuery } from "./query.ts";
 import { createGoal, parseGoalInput } from "./goals.ts";
-import type { Dimension, Filter } from "./dimensions.ts";
+import type { Dimension, Filter, Metric } from "./dimensions.ts";
 
 const NOW = new Date("2026-03-20T15:30:00Z");
 const TZ = "America/New_York";
@@ -74,11 +74,16 @@ async function bounds(sql: Sql) {
   return [SITE, r.from as Date, r.to as Date] as const;
 }
 
-async function rowsOf(sql: Sql, dimension: Dimension, filters: Filter[] = []) {
+async function rowsOf(
+  sql: Sql,
+  dimension: Dimension,
+  filters: Filter[] = [],
+  sort?: { metric: Metric; direction: "asc" | "desc" },
+) {
   const result = await breakdown(
     sql,
     site(SITE),
-    checkQuery({ period: "7d", dimension, filters, limit: 1000 }),
+    checkQuery({ period: "7d", dimension, filters, limit: 1000, sort }),
     { now: NOW },
   );
   return new Map(result.rows.map((r) => [r.value, r.values]));
@@ -137,6 +142,16 @@ for (const mode of ALL_DB_MODES) {
               );
             }
             assert.equal(got.get("/")?.conversion_rate, null, "no goal, no goal conversion");
+            // Sorted by scroll depth, every page's figures are computed before the sort.
+            const sorted = await rowsOf(sql, "page", filters, {
+              metric: "scroll_depth",
+              direction: "desc",
+            });
+            const depths = [...sorted.values()].map((v) => v.scroll_depth ?? -1);
+            assert.deepEqual(depths, [...depths].sort((a, b) => b - a));
+            for (const w of want) {
+              assert.equal(sorted.get(w.pathname)?.engaged_time, w.engaged_time, w.pathname);
+            }
           });
         }
 

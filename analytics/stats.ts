@@ -673,22 +673,27 @@ function zeroOf(m: Metric): number | null {
 /**
  * Per page, from the tracker's engagement events (always raw: the rollups do not keep them):
  * each visit's deepest scroll on the page and its engaged time there, averaged over visits.
+ * `only` limits it to some pages (the rows shown), which the partial index of migration 0190
+ * then reads alone.
  */
-function pageEngagement(p: Plan): Fragment {
+function pageEngagement(p: Plan, only?: Fragment): Fragment {
   const { sql, siteId, range: r } = p;
   return sql`select pathname as k, avg(depth) as scroll_depth, avg(ms) / 1000.0 as engaged_time
     from (select e.pathname, e.session_id, max(e.scroll_depth) as depth,
                  sum(e.engaged_ms) as ms
           from events e
           where e.site_id = ${siteId} and e.ts >= ${r.from} and e.ts < ${r.to}
-            and e.type = 'engagement'
+            and e.type = 'engagement' ${only ? sql`and e.pathname in (${only})` : sql``}
             ${eventConds(sql, siteId, r, p.filters)}
           group by 1, 2) x
     group by 1`;
 }
 
-/** The base sums of a breakdown by `dimension`, one row per value (and the Unmatched row). */
-function breakdownBase(p: Plan, dimension: Dimension): Fragment {
+/**
+ * The base sums of a breakdown by `dimension`, one row per value (and the Unmatched row);
+ * `engagement` adds the pages' scroll and engaged time for every page.
+ */
+function breakdownBase(p: Plan, dimension: Dimension, engagement = false): Fragment {
   const { sql, range: r } = p;
   const info = DIMENSION_INFO[dimension];
   if (info.scope === "page" || info.scope === "goal") {
@@ -719,7 +724,7 @@ function breakdownBase(p: Plan, dimension: Dimension): Fragment {
         ${isPage ? sql`null::int8` : sql`sum(n)::int8`} as events,
         null::int8 as revenue, null::int8 as orders, null::int8 as customers
       from (${sub}) x group by 1`;
-    if (!isPage) return rows;
+    if (!engagement) return rows;
     return sql`select b.*, g.scroll_depth, g.engaged_time
       from (${rows}) b left join (${pageEngagement(p)}) g on g.k = b.k`;
   }
@@ -775,12 +780,31 @@ export async function breakdown(
     ctes = sql`every as materialized (${breakdownBase(every, dimension)}),`;
   } else if (!info.revenue) goalBase = sql`null::int8`;
   const dir = sort.direction === "asc" ? sql`asc` : sql`desc`;
+  // Scroll and engaged time come from raw events: for every page only when sorting by them,
+  // otherwise for the rows of this page of results alone.
+  const isPage = info.scope === "page";
+  const early = isPage && PAGE_METRICS.includes(sort.metric);
+  const order = sql`order by ${sql(sort.metric)} ${dir} nulls last, visitors desc, unmatched, k`;
   const rows = await sql`
-    with ${ctes} base as (${breakdownBase(p, dimension)}),
-    m as (select k, unmatched, ${metricColumns(sql, goalBase, info.scope === "page")} from base)
-    select *, count(*) over () as total_rows from m
-    order by ${sql(sort.metric)} ${dir} nulls last, visitors desc, unmatched, k
-    limit ${limit} offset ${offset}`;
+    with ${ctes} base as (${breakdownBase(p, dimension, early)}),
+    m as (select k, unmatched, ${metricColumns(sql, goalBase, early)} from base),
+    shown as (select *, count(*) over () as total_rows from m ${order}
+      limit ${limit} offset ${offset})
+    ${
+    isPage && !early
+      ? sql`select shown.*, round(g.scroll_depth, 1)::float8 as late_scroll,
+            round(g.engaged_time)::int8 as late_engaged
+          from shown left join (${pageEngagement(p, sql`select k from shown`)}) g
+            on g.k = shown.k`
+      : sql`select * from shown`
+  }
+    ${order}`;
+  if (isPage && !early) {
+    for (const r of rows) {
+      r.scroll_depth = r.late_scroll;
+      r.engaged_time = r.late_engaged;
+    }
+  }
   return {
     period,
     dimension,
