@@ -6,7 +6,7 @@
 import type { Sql } from "../db/connect.ts";
 import { Invalid } from "../lib/errors.ts";
 import type { Dimension, Filter, Metric } from "./dimensions.ts";
-import { metricsFor } from "./dimensions.ts";
+import { defaultMetricsFor } from "./dimensions.ts";
 import { GRANULARITIES, type Granularity } from "./period.ts";
 import { checkQuery, parseStatsParams, type StatsQuery } from "./query.ts";
 import { aggregate, breakdown, queryPeriod, type StatsSite, timeseries } from "./stats.ts";
@@ -74,7 +74,7 @@ export async function loadPanel(
   dimension: Dimension,
   opts: { sort?: StatsQuery["sort"]; page?: number; limit?: number; now?: Date } = {},
 ): Promise<PanelData> {
-  const metrics = metricsFor(dimension);
+  const metrics = defaultMetricsFor(dimension);
   const q = checkQuery({
     ...base,
     dimension,

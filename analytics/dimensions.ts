@@ -130,6 +130,14 @@ export const METRIC_INFO: Record<
  */
 export const PAGE_METRICS: Metric[] = ["scroll_depth", "engaged_time"];
 
+/**
+ * The metrics a breakdown by `d` reports when none are named: all it can but the page metrics,
+ * which read raw events (the rollups keep no engagement) and so only come when asked for.
+ */
+export function defaultMetricsFor(d?: Dimension): Metric[] {
+  return metricsFor(d).filter((m) => !PAGE_METRICS.includes(m));
+}
+
 const TRAFFIC: Metric[] = ["visitors", "sessions", "pageviews", "bounce_rate", "visit_duration"];
 /** Metrics that only mean something where purchases exist. */
 export const MONEY_METRICS: Metric[] = [

@@ -16,7 +16,7 @@ import { markSiteRollups, refreshRollups } from "../db/rollups.ts";
 import { breakdown, type StatsSite } from "./stats.ts";
 import { checkQuery } from "./query.ts";
 import { createGoal, parseGoalInput } from "./goals.ts";
-import type { Dimension, Filter, Metric } from "./dimensions.ts";
+import { type Dimension, type Filter, type Metric, metricsFor } from "./dimensions.ts";
 
 const NOW = new Date("2026-03-20T15:30:00Z");
 const TZ = "America/New_York";
@@ -79,11 +79,12 @@ async function rowsOf(
   dimension: Dimension,
   filters: Filter[] = [],
   sort?: { metric: Metric; direction: "asc" | "desc" },
+  metrics?: Metric[],
 ) {
   const result = await breakdown(
     sql,
     site(SITE),
-    checkQuery({ period: "7d", dimension, filters, limit: 1000, sort }),
+    checkQuery({ period: "7d", dimension, filters, limit: 1000, sort, metrics }),
     { now: NOW },
   );
   return new Map(result.rows.map((r) => [r.value, r.values]));
@@ -131,7 +132,8 @@ for (const mode of ALL_DB_MODES) {
           await t.step(`scroll depth and engaged time by page, ${label}`, async () => {
             const want = await engagement(where);
             assert.ok(want.length > 3, "pages with engagement in the data");
-            const got = await rowsOf(sql, "page", filters);
+            // Named, as the details page, the CSV and the API ask for them.
+            const got = await rowsOf(sql, "page", filters, undefined, metricsFor("page"));
             for (const w of want) {
               const row = got.get(w.pathname);
               assert.ok(row, `${w.pathname} is a row`);
@@ -142,11 +144,21 @@ for (const mode of ALL_DB_MODES) {
               );
             }
             assert.equal(got.get("/")?.conversion_rate, null, "no goal, no goal conversion");
+            // Unnamed (the dashboard panel, a plain API query) they are left out, not read.
+            const plain = await rowsOf(sql, "page", filters);
+            for (const [k, v] of plain) {
+              assert.deepEqual(Object.keys(v).sort(), ["conversion_rate", "pageviews", "visitors"]);
+              assert.equal(v.pageviews, got.get(k)?.pageviews, `${k} views`);
+            }
+            assert.equal(plain.size, got.size, "the same rows");
             // Sorted by scroll depth, every page's figures are computed before the sort.
-            const sorted = await rowsOf(sql, "page", filters, {
-              metric: "scroll_depth",
-              direction: "desc",
-            });
+            const sorted = await rowsOf(
+              sql,
+              "page",
+              filters,
+              { metric: "scroll_depth", direction: "desc" },
+              metricsFor("page"),
+            );
             const depths = [...sorted.values()].map((v) => v.scroll_depth ?? -1);
             assert.deepEqual(depths, [...depths].sort((a, b) => b - a));
             for (const w of want) {

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { Invalid } from "../lib/errors.ts";
 import {
+  defaultMetricsFor,
   type Dimension,
   DIMENSIONS,
   FILTER_OPS,
@@ -45,7 +46,7 @@ export const statsQuerySchema = z.object({
     "Break results down by this; time:day etc. gives a time series.",
   ),
   metrics: z.array(z.enum(METRICS)).min(1).max(METRICS.length).optional().describe(
-    "Metrics to return; defaults to every metric the dimension supports.",
+    "Metrics to return; defaults to every metric the dimension supports but scroll_depth and engaged_time (pages), which are read from raw events and come only when named.",
   ),
   sort: z.object({ metric: z.enum(METRICS), direction: z.enum(["asc", "desc"]) }).optional(),
   page: z.number().int().min(1).max(100_000).default(1),
@@ -76,7 +77,7 @@ export function timeGranularity(
 
 /** The metrics a query reports: what it asked for, or all its dimension supports. */
 export function queryMetrics(q: StatsQuery): Metric[] {
-  return q.metrics ?? metricsFor(breakdownDimension(q));
+  return q.metrics ?? defaultMetricsFor(breakdownDimension(q));
 }
 
 const PARAM_NAMES: Record<string, string> = {

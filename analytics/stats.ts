@@ -780,10 +780,11 @@ export async function breakdown(
     ctes = sql`every as materialized (${breakdownBase(every, dimension)}),`;
   } else if (!info.revenue) goalBase = sql`null::int8`;
   const dir = sort.direction === "asc" ? sql`asc` : sql`desc`;
-  // Scroll and engaged time come from raw events: for every page only when sorting by them,
-  // otherwise for the rows of this page of results alone.
+  // Scroll and engaged time come from raw events, so only when asked for: for every page when
+  // sorting by them, otherwise for the rows of this page of results alone.
   const isPage = info.scope === "page";
   const early = isPage && PAGE_METRICS.includes(sort.metric);
+  const late = isPage && !early && metrics.some((m) => PAGE_METRICS.includes(m));
   const order = sql`order by ${sql(sort.metric)} ${dir} nulls last, visitors desc, unmatched, k`;
   const rows = await sql`
     with ${ctes} base as (${breakdownBase(p, dimension, early)}),
@@ -791,7 +792,7 @@ export async function breakdown(
     shown as (select *, count(*) over () as total_rows from m ${order}
       limit ${limit} offset ${offset})
     ${
-    isPage && !early
+    late
       ? sql`select shown.*, round(g.scroll_depth, 1)::float8 as late_scroll,
             round(g.engaged_time)::int8 as late_engaged
           from shown left join (${pageEngagement(p, sql`select k from shown`)}) g
@@ -799,7 +800,7 @@ export async function breakdown(
       : sql`select * from shown`
   }
     ${order}`;
-  if (isPage && !early) {
+  if (late) {
     for (const r of rows) {
       r.scroll_depth = r.late_scroll;
       r.engaged_time = r.late_engaged;
