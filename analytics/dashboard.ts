@@ -6,7 +6,7 @@
 import type { Sql } from "../db/connect.ts";
 import { Invalid } from "../lib/errors.ts";
 import type { Dimension, Filter, Metric } from "./dimensions.ts";
-import { defaultMetricsFor } from "./dimensions.ts";
+import { metricsFor } from "./dimensions.ts";
 import { GRANULARITIES, type Granularity } from "./period.ts";
 import { checkQuery, parseStatsParams, type StatsQuery } from "./query.ts";
 import { aggregate, breakdown, queryPeriod, type StatsSite, timeseries } from "./stats.ts";
@@ -74,11 +74,13 @@ export async function loadPanel(
   dimension: Dimension,
   opts: { sort?: StatsQuery["sort"]; page?: number; limit?: number; now?: Date } = {},
 ): Promise<PanelData> {
-  const metrics = defaultMetricsFor(dimension);
+  // Every metric, the pages' scroll and engaged time included: whole unfiltered days read them
+  // from the daily rollup; under filters they are read raw for the rows shown, as other panels.
+  const metrics = metricsFor(dimension);
   const q = checkQuery({
     ...base,
     dimension,
-    metrics: undefined,
+    metrics,
     sort: opts.sort,
     page: opts.page ?? 1,
     limit: opts.limit ?? 10,

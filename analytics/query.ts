@@ -46,7 +46,7 @@ export const statsQuerySchema = z.object({
     "Break results down by this; time:day etc. gives a time series.",
   ),
   metrics: z.array(z.enum(METRICS)).min(1).max(METRICS.length).optional().describe(
-    "Metrics to return; defaults to every metric the dimension supports but scroll_depth and engaged_time (pages), which are read from raw events and come only when named.",
+    "Metrics to return; defaults to every metric the dimension supports but scroll_depth and engaged_time (pages), which come only when named.",
   ),
   sort: z.object({ metric: z.enum(METRICS), direction: z.enum(["asc", "desc"]) }).optional(),
   page: z.number().int().min(1).max(100_000).default(1),

@@ -671,21 +671,32 @@ function zeroOf(m: Metric): number | null {
 }
 
 /**
- * Per page, from the tracker's engagement events (always raw: the rollups do not keep them):
- * each visit's deepest scroll on the page and its engaged time there, averaged over visits.
- * `only` limits it to some pages (the rows shown), which the partial index of migration 0190
- * then reads alone.
+ * Per page, from the tracker's engagement events: each visit's deepest scroll on the page and
+ * its engaged time there (per local day: a visit across midnight counts on each day, which lets
+ * days add up), averaged over those visits. Whole days come from the daily rollup
+ * `engagement_days`; filtered or partial ranges from raw events. `only` limits it to some pages
+ * (the rows shown), which the partial index of migration 0190 then reads alone.
  */
 function pageEngagement(p: Plan, only?: Fragment): Fragment {
   const { sql, siteId, range: r } = p;
+  const pages = only ? sql`and pathname in (${only})` : sql``;
+  if (p.days && !p.days.tailFrom) {
+    return sql`select pathname as k,
+        sum(depth_sum)::numeric / nullif(sum(scrolled), 0) as scroll_depth,
+        sum(engaged_ms)::numeric / nullif(sum(timed), 0) / 1000.0 as engaged_time
+      from engagement_days
+      where site_id = ${siteId} and day between ${p.days.first}::date and ${p.days.last}::date
+        ${pages}
+      group by 1`;
+  }
   return sql`select pathname as k, avg(depth) as scroll_depth, avg(ms) / 1000.0 as engaged_time
-    from (select e.pathname, e.session_id, max(e.scroll_depth) as depth,
-                 sum(e.engaged_ms) as ms
+    from (select e.pathname, e.session_id, (e.ts at time zone ${p.tz})::date,
+                 max(e.scroll_depth) as depth, sum(e.engaged_ms) as ms
           from events e
           where e.site_id = ${siteId} and e.ts >= ${r.from} and e.ts < ${r.to}
-            and e.type = 'engagement' ${only ? sql`and e.pathname in (${only})` : sql``}
+            and e.type = 'engagement' ${pages}
             ${eventConds(sql, siteId, r, p.filters)}
-          group by 1, 2) x
+          group by 1, 2, 3) x
     group by 1`;
 }
 

@@ -5,8 +5,9 @@
  * Loads BENCH_EVENTS events (default 1 000 000) like bench:query, adds one engagement event per
  * page view a few seconds after it, then prints p50/p95 (BENCH_RUNS runs, default 5, after one
  * warm-up) for the last 30 days and 12 months, each line with the load average beside it: the
- * overview's pages panel (10 rows, default metrics), the same panel asked for the two columns
- * (what the overview paid before they left it), and the details page (50 rows, every metric).
+ * overview's pages panel (10 rows, every metric, as loadPanel asks), the same rows without the
+ * two columns, the panel under a filter (raw events), and the details page (50 rows);
+ * and how long the rollup refresh takes, whole and after a few new events today.
  * Figures only; nothing asserts on time.
  */
 import {
@@ -22,7 +23,7 @@ import { breakdown } from "../analytics/stats.ts";
 import { loadPanel } from "../analytics/dashboard.ts";
 import { checkQuery } from "../analytics/query.ts";
 import { metricsFor } from "../analytics/dimensions.ts";
-import { markSiteRollups, refreshRollups } from "../db/rollups.ts";
+import { markRollups, markSiteRollups, refreshRollups } from "../db/rollups.ts";
 
 const EVENTS = Number(Deno.env.get("BENCH_EVENTS") ?? 1_000_000);
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 5);
@@ -45,10 +46,23 @@ try {
      select count(*)::int8 as n from ins`,
     [siteId],
   );
+  console.log(`${Number(n).toLocaleString()} engagement events added in ${since(started)}`);
+  let r0 = performance.now();
   await markSiteRollups(sql, siteId);
   await refreshRollups(sql);
+  console.log(`every rollup rebuilt in ${since(r0)}, ${loadAverage()}`);
   await sql`vacuum analyze events`;
-  console.log(`${Number(n).toLocaleString()} engagement events added in ${since(started)}`);
+  // What the job does every ~10 s: a few new events today, marked as the writer marks them.
+  const recent = await sql.unsafe(
+    `insert into events (ts, event_id, type, scroll_depth, engaged_ms, ${cols})
+     select now() - interval '1 minute', gen_random_uuid(), 'engagement', 50, 4000, ${cols}
+     from events where site_id = $1 and type = 'pageview' limit 100 returning ts`,
+    [siteId],
+  );
+  await markRollups(sql, "events", recent.map((r) => ({ siteId, at: r.ts as Date })));
+  r0 = performance.now();
+  await refreshRollups(sql);
+  console.log(`refresh after 100 new events today: ${since(r0)}, ${loadAverage()}`);
 
   const fmt = (ms: number) => ms.toFixed(1).padStart(8);
   await calibrate(sql);
@@ -58,12 +72,17 @@ try {
     const lines: Array<[string, () => Promise<unknown>]> = [
       ["pages panel (overview)", () => loadPanel(sql, site, base, "page")],
       [
-        "pages panel + scroll, engaged",
+        "pages panel without scroll, engaged",
+        () => breakdown(sql, site, checkQuery({ period, dimension: "page", limit: 10 })),
+      ],
+      [
+        "pages panel, filtered (raw)",
         () =>
-          breakdown(
+          loadPanel(
             sql,
             site,
-            checkQuery({ period, dimension: "page", limit: 10, metrics: metricsFor("page") }),
+            checkQuery({ period, filters: [{ dimension: "device", op: "is", value: "Desktop" }] }),
+            "page",
           ),
       ],
       [

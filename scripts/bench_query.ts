@@ -15,7 +15,7 @@ import { silentLogger } from "../lib/log.ts";
 import { benchDatabase, calibrate, loadBenchSite, pct, time } from "./bench_data.ts";
 import { aggregate, breakdown, type StatsOptions, timeseries } from "../analytics/stats.ts";
 import { checkQuery } from "../analytics/query.ts";
-import type { Dimension } from "../analytics/dimensions.ts";
+import { type Dimension, metricsFor } from "../analytics/dimensions.ts";
 
 const EVENTS = Number(Deno.env.get("BENCH_EVENTS") ?? 10_000_000);
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 15);
@@ -39,6 +39,8 @@ try {
         checkQuery({
           period,
           dimension: d,
+          // As the dashboard's panels ask (loadPanel): every metric the breakdown has.
+          metrics: metricsFor(d),
           limit: 10,
           sort: sort ? { metric: sort, direction: "desc" } : undefined,
         }),

@@ -17,10 +17,9 @@ import {
 } from "../../analytics/view.ts";
 
 /**
- * Columns a panel shows in the overview (the details page shows every metric, and alone the
- * pages' scroll and engaged time, which are read from raw events); from the third on they give
- * way on narrow screens. With a goal filter every panel shows that goal's conversion by row
- * second.
+ * Columns a panel shows in the overview (the details page shows every metric); from the third
+ * on they give way on narrow screens. With a goal filter every panel shows that goal's
+ * conversion by row second.
  */
 export function panelColumns(
   dimension: Dimension,
@@ -30,12 +29,13 @@ export function panelColumns(
   const info = DIMENSION_INFO[dimension];
   if (info.scope === "goal") return ["visitors", "events", "conversion_rate"];
   const columns: Metric[] = info.scope === "page"
-    ? ["visitors", "pageviews"]
+    ? ["visitors", "pageviews", "scroll_depth", "engaged_time"]
     : info.revenue && hasRevenue
     ? ["visitors", "revenue", "conversion_rate"]
     : ["visitors", "sessions", "bounce_rate"];
   if (!goalFiltered) return columns;
-  const rest = columns.slice(1).filter((m) => m !== "conversion_rate");
+  // Four columns at most: pages give up their views for the conversion.
+  const rest = columns.slice(1).filter((m) => m !== "conversion_rate" && m !== "pageviews");
   return ["visitors", "conversion_rate", ...rest];
 }
 
