@@ -240,7 +240,16 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
             result: { $ref: "#/components/schemas/FunnelResult" },
             previous: {
               anyOf: [{ $ref: "#/components/schemas/FunnelResult" }, { type: "null" }],
-              description: "The period before, with compare=1.",
+              description: "The range compared with (compare=1 or compare_from/compare_to).",
+            },
+            compared_with: {
+              type: ["object", "null"],
+              description: "Which range previous covers: label, from and to (instants).",
+              properties: {
+                label: { type: "string" },
+                from: { type: "string", format: "date-time" },
+                to: { type: "string", format: "date-time" },
+              },
             },
             breakdown: {
               type: ["object", "null"],
@@ -572,6 +581,12 @@ function funnelPaths(
           param("to", schemaOf(shape.to), "Last day of a custom period, inclusive."),
           param("by", { type: "string", enum: [...FUNNEL_BREAKDOWNS] }, "Break down by."),
           param("compare", { type: "string", enum: ["1"] }, "Also the period before."),
+          param(
+            "compare_from",
+            schemaOf(shape.from),
+            "Compare with another range instead: its first day (with compare_to).",
+          ),
+          param("compare_to", schemaOf(shape.to), "Last day of the range to compare with."),
         ],
         responses: { "200": json("FunnelReport", "The funnel and its numbers."), ...ERRORS },
       },
@@ -645,8 +660,15 @@ function explorePaths(
           ),
           param("periods", { type: "integer", minimum: 1, maximum: 24 }, "How many cohorts."),
           param("source", { type: "string" }, "Only visitors whose first visit had this source."),
+          param(
+            "split",
+            { type: "string", enum: ["source"] },
+            "A grid per first source: every row then carries its source.",
+          ),
         ],
-        responses: ok("{cohorts: [{cohort, size, retention: [% per period after], revenue}]}"),
+        responses: ok(
+          "{cohorts: [{cohort, source (with split), size, retention: [% per period after], revenue}]}",
+        ),
       },
     },
     "/api/v1/sites/{siteId}/properties": {

@@ -17,6 +17,8 @@ export interface CohortOptions {
   periods: number;
   /** Only visitors whose first visit had this source ("" = Direct / none). */
   source?: string;
+  /** "source": a grid per first source (each row then says its source). */
+  split?: "source";
   /** "Now", for tests. */
   now?: Date;
 }
@@ -24,6 +26,8 @@ export interface CohortOptions {
 export interface CohortRow {
   /** First local day of the cohort's week or month, YYYY-MM-DD. */
   cohort: string;
+  /** The members' first source ("" = Direct / none), when split by source. */
+  source?: string;
   size: number;
   /** Per period after acquisition (0 = the acquisition period itself): % who visited. */
   retention: Array<number | null>;
@@ -49,11 +53,16 @@ export function parseCohortParams(params: URLSearchParams): Omit<CohortOptions, 
   if (source !== undefined && source.length > 500) {
     throw new Invalid("source", "Keep the source under 500 characters.");
   }
+  const split = params.get("split") || undefined;
+  if (split !== undefined && split !== "source") {
+    throw new Invalid("split", "split can only be source (a grid per first source).");
+  }
   return {
     unit: unit as CohortOptions["unit"],
     by: by as CohortOptions["by"],
     periods: Number(periods),
     source,
+    ...(split ? { split } : {}),
   };
 }
 
@@ -67,6 +76,7 @@ export async function cohortGrid(
   const unit = opts.unit;
   const now = opts.now ?? new Date();
   const step = unit === "week" ? sql`interval '1 week'` : sql`interval '1 month'`;
+  const grp = opts.split === "source" ? sql`m.source` : sql`''`;
   // Local start of the current unit, then `periods - 1` units before it.
   const rows = await sql`
     with bounds as (
@@ -82,7 +92,7 @@ export async function cohortGrid(
       where p.site_id = ${site.id} and p.kind <> 'refund' and p.visitor_id is not null
       group by 1),
     members as (
-      select f.visitor_id,
+      select f.visitor_id, f.source,
              ${opts.by === "first_visit" ? sql`f.first_visit` : sql`b.first_purchase`} as joined,
              date_trunc(${unit}, (${
     opts.by === "first_visit" ? sql`f.first_visit` : sql`b.first_purchase`
@@ -95,7 +105,7 @@ export async function cohortGrid(
       select m.* from members m, bounds b
       where m.cohort >= b.first_local and m.cohort < b.end_local),
     activity as (
-      select distinct m.visitor_id, m.cohort,
+      select distinct m.visitor_id, m.cohort, ${grp} as grp,
         ${
     unit === "week"
       ? sql`(extract(epoch from date_trunc('week', s.started_at at time zone ${tz}) - m.cohort)
@@ -106,19 +116,20 @@ export async function cohortGrid(
   } as k
       from inrange m join sessions s on s.site_id = ${site.id}
         and s.visitor_id = m.visitor_id and s.started_at >= m.joined),
-    sizes as (select cohort, count(*) as size from inrange group by 1),
+    sizes as (select ${grp} as grp, m.cohort, count(*) as size from inrange m group by 1, 2),
     money as (
-      select m.cohort, sum(p.amount_site_minor) as revenue
+      select ${grp} as grp, m.cohort, sum(p.amount_site_minor) as revenue
       from inrange m join purchases p on p.site_id = ${site.id}
         and p.visitor_id = m.visitor_id and p.ts >= m.joined
-      group by 1)
-    select to_char(z.cohort, 'YYYY-MM-DD') as cohort, z.size::int8 as size,
+      group by 1, 2)
+    select z.grp, to_char(z.cohort, 'YYYY-MM-DD') as cohort, z.size::int8 as size,
            coalesce(mo.revenue, 0)::int8 as revenue,
            coalesce((select json_agg(json_build_array(k, n) order by k) from (
-             select k, count(*) as n from activity a where a.cohort = z.cohort group by 1) x),
+             select k, count(*) as n from activity a
+             where a.cohort = z.cohort and a.grp = z.grp group by 1) x),
              '[]') as active
-    from sizes z left join money mo on mo.cohort = z.cohort
-    order by z.cohort`;
+    from sizes z left join money mo on mo.cohort = z.cohort and mo.grp = z.grp
+    order by z.grp, z.cohort`;
   return rows.map((x) => {
     const first = new Date(`${x.cohort}T00:00:00Z`);
     const current = periodsBetween(unit, first, now, tz);
@@ -126,6 +137,7 @@ export async function cohortGrid(
     const size = Number(x.size);
     return {
       cohort: x.cohort,
+      ...(opts.split === "source" ? { source: x.grp as string } : {}),
       size,
       revenue: Number(x.revenue),
       retention: Array.from(
@@ -148,4 +160,20 @@ function periodsBetween(unit: string, first: Date, now: Date, tz: string): numbe
   if (unit === "week") return Math.floor((today.getTime() - first.getTime()) / 604_800_000);
   return (today.getUTCFullYear() - first.getUTCFullYear()) * 12 +
     (today.getUTCMonth() - first.getUTCMonth());
+}
+
+/** One grid per first source: the `top` sources with the most members, largest first. */
+export function gridsBySource(
+  rows: CohortRow[],
+  top = 6,
+): Array<{ source: string; size: number; rows: CohortRow[] }> {
+  const groups = new Map<string, CohortRow[]>();
+  for (const r of rows) {
+    const key = r.source ?? "";
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.entries()]
+    .map(([source, list]) => ({ source, size: list.reduce((n, r) => n + r.size, 0), rows: list }))
+    .sort((a, b) => b.size - a.size || a.source.localeCompare(b.source))
+    .slice(0, top);
 }

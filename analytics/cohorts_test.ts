@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { ALL_DB_MODES, createTestDatabase, inDbMode } from "../testing/db.ts";
 import { insertSiteRows, insertVisits, synthesizeVisits } from "../testing/analytics_data.ts";
 import type { Sql } from "../db/connect.ts";
-import { cohortGrid, type CohortOptions, parseCohortParams } from "./cohorts.ts";
+import { cohortGrid, type CohortOptions, gridsBySource, parseCohortParams } from "./cohorts.ts";
 import { Invalid } from "../lib/errors.ts";
 
 const SITE = 51;
@@ -95,6 +95,42 @@ for (const mode of ALL_DB_MODES) {
           );
         }
       }
+
+      // Split by first source: each source's grid is that source's cohorts from the definition.
+      const sources = (await sql`select distinct source from sessions where site_id = ${SITE}`)
+        .map((r) => r.source as string);
+      assert.ok(sources.length > 3);
+      for (
+        const o of [
+          { unit: "month", by: "first_visit", periods: 6, split: "source" },
+          { unit: "week", by: "first_purchase", periods: 12, split: "source" },
+        ] as CohortOptions[]
+      ) {
+        const got = await cohortGrid(sql, { id: SITE, timezone: TZ }, { ...o, now: NOW });
+        let seen = 0;
+        for (const source of sources) {
+          const want = await expected(sql, { ...o, split: undefined, source });
+          const mine = got.filter((x) => x.source === source);
+          seen += mine.length;
+          assert.deepEqual(
+            mine.map((x) => ({ cohort: x.cohort, size: x.size, revenue: x.revenue })),
+            want.map((x) => ({ cohort: x.cohort, size: x.size, revenue: x.revenue })),
+            `${JSON.stringify(o)} ${source}`,
+          );
+          for (const [i, row] of mine.entries()) {
+            const active = (want[i].active as Array<number | string>).map(Number);
+            assert.deepEqual(
+              row.retention,
+              active.map((n) => Math.round((10_000 * n) / want[i].size) / 100),
+              `${JSON.stringify(o)} ${source} ${row.cohort}`,
+            );
+          }
+        }
+        assert.equal(seen, got.length, "every row belongs to a first source");
+        const blocks = gridsBySource(got, 3);
+        assert.equal(blocks.length, 3);
+        assert.ok(blocks[0].size >= blocks[1].size && blocks[1].size >= blocks[2].size);
+      }
     } finally {
       await db.close();
     }
@@ -102,7 +138,9 @@ for (const mode of ALL_DB_MODES) {
 }
 
 Deno.test("cohort parameters are checked with a sentence", () => {
-  for (const q of ["unit=day", "by=last_visit", "periods=0", "periods=99", "periods=x"]) {
+  for (
+    const q of ["unit=day", "by=last_visit", "periods=0", "periods=99", "periods=x", "split=city"]
+  ) {
     assert.throws(() => parseCohortParams(new URLSearchParams(q)), Invalid, q);
   }
   assert.deepEqual(parseCohortParams(new URLSearchParams("unit=month&source=Google")), {

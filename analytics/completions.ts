@@ -32,10 +32,13 @@ export function goalCompletions(
                  and (g.prop_key = '' or e.props ->> g.prop_key = g.prop_value) end
     union all
     select g.id, s.visitor_id, s.session_id,
+           -- A visit's events are its visitor's: with visitor_id the lookup reads only theirs
+           -- (events_site_visitor_ts), not every event of the site that day.
            case when g.kind = 'duration'
              then s.started_at + make_interval(secs => g.threshold)
              else coalesce((select ev.ts from events ev
-                 where ev.site_id = s.site_id and ev.session_id = s.session_id
+                 where ev.site_id = s.site_id and ev.visitor_id = s.visitor_id
+                   and ev.session_id = s.session_id
                    and ev.type = 'pageview' and ev.ts >= s.started_at
                    and ev.ts < s.started_at + interval '1 day'
                  order by ev.ts offset greatest(g.threshold, 1) - 1 limit 1), s.ended_at) end

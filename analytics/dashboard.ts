@@ -12,6 +12,7 @@ import { checkQuery, parseStatsParams, type StatsQuery } from "./query.ts";
 import { aggregate, breakdown, queryPeriod, type StatsSite, timeseries } from "./stats.ts";
 import { listAnnotations } from "./annotations.ts";
 import { goalStats } from "./goals.ts";
+import { getFunnel } from "./funnels.ts";
 import { rollupsBehind } from "../db/rollups.ts";
 import {
   CARD_METRICS,
@@ -56,6 +57,8 @@ export function readView(
     from: query.from,
     to: query.to,
     filters: query.filters as Filter[],
+    funnel: query.funnel,
+    droppedAt: query.dropped_at,
     interval,
     metric,
     tabs: readTabs(params),
@@ -71,11 +74,13 @@ export async function loadPanel(
   dimension: Dimension,
   opts: { sort?: StatsQuery["sort"]; page?: number; limit?: number; now?: Date } = {},
 ): Promise<PanelData> {
+  // Every metric, the pages' scroll and engaged time included: whole unfiltered days read them
+  // from the daily rollup; under filters they are read raw for the rows shown, as other panels.
   const metrics = metricsFor(dimension);
   const q = checkQuery({
     ...base,
     dimension,
-    metrics: undefined,
+    metrics,
     sort: opts.sort,
     page: opts.page ?? 1,
     limit: opts.limit ?? 10,
@@ -115,7 +120,7 @@ export async function loadDashboard(
   // Asked first: a refresh landing while the cards load can then only make them newer than
   // the note says, never leave a stale count without it.
   const updating = await rollupsBehind(sql, site.id);
-  const [agg, series, flags, list, goals, ...panels] = await Promise.all([
+  const [agg, series, flags, list, goals, funnel, ...panels] = await Promise.all([
     aggregate(sql, site, { ...query, metrics: CARD_METRICS }, { now }),
     timeseries(
       sql,
@@ -128,6 +133,7 @@ export async function loadDashboard(
              exists (select 1 from purchases where site_id = ${site.id}) as has_revenue`,
     listAnnotations(sql, site.id, period.firstDay, period.lastDay),
     goalStats(sql, site, query, { now }),
+    query.funnel ? getFunnel(sql, site.id, query.funnel) : Promise.resolve(null),
     ...PANEL_IDS.map((id) => loadPanel(sql, site, query, view.tabs[id], { now })),
   ]);
   const cards = CARD_METRICS.map((m) => {
@@ -160,6 +166,9 @@ export async function loadDashboard(
       PanelData
     >,
     goals,
+    dropoff: funnel && query.dropped_at
+      ? { funnel: funnel.id, name: funnel.name, step: query.dropped_at }
+      : null,
     annotations: list,
     hasData: flags[0].has_data,
     hasRevenue: flags[0].has_revenue,

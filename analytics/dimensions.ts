@@ -98,6 +98,8 @@ export const METRICS = [
   "conversion_rate",
   "average_order_value",
   "revenue_per_visitor",
+  "scroll_depth",
+  "engaged_time",
 ] as const;
 export type Metric = (typeof METRICS)[number];
 
@@ -118,7 +120,23 @@ export const METRIC_INFO: Record<
   conversion_rate: { short: "Conv.", label: "Conversion", unit: "percent" },
   average_order_value: { short: "AOV", label: "Avg order", unit: "money" },
   revenue_per_visitor: { short: "RPV", label: "Rev / visitor", unit: "money" },
+  scroll_depth: { short: "Scroll", label: "Scroll depth", unit: "percent" },
+  engaged_time: { short: "Engaged", label: "Engaged time", unit: "seconds" },
 };
+
+/**
+ * What the tracker's engagement events tell about a page: per visit to it, the deepest scroll
+ * (averaged over visits) and the visible time (summed per visit, then averaged).
+ */
+export const PAGE_METRICS: Metric[] = ["scroll_depth", "engaged_time"];
+
+/**
+ * The metrics a breakdown by `d` reports when none are named: all it can but the page metrics,
+ * which read raw events (the rollups keep no engagement) and so only come when asked for.
+ */
+export function defaultMetricsFor(d?: Dimension): Metric[] {
+  return metricsFor(d).filter((m) => !PAGE_METRICS.includes(m));
+}
 
 const TRAFFIC: Metric[] = ["visitors", "sessions", "pageviews", "bounce_rate", "visit_duration"];
 /** Metrics that only mean something where purchases exist. */
@@ -135,9 +153,10 @@ export const MONEY_METRICS: Metric[] = [
 export function metricsFor(d?: Dimension): Metric[] {
   if (!d) return TRAFFIC.concat(MONEY_METRICS);
   const info = DIMENSION_INFO[d];
-  if (info.scope === "page") return ["visitors", "pageviews"];
+  // Conversion by page or exit page is goal conversion: it needs a goal filter (null without).
+  if (info.scope === "page") return ["visitors", "pageviews", ...PAGE_METRICS, "conversion_rate"];
   if (info.scope === "goal") return ["visitors", "events", "conversion_rate"];
-  return info.revenue ? TRAFFIC.concat(MONEY_METRICS) : TRAFFIC;
+  return info.revenue ? TRAFFIC.concat(MONEY_METRICS) : TRAFFIC.concat("conversion_rate");
 }
 
 export const FILTER_OPS = ["is", "is_not", "contains"] as const;

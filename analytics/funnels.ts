@@ -399,8 +399,36 @@ export async function funnelBreakdown(
 /** Someone who reached a step and went no further, with the last pages they saw. */
 export interface DroppedVisitor {
   visitor_id: string;
+  /** The visit they entered the funnel in. */
+  session_id: string;
   reached_at: Date;
   last_pages: string[];
+}
+
+function checkDropStep(f: Funnel, step: number, field = "step"): void {
+  if (!Number.isInteger(step) || step < 1 || step >= f.steps.length) {
+    throw new Invalid(field, `Pick a step from 1 to ${f.steps.length - 1}.`);
+  }
+}
+
+/**
+ * SQL selecting who entered in range `r`, reached step `step` and not the next: the visitor of
+ * the visit they entered in, that visit, and when they reached the step. The drop-off page
+ * lists them; the dashboard filters by their visitor ids.
+ */
+export function droppedVisitors(
+  sql: Sql,
+  siteId: number,
+  f: Funnel,
+  r: Range,
+  step: number,
+): Fragment {
+  checkDropStep(f, step, "dropped_at");
+  return sql`select s.visitor_id, s.session_id, w.step_times[${step}::int] as reached_at
+    from (${walks(sql, siteId, f, r)}) w
+    join sessions s on s.site_id = ${siteId} and s.session_id = w.first_session
+      and s.started_at >= ${new Date(r.from.getTime() - 86_400_000)} and s.started_at < ${r.to}
+    where w.depth = ${step}::int`;
 }
 
 /** Up to `limit` visitors who reached step `step` (1-based) and not the next, latest first. */
@@ -412,19 +440,11 @@ export async function droppedAt(
   step: number,
   limit = 50,
 ): Promise<DroppedVisitor[]> {
-  if (!Number.isInteger(step) || step < 1 || step >= f.steps.length) {
-    throw new Invalid("step", `Pick a step from 1 to ${f.steps.length - 1}.`);
-  }
+  checkDropStep(f, step);
   const rows = await sql`
-    with w as (${walks(sql, siteId, f, r)}),
-    lost as (
-      select s.visitor_id, w.step_times[${step}::int] as reached_at
-      from w join sessions s on s.site_id = ${siteId} and s.session_id = w.first_session
-        and s.started_at >= ${new Date(r.from.getTime() - 86_400_000)}
-        and s.started_at < ${r.to}
-      where w.depth = ${step}::int
-      order by 2 desc limit ${limit})
-    select l.visitor_id, l.reached_at,
+    with lost as (select * from (${droppedVisitors(sql, siteId, f, r, step)}) d
+      order by reached_at desc limit ${limit})
+    select l.visitor_id, l.session_id, l.reached_at,
       array(select e.pathname from events e where e.site_id = ${siteId}
         and e.visitor_id = l.visitor_id and e.type = 'pageview' and e.ts >= l.reached_at
         and e.ts < l.reached_at + interval '1 day'
@@ -432,18 +452,19 @@ export async function droppedAt(
     from lost l order by l.reached_at desc`;
   return rows.map((x) => ({
     visitor_id: x.visitor_id,
+    session_id: x.session_id,
     reached_at: x.reached_at,
     last_pages: (x.last_pages as string[]).reverse(),
   }));
 }
 
-/** The funnel over a period and, when it has one, the period before (to compare). */
+/** The funnel over a period and, when asked, over a second range to compare with. */
 export async function funnelReport(
   sql: Sql,
   siteId: number,
   f: Funnel,
   period: ResolvedPeriod,
-  opts: { breakdown?: FunnelBreakdown; compare?: boolean } = {},
+  opts: { breakdown?: FunnelBreakdown; compare?: Range | null } = {},
 ): Promise<{
   current: FunnelResult;
   previous: FunnelResult | null;
@@ -451,9 +472,7 @@ export async function funnelReport(
 }> {
   const [current, previous, breakdown] = await Promise.all([
     funnelResult(sql, siteId, f, period),
-    opts.compare && period.previous
-      ? funnelResult(sql, siteId, f, period.previous)
-      : Promise.resolve(null),
+    opts.compare ? funnelResult(sql, siteId, f, opts.compare) : Promise.resolve(null),
     opts.breakdown
       ? funnelBreakdown(sql, siteId, f, period, opts.breakdown)
       : Promise.resolve(null),

@@ -5,7 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { ALL_DB_MODES, createTestDatabase, inDbMode } from "../testing/db.ts";
-import { insertSiteRows, insertVisits, synthesizeVisits } from "../testing/analytics_data.ts";
+import {
+  insertSiteRows,
+  insertVisits,
+  statsSite,
+  synthesizeVisits,
+} from "../testing/analytics_data.ts";
 import type { Sql } from "../db/connect.ts";
 import { refreshRollups } from "../db/rollups.ts";
 import { aggregate, type StatsSite } from "./stats.ts";
@@ -26,13 +31,7 @@ const TZ = "America/New_York";
 const SITE = 21;
 
 function site(id: number): StatsSite {
-  return {
-    id,
-    timezone: TZ,
-    currency: "USD",
-    created_at: new Date("2026-02-01T00:00:00Z"),
-    first_event_at: null,
-  };
+  return statsSite(id, TZ);
 }
 
 async function seed(sql: Sql) {

@@ -88,14 +88,22 @@ export async function pathsToGoal(
     throw new Invalid("depth", "Pick a path length from 1 to 6 pages.");
   }
   const rows = await sql`
-    with conv as (
+    with conv0 as (
       select session_id, min(ts) as at
       from (${goalCompletions(sql, siteId, r, sql`g.id = ${goalId}`)}) gc
       where session_id is not null group by 1),
+    -- The visit's own visitor (a purchase's buyer may be another device's visitor id): the
+    -- lookup below then reads that visitor's events (events_site_visitor_ts), not every event
+    -- of the site in the day before (24 s for 30 days of 1M events).
+    conv as (
+      select c.session_id, c.at, s.visitor_id from conv0 c
+      join sessions s on s.site_id = ${siteId} and s.session_id = c.session_id
+        and s.started_at <= c.at),
     seq as (
       select c.session_id, array(
         select e.pathname from events e
-        where e.site_id = ${siteId} and e.session_id = c.session_id and e.type = 'pageview'
+        where e.site_id = ${siteId} and e.visitor_id = c.visitor_id
+          and e.session_id = c.session_id and e.type = 'pageview'
           and e.ts <= c.at and e.ts > c.at - interval '1 day'
         order by e.ts desc, e.event_id desc limit ${depth}) as pages
       from conv c)

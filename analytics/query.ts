@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { Invalid } from "../lib/errors.ts";
 import {
+  defaultMetricsFor,
   type Dimension,
   DIMENSIONS,
   FILTER_OPS,
@@ -45,11 +46,17 @@ export const statsQuerySchema = z.object({
     "Break results down by this; time:day etc. gives a time series.",
   ),
   metrics: z.array(z.enum(METRICS)).min(1).max(METRICS.length).optional().describe(
-    "Metrics to return; defaults to every metric the dimension supports.",
+    "Metrics to return; defaults to every metric the dimension supports but scroll_depth and engaged_time (pages), which come only when named.",
   ),
   sort: z.object({ metric: z.enum(METRICS), direction: z.enum(["asc", "desc"]) }).optional(),
   page: z.number().int().min(1).max(100_000).default(1),
   limit: z.number().int().min(1).max(1000).default(50),
+  funnel: z.number().int().min(1).max(2 ** 53 - 1).optional().describe(
+    "With dropped_at: only the visitors who left this funnel after that step in the period.",
+  ),
+  dropped_at: z.number().int().min(1).max(7).optional().describe(
+    "The funnel step (1-based) the visitors reached without going on to the next.",
+  ),
 });
 
 export type StatsQuery = z.infer<typeof statsQuerySchema>;
@@ -70,7 +77,7 @@ export function timeGranularity(
 
 /** The metrics a query reports: what it asked for, or all its dimension supports. */
 export function queryMetrics(q: StatsQuery): Metric[] {
-  return q.metrics ?? metricsFor(breakdownDimension(q));
+  return q.metrics ?? defaultMetricsFor(breakdownDimension(q));
 }
 
 const PARAM_NAMES: Record<string, string> = {
@@ -84,6 +91,8 @@ const PARAM_NAMES: Record<string, string> = {
   sort: "sort",
   page: "page",
   limit: "limit",
+  funnel: "funnel",
+  dropped_at: "dropped_at",
 };
 
 /** Turns a zod failure into one sentence naming the parameter. */
@@ -135,6 +144,8 @@ export function parseStatsParams(params: URLSearchParams): StatsQuery {
       : undefined,
     page: num("page"),
     limit: num("limit"),
+    funnel: num("funnel"),
+    dropped_at: num("dropped_at"),
   };
   return checkQuery(raw);
 }
@@ -163,6 +174,12 @@ export function checkQuery(raw: unknown): StatsQuery {
   }
   if (q.sort && !allowed.includes(q.sort.metric)) {
     throw new Invalid("sort", `Sort by one of: ${allowed.join(", ")}.`);
+  }
+  if ((q.funnel === undefined) !== (q.dropped_at === undefined)) {
+    throw new Invalid(
+      q.funnel === undefined ? "funnel" : "dropped_at",
+      "A drop-off filter needs both funnel and dropped_at, like funnel=3&dropped_at=2.",
+    );
   }
   const dims = new Set<string>();
   for (const f of q.filters) {

@@ -17,7 +17,14 @@
  */
 import type { Sql } from "../db/connect.ts";
 import type postgres from "postgres";
-import { type Dimension, DIMENSION_INFO, type Filter, type Metric, METRICS } from "./dimensions.ts";
+import {
+  type Dimension,
+  DIMENSION_INFO,
+  type Filter,
+  type Metric,
+  METRICS,
+  PAGE_METRICS,
+} from "./dimensions.ts";
 import {
   addDays,
   alignsWithHours,
@@ -32,6 +39,7 @@ import {
 } from "./period.ts";
 import { breakdownDimension, queryMetrics, type StatsQuery, timeGranularity } from "./query.ts";
 import { goalCompletions } from "./completions.ts";
+import { droppedVisitors, getFunnel } from "./funnels.ts";
 
 type Fragment = postgres.PendingQuery<postgres.Row[]>;
 
@@ -118,8 +126,44 @@ function col(sql: Sql, alias: string, name: string): Fragment {
   return sql`${sql(alias)}.${sql(name)}`;
 }
 
-function byScope(filters: Filter[], ...scopes: string[]): Filter[] {
-  return filters.filter((f) => scopes.includes(DIMENSION_INFO[f.dimension].scope));
+/** Visitors chosen by SQL selecting their ids (a funnel's drop-offs), not by an attribute. */
+export interface VisitorSet {
+  dimension: "visitors";
+  visitors: Fragment;
+}
+export type StatsFilter = Filter | VisitorSet;
+
+function isVisitorSet(f: StatsFilter): f is VisitorSet {
+  return f.dimension === "visitors";
+}
+
+function visitorSets(filters: StatsFilter[]): VisitorSet[] {
+  return filters.filter(isVisitorSet);
+}
+
+function byScope(filters: StatsFilter[], ...scopes: string[]): Filter[] {
+  return filters.filter((f): f is Filter =>
+    !isVisitorSet(f) && scopes.includes(DIMENSION_INFO[f.dimension].scope)
+  );
+}
+
+/**
+ * The query's filters over `range`; a funnel drop-off (`funnel` + `dropped_at`) becomes the
+ * visitors who entered that funnel in the range and left after that step.
+ */
+export async function queryFilters(
+  sql: Sql,
+  siteId: number,
+  q: StatsQuery,
+  range: Range,
+): Promise<StatsFilter[]> {
+  if (q.funnel === undefined || q.dropped_at === undefined) return q.filters;
+  const f = await getFunnel(sql, siteId, q.funnel);
+  const dropped = droppedVisitors(sql, siteId, f, range, q.dropped_at);
+  return [...q.filters, {
+    dimension: "visitors",
+    visitors: sql`select visitor_id from (${dropped}) d`,
+  }];
 }
 
 /**
@@ -144,8 +188,13 @@ function eventSessions(sql: Sql, siteId: number, r: Range, f: Filter): Fragment 
 }
 
 /** Extra conditions on sessions `s` for the filters (each starting with "and"; heatmaps choose visits with it too). */
-export function sessionConds(sql: Sql, siteId: number, r: Range, filters: Filter[]): Fragment {
-  const parts: Fragment[] = [];
+export function sessionConds(
+  sql: Sql,
+  siteId: number,
+  r: Range,
+  filters: StatsFilter[],
+): Fragment {
+  const parts: Fragment[] = visitorSets(filters).map((f) => sql`s.visitor_id in (${f.visitors})`);
   for (const f of byScope(filters, "visit", "visit_only")) {
     parts.push(match(sql, col(sql, "s", DIMENSION_INFO[f.dimension].column), f));
   }
@@ -156,8 +205,8 @@ export function sessionConds(sql: Sql, siteId: number, r: Range, filters: Filter
 }
 
 /** Extra conditions on events `e` for the filters. */
-function eventConds(sql: Sql, siteId: number, r: Range, filters: Filter[]): Fragment {
-  const parts: Fragment[] = [];
+function eventConds(sql: Sql, siteId: number, r: Range, filters: StatsFilter[]): Fragment {
+  const parts: Fragment[] = visitorSets(filters).map((f) => sql`e.visitor_id in (${f.visitors})`);
   for (const f of byScope(filters, "visit", "page")) {
     parts.push(match(sql, col(sql, "e", DIMENSION_INFO[f.dimension].column), f));
   }
@@ -175,10 +224,11 @@ function eventConds(sql: Sql, siteId: number, r: Range, filters: Filter[]): Frag
 }
 
 /** Extra conditions on attribution credits `c` for the filters (unmatched never match). */
-function creditConds(sql: Sql, siteId: number, r: Range, filters: Filter[]): Fragment {
+function creditConds(sql: Sql, siteId: number, r: Range, filters: StatsFilter[]): Fragment {
   if (filters.length === 0) return sql``;
   const parts: Fragment[] = [sql`c.touch >= 0`];
-  for (const f of filters) {
+  for (const f of visitorSets(filters)) parts.push(sql`c.visitor_id in (${f.visitors})`);
+  for (const f of byScope(filters, "visit", "visit_only", "page", "goal")) {
     const info = DIMENSION_INFO[f.dimension];
     if (info.scope === "visit" || f.dimension === "entry_page") {
       parts.push(match(sql, col(sql, "c", info.column), f));
@@ -210,7 +260,7 @@ interface Plan {
   sql: Sql;
   siteId: number;
   range: Range;
-  filters: Filter[];
+  filters: StatsFilter[];
   rollups: boolean;
   tz: string;
   /** Set when the daily rollups answer: whole local days, maybe then a partial day's hours. */
@@ -432,8 +482,11 @@ function revenueSums(
     group by 1${dimension ? sql`, (c.touch < 0)` : sql``}`;
 }
 
-/** The one select list that turns base sums into metrics (`goalBase` for goal conversion). */
-function metricColumns(sql: Sql, goalBase?: Fragment): Fragment {
+/**
+ * The one select list that turns base sums into metrics (`goalBase`: the visitors goal conversion
+ * divides by; `page`: the base has the engagement columns of pages).
+ */
+function metricColumns(sql: Sql, goalBase?: Fragment, page = false): Fragment {
   return sql`
     coalesce(visitors, 0)::int8 as visitors,
     coalesce(sessions, 0)::int8 as sessions,
@@ -450,7 +503,12 @@ function metricColumns(sql: Sql, goalBase?: Fragment): Fragment {
       : sql`round(100.0 * coalesce(customers, 0) / nullif(visitors, 0), 2)::float8`
   } as conversion_rate,
     round(revenue::numeric / nullif(orders, 0))::int8 as average_order_value,
-    round(coalesce(revenue, 0)::numeric / nullif(visitors, 0))::int8 as revenue_per_visitor`;
+    round(coalesce(revenue, 0)::numeric / nullif(visitors, 0))::int8 as revenue_per_visitor,
+    ${
+    page
+      ? sql`round(scroll_depth, 1)::float8 as scroll_depth, round(engaged_time)::int8 as engaged_time`
+      : sql`null::float8 as scroll_depth, null::int8 as engaged_time`
+  }`;
 }
 
 function pick(row: Record<string, unknown>, metrics: readonly Metric[]): MetricValues {
@@ -469,7 +527,7 @@ async function plan(
   site: StatsSite,
   tz: string,
   range: Range,
-  filters: Filter[],
+  filters: StatsFilter[],
   opts: StatsOptions & { partialDay?: boolean },
 ): Promise<Plan> {
   const rollups = !opts.raw && filters.length === 0 && alignsWithHours(tz, range.from, range.to);
@@ -511,7 +569,7 @@ export async function totalsFor(
   site: StatsSite,
   tz: string,
   range: Range,
-  filters: Filter[],
+  filters: StatsFilter[],
   opts: StatsOptions = {},
 ): Promise<MetricValues> {
   const p = await plan(sql, site, tz, range, filters, { ...opts, partialDay: true });
@@ -525,7 +583,7 @@ export async function totalsFor(
                  null::int8 as events, r.revenue, r.orders, r.customers
           from (select 1) one
           left join v on true left join s on true left join r on true) base`;
-  return pick(row, METRICS);
+  return pick(row, METRICS.filter((m) => !PAGE_METRICS.includes(m)));
 }
 
 /** The cards: totals for the period and for the period before it. */
@@ -537,10 +595,12 @@ export async function aggregate(
 ): Promise<AggregateResult & { period: ResolvedPeriod }> {
   const period = queryPeriod(site, q, opts.now);
   const metrics = queryMetrics(q);
+  // A drop-off cohort is of this period; the period before compares what the same people did.
+  const filters = await queryFilters(sql, site.id, q, period);
   const [cur, prev] = await Promise.all([
-    totalsFor(sql, site, period.timezone, period, q.filters, opts),
+    totalsFor(sql, site, period.timezone, period, filters, opts),
     period.previous
-      ? totalsFor(sql, site, period.timezone, period.previous, q.filters, opts)
+      ? totalsFor(sql, site, period.timezone, period.previous, filters, opts)
       : Promise.resolve(null),
   ]);
   const only = (v: MetricValues) => Object.fromEntries(metrics.map((m) => [m, v[m] ?? null]));
@@ -564,7 +624,8 @@ export async function timeseries(
   const asked = timeGranularity(q);
   const granularity = !asked || asked === "auto" ? period.granularity : asked;
   checkGranularity(period, granularity);
-  const p = await plan(sql, site, period.timezone, period, q.filters, opts);
+  const filters = await queryFilters(sql, site.id, q, period);
+  const p = await plan(sql, site, period.timezone, period, filters, opts);
   if (granularity === "hour") p.days = null;
   const bucket = (time: Fragment) =>
     sql`to_char(date_trunc(${granularity}, ${time} at time zone ${period.timezone}),
@@ -609,26 +670,43 @@ function zeroOf(m: Metric): number | null {
     : 0;
 }
 
-/** A breakdown table: one row per value of the dimension, sorted and paginated in SQL. */
-export async function breakdown(
-  sql: Sql,
-  site: StatsSite,
-  q: StatsQuery,
-  opts: StatsOptions & { maxRows?: number } = {},
-): Promise<BreakdownResult & { period: ResolvedPeriod }> {
-  const dimension = breakdownDimension(q);
-  if (!dimension) throw new Error("breakdown() needs a dimension");
-  const period = queryPeriod(site, q, opts.now);
+/**
+ * Per page, from the tracker's engagement events: each visit's deepest scroll on the page and
+ * its engaged time there (per local day: a visit across midnight counts on each day, which lets
+ * days add up), averaged over those visits. Whole days come from the daily rollup
+ * `engagement_days`; filtered or partial ranges from raw events. `only` limits it to some pages
+ * (the rows shown), which the partial index of migration 0190 then reads alone.
+ */
+function pageEngagement(p: Plan, only?: Fragment): Fragment {
+  const { sql, siteId, range: r } = p;
+  const pages = only ? sql`and pathname in (${only})` : sql``;
+  if (p.days && !p.days.tailFrom) {
+    return sql`select pathname as k,
+        sum(depth_sum)::numeric / nullif(sum(scrolled), 0) as scroll_depth,
+        sum(engaged_ms)::numeric / nullif(sum(timed), 0) / 1000.0 as engaged_time
+      from engagement_days
+      where site_id = ${siteId} and day between ${p.days.first}::date and ${p.days.last}::date
+        ${pages}
+      group by 1`;
+  }
+  return sql`select pathname as k, avg(depth) as scroll_depth, avg(ms) / 1000.0 as engaged_time
+    from (select e.pathname, e.session_id, (e.ts at time zone ${p.tz})::date,
+                 max(e.scroll_depth) as depth, sum(e.engaged_ms) as ms
+          from events e
+          where e.site_id = ${siteId} and e.ts >= ${r.from} and e.ts < ${r.to}
+            and e.type = 'engagement' ${pages}
+            ${eventConds(sql, siteId, r, p.filters)}
+          group by 1, 2, 3) x
+    group by 1`;
+}
+
+/**
+ * The base sums of a breakdown by `dimension`, one row per value (and the Unmatched row);
+ * `engagement` adds the pages' scroll and engaged time for every page.
+ */
+function breakdownBase(p: Plan, dimension: Dimension, engagement = false): Fragment {
+  const { sql, range: r } = p;
   const info = DIMENSION_INFO[dimension];
-  const p = await plan(sql, site, period.timezone, period, q.filters, opts);
-  const metrics = queryMetrics(q);
-  const sort = q.sort ??
-    { metric: metrics.includes("visitors") ? "visitors" : metrics[0], direction: "desc" };
-  const limit = Math.min(q.limit, opts.maxRows ?? q.limit);
-  const offset = (q.page - 1) * q.limit;
-  const { from, to } = period;
-  let base: Fragment;
-  let goalBase: Fragment | undefined;
   if (info.scope === "page" || info.scope === "goal") {
     const isPage = info.scope === "page";
     const table = isPage ? sql`pages_hourly` : sql`goals_hourly`;
@@ -641,47 +719,104 @@ export async function breakdown(
           select value, 0, ${measure} from dimension_days where ${dayRows(p, dimension)}`
       : p.rollups
       ? sql`select ${sql(info.column)} as k, visitor_key as who, sum(${measure}) as n
-          from ${table} where site_id = ${site.id} and bucket >= ${from} and bucket < ${to}
+          from ${table} where site_id = ${p.siteId} and bucket >= ${r.from} and bucket < ${r.to}
           group by 1, 2`
       : sql`select ${col(sql, "e", info.column)} as k, e.visitor_id as who, count(*) as n
           from events e
-          where e.site_id = ${site.id} and e.ts >= ${from} and e.ts < ${to}
+          where e.site_id = ${p.siteId} and e.ts >= ${r.from} and e.ts < ${r.to}
             and ${isPage ? sql`e.type = 'pageview'` : sql`e.type = 'event' and e.name <> ''`}
-            ${eventConds(sql, site.id, period, q.filters)}
+            ${eventConds(sql, p.siteId, r, p.filters)}
           group by 1, 2`;
     // Daily rows carry visitor counts (v); the others one row per visitor.
     const visitors = p.days ? sql`sum(v)::int8` : sql`count(*)::int8`;
-    base = sql`select k, false as unmatched, ${visitors} as visitors,
+    const rows = sql`select k, false as unmatched, ${visitors} as visitors,
         ${isPage ? sql`sum(n)::int8` : sql`null::int8`} as pageviews,
         null::int8 as sessions, null::int8 as bounces, null::int8 as duration_s,
         ${isPage ? sql`null::int8` : sql`sum(n)::int8`} as events,
         null::int8 as revenue, null::int8 as orders, null::int8 as customers
       from (${sub}) x group by 1`;
-    if (!isPage) goalBase = sql`(select visitors from total)`;
-  } else {
-    const key = (row: "s" | "r", _t: Fragment) =>
-      col(sql, row === "s" ? "s" : "sessions_hourly", info.column);
-    const s = sessionSums(p, key, true, dimension);
-    if (info.revenue) {
-      base = sql`select coalesce(s.k, r.k) as k, coalesce(r.unmatched, false) as unmatched,
-          s.visitors, s.pageviews, s.sessions, s.bounces, s.duration_s, null::int8 as events,
-          r.revenue, r.orders, r.customers
-        from (${s}) s full join (${revenueSums(p, () => null, dimension)}) r on r.k = s.k`;
-    } else {
-      base = sql`select s.k, false as unmatched, s.visitors, s.pageviews, s.sessions, s.bounces,
-          s.duration_s, null::int8 as events, null::int8 as revenue, null::int8 as orders,
-          null::int8 as customers
-        from (${s}) s`;
+    if (!engagement) return rows;
+    return sql`select b.*, g.scroll_depth, g.engaged_time
+      from (${rows}) b left join (${pageEngagement(p)}) g on g.k = b.k`;
+  }
+  const key = (row: "s" | "r", _t: Fragment) =>
+    col(sql, row === "s" ? "s" : "sessions_hourly", info.column);
+  const s = sessionSums(p, key, true, dimension);
+  if (info.revenue) {
+    return sql`select coalesce(s.k, r.k) as k, coalesce(r.unmatched, false) as unmatched,
+        s.visitors, s.pageviews, s.sessions, s.bounces, s.duration_s, null::int8 as events,
+        r.revenue, r.orders, r.customers
+      from (${s}) s full join (${revenueSums(p, () => null, dimension)}) r on r.k = s.k`;
+  }
+  return sql`select s.k, false as unmatched, s.visitors, s.pageviews, s.sessions, s.bounces,
+      s.duration_s, null::int8 as events, null::int8 as revenue, null::int8 as orders,
+      null::int8 as customers
+    from (${s}) s`;
+}
+
+/**
+ * A breakdown table: one row per value of the dimension, sorted and paginated in SQL. With a
+ * goal filter, conversion is goal conversion by row: the row's visitors whose visit completed
+ * the goal ÷ the row's visitors under the other filters ("which source converts best").
+ */
+export async function breakdown(
+  sql: Sql,
+  site: StatsSite,
+  q: StatsQuery,
+  opts: StatsOptions & { maxRows?: number } = {},
+): Promise<BreakdownResult & { period: ResolvedPeriod }> {
+  const dimension = breakdownDimension(q);
+  if (!dimension) throw new Error("breakdown() needs a dimension");
+  const period = queryPeriod(site, q, opts.now);
+  const info = DIMENSION_INFO[dimension];
+  const filters = await queryFilters(sql, site.id, q, period);
+  const p = await plan(sql, site, period.timezone, period, filters, opts);
+  const metrics = queryMetrics(q);
+  const sort = q.sort ??
+    { metric: metrics.includes("visitors") ? "visitors" : metrics[0], direction: "desc" };
+  const limit = Math.min(q.limit, opts.maxRows ?? q.limit);
+  const offset = (q.page - 1) * q.limit;
+  const goalFilters = byScope(filters, "goal");
+  let goalBase: Fragment | undefined;
+  let ctes = sql``;
+  if (info.scope === "goal") {
+    goalBase = sql`(select visitors from total)`;
+    ctes = sql`total as (${visitorSums(p, () => null)}),`;
+  } else if (goalFilters.length > 0) {
+    const others = filters.filter((f) => !goalFilters.includes(f as Filter));
+    const every = await plan(sql, site, period.timezone, period, others, opts);
+    goalBase = sql`(select a.visitors from every a
+      where a.k is not distinct from base.k and a.unmatched = base.unmatched)`;
+    // Materialized: inlined, the correlated lookup would run the breakdown once per row.
+    ctes = sql`every as materialized (${breakdownBase(every, dimension)}),`;
+  } else if (!info.revenue) goalBase = sql`null::int8`;
+  const dir = sort.direction === "asc" ? sql`asc` : sql`desc`;
+  // Scroll and engaged time come from raw events, so only when asked for: for every page when
+  // sorting by them, otherwise for the rows of this page of results alone.
+  const isPage = info.scope === "page";
+  const early = isPage && PAGE_METRICS.includes(sort.metric);
+  const late = isPage && !early && metrics.some((m) => PAGE_METRICS.includes(m));
+  const order = sql`order by ${sql(sort.metric)} ${dir} nulls last, visitors desc, unmatched, k`;
+  const rows = await sql`
+    with ${ctes} base as (${breakdownBase(p, dimension, early)}),
+    m as (select k, unmatched, ${metricColumns(sql, goalBase, early)} from base),
+    shown as (select *, count(*) over () as total_rows from m ${order}
+      limit ${limit} offset ${offset})
+    ${
+    late
+      ? sql`select shown.*, round(g.scroll_depth, 1)::float8 as late_scroll,
+            round(g.engaged_time)::int8 as late_engaged
+          from shown left join (${pageEngagement(p, sql`select k from shown`)}) g
+            on g.k = shown.k`
+      : sql`select * from shown`
+  }
+    ${order}`;
+  if (late) {
+    for (const r of rows) {
+      r.scroll_depth = r.late_scroll;
+      r.engaged_time = r.late_engaged;
     }
   }
-  const total = goalBase ? sql`total as (${visitorSums(p, () => null)}),` : sql``;
-  const dir = sort.direction === "asc" ? sql`asc` : sql`desc`;
-  const rows = await sql`
-    with ${total} base as (${base}),
-    m as (select k, unmatched, ${metricColumns(sql, goalBase)} from base)
-    select *, count(*) over () as total_rows from m
-    order by ${sql(sort.metric)} ${dir} nulls last, visitors desc, unmatched, k
-    limit ${limit} offset ${offset}`;
   return {
     period,
     dimension,

@@ -14,6 +14,9 @@ export interface ViewState {
   interval?: string;
   /** The metric the chart shows. */
   metric?: string;
+  /** Only the visitors who left this funnel (id) after step `droppedAt`. */
+  funnel?: number;
+  droppedAt?: number;
 }
 
 /** "source:is:Google" (the value may itself contain colons). */
@@ -40,6 +43,10 @@ export function viewParams(s: ViewState): URLSearchParams {
     if (s.to) p.set("to", s.to);
   }
   for (const f of s.filters) p.append("f", filterToParam(f));
+  if (s.funnel && s.droppedAt) {
+    p.set("funnel", String(s.funnel));
+    p.set("dropped_at", String(s.droppedAt));
+  }
   if (s.interval) p.set("interval", s.interval);
   if (s.metric && s.metric !== "visitors") p.set("metric", s.metric);
   return p;

@@ -106,6 +106,8 @@ export interface DashboardData {
   panels: Record<PanelId, PanelData>;
   /** The site's defined goals with their numbers (empty when it has none). */
   goals: GoalStat[];
+  /** The funnel drop-off the view is narrowed to (`funnel` + `dropped_at`), if any. */
+  dropoff: { funnel: number; name: string; step: number } | null;
   annotations: Annotation[];
   /** Whether the site has ever received an event / a purchase. */
   hasData: boolean;

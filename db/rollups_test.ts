@@ -4,7 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { ALL_DB_MODES, createTestDatabase, inDbMode } from "../testing/db.ts";
-import { insertSiteRows, insertVisits, synthesizeVisits } from "../testing/analytics_data.ts";
+import {
+  insertSiteRows,
+  insertVisits,
+  statsSite,
+  synthesizeVisits,
+} from "../testing/analytics_data.ts";
 import { aggregate, type StatsSite } from "../analytics/stats.ts";
 import { checkQuery } from "../analytics/query.ts";
 import { createLogger } from "../lib/log.ts";
@@ -20,13 +25,7 @@ function makeSites(sql: Sql, ids: number[]) {
 }
 
 function site(id: number): StatsSite {
-  return {
-    id,
-    timezone: TZ,
-    currency: "USD",
-    created_at: new Date("2026-02-01T00:00:00Z"),
-    first_event_at: null,
-  };
+  return statsSite(id, TZ);
 }
 
 async function addVisits(sql: Sql, siteId: number, seed: number, from: string) {

@@ -96,6 +96,12 @@ function Toolbar(props: DashboardProps & { data: DashboardData }) {
             {v.filters.map((f) => (
               <input type="hidden" name="f" value={`${f.dimension}:${f.op}:${f.value}`} />
             ))}
+            {v.funnel && v.droppedAt && (
+              <>
+                <input type="hidden" name="funnel" value={String(v.funnel)} />
+                <input type="hidden" name="dropped_at" value={String(v.droppedAt)} />
+              </>
+            )}
             <label>
               From <input type="date" name="from" value={data.period.firstDay} required />
             </label>
@@ -123,8 +129,26 @@ function Toolbar(props: DashboardProps & { data: DashboardData }) {
             </a>
           );
         })}
-        {v.filters.length > 1 && (
-          <a href={viewHref(base, { ...v, filters: [] })} data-nav="" class="small">Clear all</a>
+        {data.dropoff && (
+          <a
+            class="chip"
+            href={viewHref(base, { ...v, funnel: undefined, droppedAt: undefined })}
+            data-nav=""
+            aria-label={`Remove filter: left ${data.dropoff.name} after step ${data.dropoff.step}`}
+            title="Remove this filter"
+          >
+            Left “{data.dropoff.name}” after step {data.dropoff.step}{" "}
+            <span aria-hidden="true">×</span>
+          </a>
+        )}
+        {v.filters.length + (data.dropoff ? 1 : 0) > 1 && (
+          <a
+            href={viewHref(base, { ...v, filters: [], funnel: undefined, droppedAt: undefined })}
+            data-nav=""
+            class="small"
+          >
+            Clear all
+          </a>
         )}
       </div>
       {data.updating && (

@@ -99,6 +99,8 @@ export async function renderBreakdownPage(c: Context<AppEnv>, place: DashboardPl
   const q = checkQuery({
     ...query,
     dimension,
+    // Every metric, the raw-read page ones included: the panel leaves those to this page.
+    metrics,
     sort: p.get("sort")
       ? { metric: p.get("sort")!.split(":")[0], direction: p.get("sort")!.split(":")[1] ?? "desc" }
       : undefined,

@@ -11,6 +11,7 @@ import { createApiKey } from "../accounts/api_keys.ts";
 import { createShare, revokeShare } from "../accounts/shares.ts";
 import { aggregate } from "../analytics/stats.ts";
 import { checkQuery } from "../analytics/query.ts";
+import { metricsFor } from "../analytics/dimensions.ts";
 import { API_RATE_LIMIT } from "./stats_api.ts";
 import { createSiteWithOwner, insertSession } from "../testing/journeys.ts";
 import { refreshRollups } from "../db/rollups.ts";
@@ -103,6 +104,25 @@ Deno.test("the dashboard over HTTP: page, filters, exports, isolation, API, shar
       assert(html.includes("Export CSV"));
     });
 
+    await t.step(
+      "pages' scroll and engaged time: on the overview, its JSON, the details page and CSV",
+      async () => {
+        const overview = await (await get(`/sites/${a.site.id}`)).text();
+        assert.match(overview, />Scroll</);
+        assert.match(overview, />Engaged</);
+        const panel = await (await get(
+          `/api/app/sites/${a.site.id}/breakdown?dimension=page&limit=3`,
+        )).json();
+        assert.deepEqual(panel.metrics, metricsFor("page"));
+        assert(panel.rows.length > 0 && "scroll_depth" in panel.rows[0].values);
+        const details = await (await get(`/sites/${a.site.id}/breakdown/page`)).text();
+        assert.match(details, />Scroll/);
+        assert.match(details, />Engaged/);
+        const csv = await (await get(`/api/app/sites/${a.site.id}/export/page.csv`)).text();
+        assert.match(csv.split("\r\n")[0], /Scroll depth \(%\),Engaged time \(s\)/);
+      },
+    );
+
     await t.step("CSV and zip exports carry the active filters", async () => {
       const all = await get(`/api/app/sites/${a.site.id}/export/source.csv`);
       assert.equal(all.status, 200);
@@ -193,6 +213,18 @@ Deno.test("the dashboard over HTTP: page, filters, exports, isolation, API, shar
         const bad = await api(`/api/v1/sites/${a.site.id}/stats?dimension=page&metrics=revenue`);
         assert.equal(bad.status, 400);
         assert.match((await bad.json()).error, /revenue is not available by page/);
+        // Scroll and engaged time are read from raw events: only when named.
+        const pages = await (await api(`/api/v1/sites/${a.site.id}/stats?dimension=page`)).json();
+        assert(pages.results.length > 0 && !("scroll_depth" in pages.results[0]));
+        const named = await (await api(
+          `/api/v1/sites/${a.site.id}/stats?dimension=page&metrics=visitors,scroll_depth,engaged_time`,
+        )).json();
+        assert.deepEqual(Object.keys(named.results[0]).sort(), [
+          "engaged_time",
+          "page",
+          "scroll_depth",
+          "visitors",
+        ]);
 
         // The limit counts per minute-long window; on a slow machine the loop may straddle one
         // window's end, so it keeps going until the limit answers (at most three windows' worth).

@@ -15,7 +15,12 @@ import { type Goal, listGoals } from "../analytics/goals.ts";
 import { parseStatsParams } from "../analytics/query.ts";
 import { queryPeriod } from "../analytics/stats.ts";
 import { nextPages, pathsToGoal } from "../analytics/paths.ts";
-import { cohortGrid, parseCohortParams } from "../analytics/cohorts.ts";
+import {
+  cohortGrid,
+  type CohortRow,
+  gridsBySource,
+  parseCohortParams,
+} from "../analytics/cohorts.ts";
 import { propertyKeys, propertyValues } from "../analytics/properties.ts";
 import { apiKeyRoute, apiSite } from "./stats_api.ts";
 
@@ -181,16 +186,55 @@ async function pathsPage(c: Context<AppEnv>) {
   );
 }
 
+/** One retention grid: a row per cohort, a column per week or month after. */
+function CohortTable(props: { rows: CohortRow[]; unitWord: string; currency: string }) {
+  const cols = Math.max(0, ...props.rows.map((r) => r.retention.length));
+  return (
+    <table class="breakdown cohort-grid">
+      <thead>
+        <tr>
+          <th scope="col">{props.unitWord} of</th>
+          <th scope="col" class="num">People</th>
+          <th scope="col" class="num">Revenue</th>
+          {Array.from(
+            { length: cols },
+            (_, k) => <th key={k} scope="col" class="num">{k}</th>,
+          )}
+        </tr>
+      </thead>
+      <tbody>
+        {props.rows.map((r) => (
+          <tr>
+            <th scope="row">{r.cohort}</th>
+            <td class="num">{formatCount(r.size)}</td>
+            <td class="num">{formatMoney(r.revenue, props.currency)}</td>
+            {Array.from({ length: cols }, (_, k) => {
+              const v = r.retention[k];
+              return v === undefined
+                ? <td key={k} />
+                : (
+                  <td key={k} class="num cohort-cell" style={`--a:${Math.round(v ?? 0)}%`}>
+                    {formatPercent(v)}
+                  </td>
+                );
+            })}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 async function cohortsPage(c: Context<AppEnv>) {
   const site = c.get("site");
   const sql = c.get("app").db.sql;
   const opts = parseCohortParams(params(c));
   const rows = await cohortGrid(sql, site, opts);
   const shell = await shellProps(c, { active: "funnels" });
-  const cols = Math.max(0, ...rows.map((r) => r.retention.length));
   const link = (extra: Record<string, string | undefined>) => {
     const u = new URLSearchParams({ unit: opts.unit, by: opts.by });
     if (opts.source !== undefined) u.set("source", opts.source);
+    if (opts.split) u.set("split", opts.split);
     for (const [k, v] of Object.entries(extra)) v === undefined ? u.delete(k) : u.set(k, v);
     if (extra.unit) u.delete("periods");
     return `/sites/${site.id}/cohorts?${u}`;
@@ -240,10 +284,18 @@ async function cohortsPage(c: Context<AppEnv>) {
         >
           By first purchase
         </a>
+        <a
+          class="chip"
+          href={link({ split: opts.split ? undefined : "source" })}
+          aria-current={opts.split ? "page" : undefined}
+        >
+          A grid per first source
+        </a>
       </nav>
       <form method="get" class="row inline-form" action={`/sites/${site.id}/cohorts`}>
         <input type="hidden" name="unit" value={opts.unit} />
         <input type="hidden" name="by" value={opts.by} />
+        {opts.split && <input type="hidden" name="split" value={opts.split} />}
         <label>
           First source{" "}
           <input
@@ -256,48 +308,33 @@ async function cohortsPage(c: Context<AppEnv>) {
         <button type="submit" class="secondary">Show</button>
         {opts.source !== undefined && <a href={link({ source: undefined })}>All sources</a>}
       </form>
-      <section class="card table-wrap">
-        {rows.length === 0
-          ? (
+      {rows.length === 0
+        ? (
+          <section class="card">
             <p class="muted">
-              No {opts.by === "first_visit" ? "visitors" : "buyers"} arrived in these {opts.unit}s.
+              No {opts.by === "first_visit" ? "visitors" : "buyers"} arrived in these{" "}
+              {opts.unit}s. Pick monthly cohorts or another first source to look further back.
             </p>
-          )
-          : (
-            <table class="breakdown cohort-grid">
-              <thead>
-                <tr>
-                  <th scope="col">{unitWord} of</th>
-                  <th scope="col" class="num">People</th>
-                  <th scope="col" class="num">Revenue</th>
-                  {Array.from(
-                    { length: cols },
-                    (_, k) => <th key={k} scope="col" class="num">{k}</th>,
-                  )}
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((r) => (
-                  <tr>
-                    <th scope="row">{r.cohort}</th>
-                    <td class="num">{formatCount(r.size)}</td>
-                    <td class="num">{formatMoney(r.revenue, site.currency)}</td>
-                    {Array.from({ length: cols }, (_, k) => {
-                      const v = r.retention[k];
-                      return v === undefined
-                        ? <td key={k} />
-                        : (
-                          <td key={k} class="num cohort-cell" style={`--a:${Math.round(v ?? 0)}%`}>
-                            {formatPercent(v)}
-                          </td>
-                        );
-                    })}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-      </section>
+          </section>
+        )
+        : opts.split === "source"
+        ? gridsBySource(rows).map((g) => (
+          <section
+            class="card table-wrap"
+            aria-label={`First source: ${g.source || "Direct / none"}`}
+          >
+            <h2>
+              {g.source || "Direct / none"}{" "}
+              <span class="muted small">{formatCount(g.size)} people</span>
+            </h2>
+            <CohortTable rows={g.rows} unitWord={unitWord} currency={site.currency} />
+          </section>
+        ))
+        : (
+          <section class="card table-wrap">
+            <CohortTable rows={rows} unitWord={unitWord} currency={site.currency} />
+          </section>
+        )}
     </AppShell>,
     { title: `Cohorts · ${site.name}` },
   );

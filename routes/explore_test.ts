@@ -8,7 +8,7 @@ import { seedTraffic, signedInTenant } from "../testing/tenants.ts";
 import { createApiKey } from "../accounts/api_keys.ts";
 import { createGoal, parseGoalInput } from "../analytics/goals.ts";
 import { nextPages, pathsToGoal } from "../analytics/paths.ts";
-import { cohortGrid } from "../analytics/cohorts.ts";
+import { cohortGrid, gridsBySource } from "../analytics/cohorts.ts";
 import { propertyValues } from "../analytics/properties.ts";
 import { queryPeriod } from "../analytics/stats.ts";
 import { checkQuery } from "../analytics/query.ts";
@@ -52,6 +52,28 @@ Deno.test("paths, cohorts and event properties: pages and API", async (t) => {
       assert.ok(rows.length > 0);
       for (const r of rows) assert.ok(html.includes(r.cohort), r.cohort);
       assert.equal((await get(`${base}/cohorts?unit=day`)).status, 400);
+      assert.equal((await get(`${base}/cohorts?split=city`)).status, 400);
+      // A grid per first source: each of the top sources with its own cohorts.
+      const split = await (await get(`${base}/cohorts?unit=week&split=source`)).text();
+      const blocks = gridsBySource(
+        await cohortGrid(sql, a.site, {
+          unit: "week",
+          by: "first_visit",
+          periods: 8,
+          split: "source",
+        }),
+      );
+      assert.ok(blocks.length > 1, "several first sources");
+      for (const b of blocks) {
+        const label = `First source: ${b.source || "Direct / none"}`;
+        const at = split.indexOf(`aria-label="${label}"`);
+        assert.ok(at >= 0, label);
+        const section = split.slice(at, split.indexOf("</section>", at));
+        for (const r of b.rows) {
+          assert.ok(section.includes(`>${r.cohort}<`), `${label} ${r.cohort}`);
+          assert.ok(section.includes(`>${r.size.toLocaleString("en-US")}<`), `${label} size`);
+        }
+      }
     });
 
     await t.step("event properties", async () => {

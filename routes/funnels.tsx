@@ -16,7 +16,7 @@ import { Invalid } from "../lib/errors.ts";
 import { toCsv } from "../analytics/csv.ts";
 import { formatCount, formatDuration, formatPercent } from "../analytics/format.ts";
 import { listGoals } from "../analytics/goals.ts";
-import { parseStatsParams } from "../analytics/query.ts";
+import { checkQuery, parseStatsParams } from "../analytics/query.ts";
 import { queryPeriod } from "../analytics/stats.ts";
 import type { ResolvedPeriod } from "../analytics/period.ts";
 import {
@@ -244,6 +244,49 @@ async function listPage(
 }
 
 /** Period (from the usual period parameters), breakdown and comparison of a report URL. */
+/** A range to compare a report with, and how it reads ("the period before", "1 – 7 Mar"). */
+interface Comparison {
+  range: { from: Date; to: Date };
+  label: string;
+  /** The URL parameters that ask for it. */
+  params: Record<string, string>;
+}
+
+/**
+ * `compare=1` compares with the period before; `compare_from` + `compare_to` (days in the
+ * site's time zone) with any other range.
+ */
+function comparisonOf(
+  params: URLSearchParams,
+  site: Site,
+  period: ResolvedPeriod,
+): Comparison | null {
+  const from = params.get("compare_from") || undefined;
+  const to = params.get("compare_to") || undefined;
+  if (from || to) {
+    for (const [name, v] of [["compare_from", from], ["compare_to", to]] as const) {
+      if (!v || !/^\d{4}-\d{2}-\d{2}$/.test(v)) {
+        throw new Invalid(name, "Compare with two dates, like 2026-03-01 and 2026-03-31.");
+      }
+    }
+    let other: ResolvedPeriod;
+    try {
+      other = queryPeriod(site, checkQuery({ period: "custom", from, to }));
+    } catch (e) {
+      // The sentence is about the range; name the parameters this page was given.
+      if (e instanceof Invalid) throw new Invalid("compare_to", e.message);
+      throw e;
+    }
+    return {
+      range: other,
+      label: other.label,
+      params: { compare_from: from!, compare_to: to! },
+    };
+  }
+  if (params.get("compare") !== "1" || !period.previous) return null;
+  return { range: period.previous, label: "the period before", params: { compare: "1" } };
+}
+
 function reportParams(c: Context<AppEnv>, site: Site) {
   const params = new URL(c.req.url).searchParams;
   const q = parseStatsParams(params);
@@ -256,7 +299,7 @@ function reportParams(c: Context<AppEnv>, site: Site) {
     q,
     period,
     by: by as FunnelBreakdown | undefined,
-    compare: params.get("compare") === "1",
+    comparison: comparisonOf(params, site, period),
   };
 }
 
@@ -264,6 +307,7 @@ function Bars(props: {
   steps: StepResult[];
   labels: string[];
   previous?: StepResult[] | null;
+  previousLabel?: string;
   dropHref?: (step: number) => string;
   unit: string;
 }) {
@@ -280,7 +324,7 @@ function Bars(props: {
               <span class="muted">{formatPercent(s.percent)}</span>
               {props.previous && (
                 <span class="muted small">
-                  {` (before: ${formatCount(props.previous[i].count)})`}
+                  {` (${props.previousLabel ?? "before"}: ${formatCount(props.previous[i].count)})`}
                 </span>
               )}
             </span>
@@ -323,9 +367,9 @@ async function reportPage(c: Context<AppEnv>) {
   const site = c.get("site");
   const sql = c.get("app").db.sql;
   const f = await getFunnel(sql, site.id, idParam(c, "funnelId"));
-  const { period, by, compare } = reportParams(c, site);
+  const { period, by, comparison } = reportParams(c, site);
   const [report, goals] = await Promise.all([
-    funnelReport(sql, site.id, f, period, { breakdown: by, compare }),
+    funnelReport(sql, site.id, f, period, { breakdown: by, compare: comparison?.range }),
     listGoals(sql, site.id),
   ]);
   const shell = await shellProps(c, { active: "funnels" });
@@ -334,7 +378,7 @@ async function reportPage(c: Context<AppEnv>) {
   const labels = f.steps.map((s) => describeStep(s, goalNames));
   const base = `/sites/${site.id}/funnels/${f.id}`;
   const unit = f.window_kind === "session" ? "visits" : "people";
-  const keep = { by, compare: compare ? "1" : undefined };
+  const keep = { by, ...comparison?.params };
   const periodName = period.name;
   const current = report.current;
   return renderPage(
@@ -383,20 +427,46 @@ async function reportPage(c: Context<AppEnv>) {
         ))}
         <a
           class="chip"
-          href={`${base}${periodSearch(period, { by, compare: compare ? undefined : "1" })}`}
-          aria-current={compare ? "page" : undefined}
+          href={`${base}${periodSearch(period, { by, compare: comparison ? undefined : "1" })}`}
+          aria-current={comparison ? "page" : undefined}
         >
-          Compare with the period before
+          {comparison ? `Comparing with ${comparison.label} ×` : "Compare with the period before"}
         </a>
       </nav>
+      <details class="compare-picker">
+        <summary>Custom period and comparison</summary>
+        <form method="get" action={base} class="custom-range">
+          <input type="hidden" name="period" value="custom" />
+          {by && <input type="hidden" name="by" value={by} />}
+          <fieldset>
+            <legend>Period</legend>
+            <label>
+              From <input type="date" name="from" value={period.firstDay} required />
+            </label>
+            <label>
+              To <input type="date" name="to" value={period.lastDay} required />
+            </label>
+          </fieldset>
+          <fieldset>
+            <legend>Compare with</legend>
+            <label>
+              From <input type="date" name="compare_from" value={comparison?.params.compare_from} />
+            </label>
+            <label>
+              To <input type="date" name="compare_to" value={comparison?.params.compare_to} />
+            </label>
+          </fieldset>
+          <button type="submit" class="secondary">Apply</button>
+        </form>
+      </details>
       <section class="card" aria-labelledby="funnel-result">
         <h2 id="funnel-result">
           {current.conversion_rate === null
             ? "Nobody entered this funnel in this period"
             : `${formatPercent(current.conversion_rate)} converted`}
-          {report.previous?.conversion_rate !== undefined && report.previous !== null && (
+          {report.previous && comparison && (
             <span class="muted small">
-              {` (before: ${formatPercent(report.previous.conversion_rate)})`}
+              {` (${comparison.label}: ${formatPercent(report.previous.conversion_rate)})`}
             </span>
           )}
         </h2>
@@ -411,6 +481,7 @@ async function reportPage(c: Context<AppEnv>) {
           steps={current.steps}
           labels={labels}
           previous={report.previous?.steps}
+          previousLabel={comparison?.label}
           unit={unit}
           dropHref={(step) => `${base}/dropoff${periodSearch(period, { step: String(step) })}`}
         />
@@ -421,7 +492,7 @@ async function reportPage(c: Context<AppEnv>) {
           <nav class="tabs" aria-label="Break down by">
             {FUNNEL_BREAKDOWNS.map((b) => (
               <a
-                href={`${base}${periodSearch(period, { by: b, compare: keep.compare })}`}
+                href={`${base}${periodSearch(period, { ...comparison?.params, by: b })}`}
                 aria-current={b === by ? "true" : undefined}
               >
                 {BREAKDOWN_LABELS[b]}
@@ -501,6 +572,14 @@ async function dropoffPage(c: Context<AppEnv>) {
             {lost.length}, with the last pages they saw.
           </p>
         </div>
+        <a
+          class="button secondary"
+          href={`/sites/${site.id}${
+            periodSearch(period, { funnel: String(f.id), dropped_at: String(step) })
+          }`}
+        >
+          Open the dashboard filtered to them
+        </a>
       </div>
       <section class="card">
         {lost.length === 0
@@ -519,7 +598,14 @@ async function dropoffPage(c: Context<AppEnv>) {
                   {lost.map((x) => (
                     <tr>
                       <td>
-                        <code>{x.visitor_id.slice(0, 12)}</code>
+                        <a
+                          href={`/sites/${site.id}/visitors/${
+                            encodeURIComponent(x.visitor_id)
+                          }?session=${x.session_id}`}
+                          title="Their journey"
+                        >
+                          <code>{x.visitor_id.slice(0, 12)}</code>
+                        </a>
                       </td>
                       <td>{x.reached_at.toISOString().slice(0, 16).replace("T", " ")} UTC</td>
                       <td>{x.last_pages.join(" → ") || "—"}</td>
@@ -690,8 +776,11 @@ export function registerFunnels(app: Hono<AppEnv>): void {
     const site = await apiSite(c);
     const sql = c.get("app").db.sql;
     const f = await getFunnel(sql, site.id, idParam(c, "funnelId"));
-    const { period, by, compare } = reportParams(c, site);
-    const report = await funnelReport(sql, site.id, f, period, { breakdown: by, compare });
+    const { period, by, comparison } = reportParams(c, site);
+    const report = await funnelReport(sql, site.id, f, period, {
+      breakdown: by,
+      compare: comparison?.range,
+    });
     return c.json(
       {
         ...funnelJson(f),
@@ -703,6 +792,13 @@ export function registerFunnels(app: Hono<AppEnv>): void {
         },
         result: report.current,
         previous: report.previous,
+        compared_with: comparison
+          ? {
+            label: comparison.label,
+            from: comparison.range.from.toISOString(),
+            to: comparison.range.to.toISOString(),
+          }
+          : null,
         breakdown: report.breakdown ? { by, rows: report.breakdown } : null,
       },
       200,

@@ -10,9 +10,10 @@ import { TestClient } from "../testing/http_client.ts";
 import { seedTraffic } from "../testing/tenants.ts";
 import { createApiKey } from "../accounts/api_keys.ts";
 import { findSiteById } from "../accounts/sites.ts";
-import { funnelResult, getFunnel } from "../analytics/funnels.ts";
+import { droppedAt, funnelResult, getFunnel } from "../analytics/funnels.ts";
 import { queryPeriod } from "../analytics/stats.ts";
 import { checkQuery } from "../analytics/query.ts";
+import { addDays } from "../analytics/period.ts";
 
 Deno.test("funnels: build, read, break down, export, edit, duplicate, delete, API", async (t) => {
   const app = await startTestApp();
@@ -86,8 +87,81 @@ Deno.test("funnels: build, read, break down, export, edit, duplicate, delete, AP
       const drop = await client.page(`${base}/${funnelId}/dropoff?period=30d&step=1`);
       assert.equal(drop.res.status, 200);
       assert.match(drop.html, /Left after step 1/);
+      const f1 = await getFunnel(app.db.sql, siteId, funnelId);
+      const lost = await droppedAt(
+        app.db.sql,
+        siteId,
+        f1,
+        queryPeriod(site, checkQuery({ period: "30d" })),
+        1,
+      );
+      assert.ok(lost.length > 0, "people left after step 1");
+      const dashboard = `/sites/${siteId}?period=30d&funnel=${funnelId}&dropped_at=1`;
+      assert.ok(drop.html.includes(dashboard.replaceAll("&", "&amp;")), "links the dashboard");
+      for (const x of lost) {
+        const journey = `/sites/${siteId}/visitors/${
+          encodeURIComponent(x.visitor_id)
+        }?session=${x.session_id}`;
+        assert.ok(drop.html.includes(journey), `links ${x.visitor_id}'s journey`);
+      }
+      // The journey shows the visit they entered in, with its pages.
+      const journey = await client.page(
+        `/sites/${siteId}/visitors/${encodeURIComponent(lost[0].visitor_id)}?session=${
+          lost[0].session_id
+        }`,
+      );
+      assert.equal(journey.res.status, 200);
+      const [entry] = await app.db.sql`select pathname from events
+        where site_id = ${siteId} and session_id = ${lost[0].session_id}::uuid
+          and type = 'pageview' order by ts limit 1`;
+      assert.ok(journey.html.includes(entry.pathname), "the entry page is on the journey");
+      const unknown = await client.fetch(`/sites/${siteId}/visitors/nobody?session=nope`);
+      assert.equal(unknown.status, 400);
+      const filtered = await client.page(dashboard);
+      assert.equal(filtered.res.status, 200);
+      assert.match(filtered.html, /Left “Pricing &lt;to> checkout” after step 1/);
+      const badDrop = await client.fetch(`/sites/${siteId}?funnel=${funnelId}&dropped_at=3`);
+      assert.equal(badDrop.status, 400);
+      const halfDrop = await client.fetch(`/sites/${siteId}?funnel=${funnelId}`);
+      assert.equal(halfDrop.status, 400);
       const badStep = await client.fetch(`${base}/${funnelId}/dropoff?step=9`);
       assert.equal(badStep.status, 400);
+      // Any two ranges: the last week against a week two weeks earlier.
+      const f0 = await getFunnel(app.db.sql, siteId, funnelId);
+      const last = queryPeriod(site, checkQuery({ period: "30d" })).lastDay;
+      const ranges = `period=custom&from=${addDays(last, -6)}&to=${last}&compare_from=${
+        addDays(last, -20)
+      }&compare_to=${addDays(last, -13)}`;
+      const other = queryPeriod(
+        site,
+        checkQuery({ period: "custom", from: addDays(last, -20), to: addDays(last, -13) }),
+      );
+      const then = await funnelResult(app.db.sql, siteId, f0, other);
+      assert.ok(then.steps[0].count > 0, "the compared range has visits");
+      const compared = await client.page(`${base}/${funnelId}?${ranges}&by=device`);
+      assert.equal(compared.res.status, 200);
+      for (const s of then.steps) {
+        assert.ok(
+          compared.html.includes(`(${other.label}: ${s.count.toLocaleString("en-US")})`),
+          `step count of ${other.label}`,
+        );
+      }
+      assert.ok(
+        compared.html.includes(`by=channel&amp;compare_from=${addDays(last, -20)}`) ||
+          compared.html.includes(`compare_from=${addDays(last, -20)}&amp;compare_to=`),
+        "other links keep the comparison",
+      );
+      for (
+        const bad of [
+          `compare_from=${last}`,
+          `compare_from=2026-13-45&compare_to=2026-13-46`,
+          `compare_from=${last}&compare_to=${addDays(last, -3)}`,
+        ]
+      ) {
+        const res = await client.fetch(`${base}/${funnelId}?period=30d&${bad}`);
+        assert.equal(res.status, 400, bad);
+        await res.body?.cancel();
+      }
       const csv = await client.fetch(`${base}/${funnelId}/export.csv?period=30d`);
       assert.equal(csv.status, 200);
       assert.match(csv.headers.get("content-type") ?? "", /text\/csv/);
@@ -158,6 +232,18 @@ Deno.test("funnels: build, read, break down, export, edit, duplicate, delete, AP
       assert.deepEqual(report.result, await funnelResult(app.db.sql, siteId, f, period));
       assert.equal(report.breakdown.by, "device");
       assert.ok(report.previous);
+      const last = period.lastDay;
+      const ranged = await (await api(
+        `/api/v1/sites/${siteId}/funnels/${id}?period=7d&compare_from=${
+          addDays(last, -27)
+        }&compare_to=${addDays(last, -14)}`,
+      )).json();
+      const other = queryPeriod(
+        site,
+        checkQuery({ period: "custom", from: addDays(last, -27), to: addDays(last, -14) }),
+      );
+      assert.deepEqual(ranged.previous, await funnelResult(app.db.sql, siteId, f, other));
+      assert.equal(ranged.compared_with.label, other.label);
       const list = await (await api(`/api/v1/sites/${siteId}/funnels`)).json();
       assert.ok(list.funnels.some((x: { id: number }) => x.id === id));
       const bad = await api(`/api/v1/sites/${siteId}/funnels`, {

@@ -4,6 +4,7 @@
  * or table cell is cut off or wrapped apart, nothing overlaps, and the browser reports no console
  * errors or failed requests. Every width is checked in light and in dark.
  */
+import { createFunnel, parseFunnelInput } from "../analytics/funnels.ts";
 import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
 import { startTestApp } from "../testing/app.ts";
@@ -282,6 +283,21 @@ Deno.test({
         where u.email_normalized = ${demo.email}`;
       const { token } = await createLoginSession(sql, owner.user_id);
       const site = `/sites/${demo.site.id}`;
+      const funnel = await createFunnel(
+        sql,
+        demo.site.id,
+        await parseFunnelInput(sql, demo.site.id, {
+          name: "Layout funnel",
+          steps: [
+            { kind: "page", path_pattern: "/**" },
+            { kind: "page", path_pattern: "/**" },
+            { kind: "page", path_pattern: "/**" },
+          ],
+          window_kind: "session",
+        }),
+      );
+      const [visit] = await sql`select visitor_id, session_id from sessions
+        where site_id = ${demo.site.id} order by pageviews desc, started_at desc limit 1`;
       const pages = [
         "/sites",
         site,
@@ -296,6 +312,12 @@ Deno.test({
         `${site}/funnels`,
         `${site}/paths`,
         `${site}/cohorts`,
+        `${site}/cohorts?unit=month&split=source`,
+        `${site}/funnels/${funnel.id}?compare=1&by=source`,
+        `${site}/funnels/${funnel.id}/dropoff?step=1`,
+        `${site}?funnel=${funnel.id}&dropped_at=1&f=goal:is:Signup`,
+        `${site}/breakdown/page`,
+        `${site}/visitors/${encodeURIComponent(visit.visitor_id)}?session=${visit.session_id}`,
         `${site}/properties`,
         `${site}/customers`,
         `${site}/customers/metrics`,

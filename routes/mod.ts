@@ -22,6 +22,7 @@ import { registerCustomers } from "./customers/mod.ts";
 import { registerAlerts } from "./alerts.tsx";
 import { registerImport } from "./sites/import.tsx";
 import { registerDigests } from "./digests.tsx";
+import { registerVisitors } from "./visitors.tsx";
 
 export function registerRoutes(app: Hono<AppEnv>): void {
   registerHealth(app);
@@ -45,4 +46,5 @@ export function registerRoutes(app: Hono<AppEnv>): void {
   registerAlerts(app);
   registerImport(app);
   registerDigests(app);
+  registerVisitors(app);
 }

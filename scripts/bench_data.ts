@@ -223,12 +223,17 @@ export async function time(n: number, fn: () => Promise<unknown>, warm = true): 
   return out;
 }
 
+/** The machine's 1, 5 and 15 minute load averages, to print beside figures. */
+export function loadAverage(): string {
+  return `load ${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")}`;
+}
+
 /** A fixed CPU task on the database server: on a shared machine, read every figure against it. */
 export async function calibrate(sql: Sql): Promise<void> {
   const cal = await time(3, () => sql`select count(*) from generate_series(1, 1000000)`);
   console.log(
     `\ncalibration: count(*) over generate_series(1, 1e6) takes ${
       pct(cal, 50).toFixed(0)
-    } ms here (an idle 2-core box: ~70 ms)`,
+    } ms here (an idle 2-core box: ~70 ms), ${loadAverage()}`,
   );
 }

@@ -5,7 +5,7 @@
  * days per person), the goals panel with 10 goals, a paths query and a 12-month cohort grid.
  * Figures only; nothing asserts on time. BENCH_RUNS sets the runs (BENCH_KEEP=1 keeps the data).
  */
-import { benchDatabase, calibrate, loadBenchSite, pct, time } from "./bench_data.ts";
+import { benchDatabase, calibrate, loadAverage, loadBenchSite, pct, time } from "./bench_data.ts";
 import { checkQuery } from "../analytics/query.ts";
 import { queryPeriod } from "../analytics/stats.ts";
 import { createGoal, type Goal, goalStats, parseGoalInput } from "../analytics/goals.ts";
@@ -73,14 +73,20 @@ try {
     ];
     for (const [label, run] of queries) {
       const ms = await time(RUNS, run);
-      console.log(`  ${label.padEnd(28)}${fmt(pct(ms, 50))}${fmt(pct(ms, 95))}`);
+      console.log(
+        `  ${label.padEnd(28)}${fmt(pct(ms, 50))}${fmt(pct(ms, 95))}   ${loadAverage()}`,
+      );
     }
   }
   const cohorts = await time(
     RUNS,
     () => cohortGrid(sql, site, { unit: "month", by: "first_visit", periods: 12 }),
   );
-  console.log(`\n  12-month cohort grid        ${fmt(pct(cohorts, 50))}${fmt(pct(cohorts, 95))}`);
+  console.log(
+    `\n  12-month cohort grid        ${fmt(pct(cohorts, 50))}${
+      fmt(pct(cohorts, 95))
+    }   ${loadAverage()}`,
+  );
 } finally {
   await drop();
 }

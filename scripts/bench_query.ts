@@ -17,7 +17,7 @@ import { silentLogger } from "../lib/log.ts";
 import { benchDatabase, calibrate, loadBenchSite, pct, time } from "./bench_data.ts";
 import { aggregate, breakdown, type StatsOptions, timeseries } from "../analytics/stats.ts";
 import { checkQuery } from "../analytics/query.ts";
-import type { Dimension } from "../analytics/dimensions.ts";
+import { type Dimension, metricsFor } from "../analytics/dimensions.ts";
 
 // The embedded database is measured on the demo a newcomer sees, not on 10M events.
 if (Deno.args.includes("--embedded")) {
@@ -48,6 +48,8 @@ try {
         checkQuery({
           period,
           dimension: d,
+          // As the dashboard's panels ask (loadPanel): every metric the breakdown has.
+          metrics: metricsFor(d),
           limit: 10,
           sort: sort ? { metric: sort, direction: "desc" } : undefined,
         }),

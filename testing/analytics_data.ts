@@ -514,3 +514,14 @@ export async function insertSiteRows(sql: any, ids: number[], timezone: string):
       values (${id}, ${org.id}, ${"stats" + id}, ${id + ".stats.example"}, 'Stats', ${timezone})`;
   }
 }
+
+/** What the stats need about a site made by insertSiteRows (USD, created 1 Feb 2026). */
+export function statsSite(id: number, timezone: string) {
+  return {
+    id,
+    timezone,
+    currency: "USD",
+    created_at: new Date("2026-02-01T00:00:00Z"),
+    first_event_at: null,
+  };
+}

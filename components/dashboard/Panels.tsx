@@ -16,13 +16,27 @@ import {
   viewHref,
 } from "../../analytics/view.ts";
 
-/** Columns a panel shows in the overview (the details page shows every metric). */
-export function panelColumns(dimension: Dimension, hasRevenue: boolean): Metric[] {
+/**
+ * Columns a panel shows in the overview (the details page shows every metric); from the third
+ * on they give way on narrow screens. With a goal filter every panel shows that goal's
+ * conversion by row second.
+ */
+export function panelColumns(
+  dimension: Dimension,
+  hasRevenue: boolean,
+  goalFiltered = false,
+): Metric[] {
   const info = DIMENSION_INFO[dimension];
-  if (info.scope === "page") return ["visitors", "pageviews"];
   if (info.scope === "goal") return ["visitors", "events", "conversion_rate"];
-  if (info.revenue && hasRevenue) return ["visitors", "revenue", "conversion_rate"];
-  return ["visitors", "sessions", "bounce_rate"];
+  const columns: Metric[] = info.scope === "page"
+    ? ["visitors", "pageviews", "scroll_depth", "engaged_time"]
+    : info.revenue && hasRevenue
+    ? ["visitors", "revenue", "conversion_rate"]
+    : ["visitors", "sessions", "bounce_rate"];
+  if (!goalFiltered) return columns;
+  // Four columns at most: pages give up their views for the conversion.
+  const rest = columns.slice(1).filter((m) => m !== "conversion_rate" && m !== "pageviews");
+  return ["visitors", "conversion_rate", ...rest];
 }
 
 const TAB_LABEL: Partial<Record<Dimension, string>> = {
@@ -59,7 +73,11 @@ export function Panel(props: PanelProps) {
   const { id, data, base, panel } = props;
   const def = PANELS[id];
   const dim = panel.dimension;
-  const columns = panelColumns(dim, data.hasRevenue);
+  const columns = panelColumns(
+    dim,
+    data.hasRevenue,
+    data.view.filters.some((f) => f.dimension === "goal"),
+  );
   const max = Math.max(1, ...panel.rows.map((r) => r.values.visitors ?? 0));
   const currency = data.site.currency;
   const formats = columns.map((m) =>
@@ -98,7 +116,7 @@ export function Panel(props: PanelProps) {
                     <th
                       scope="col"
                       title={METRIC_INFO[m].label}
-                      class={`num${i === 2 ? " col-optional" : ""}`}
+                      class={`num${i >= 2 ? " col-optional" : ""}`}
                       aria-sort={sorted
                         ? panel.sort.direction === "asc" ? "ascending" : "descending"
                         : undefined}
@@ -158,7 +176,7 @@ export function Panel(props: PanelProps) {
                           )}
                       </td>
                       {columns.map((m, i) => (
-                        <td class={`num${i === 2 ? " col-optional" : ""}`}>
+                        <td class={`num${i >= 2 ? " col-optional" : ""}`}>
                           {formats[i](row.values[m])}
                         </td>
                       ))}
