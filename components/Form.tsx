@@ -29,6 +29,8 @@ export function Form(
 
 /** A labelled input with an optional hint and error message. */
 export function Field(props: {
+  /** Needed when the same field appears in several forms on one page. */
+  id?: string;
   label: string;
   name: string;
   type?: string;
@@ -40,7 +42,7 @@ export function Field(props: {
   placeholder?: string;
   minLength?: number;
 }) {
-  const id = `f-${props.name}`;
+  const id = props.id ?? `f-${props.name}`;
   return (
     <div class="field">
       <label for={id}>{props.label}</label>

@@ -397,6 +397,7 @@ async function alertsPage(c: Context<AppEnv>, opts: PageOptions = {}) {
                       </label>
                       {RULE_FIELDS.map(([name, label]) => (
                         <Field
+                          id={`rule-${r.id}-${name}`}
                           label={label}
                           name={name}
                           type="number"

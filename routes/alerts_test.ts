@@ -7,6 +7,13 @@ import { createUser } from "../accounts/users.ts";
 import { setMembership } from "../accounts/orgs.ts";
 import { listRules } from "../alerts/rules.ts";
 
+/** Each label points at its own control only when no two elements share an id. */
+function assertUniqueIds(html: string) {
+  const ids = [...html.matchAll(/\sid="([^"]*)"/g)].map((m) => m[1]);
+  const repeated = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
+  assert.deepEqual(repeated, [], `ids used more than once: ${repeated.join(", ")}`);
+}
+
 Deno.test("admins add channels, tune and snooze rules on the alerts page; viewers only choose email", async () => {
   const slack = startFakeSlack();
   const app = await startTestApp({ env: { OUTBOUND_ALLOW_PRIVATE: "on" } });
@@ -62,7 +69,9 @@ Deno.test("admins add channels, tune and snooze rules on the alerts page; viewer
       cooldown_minutes: "60",
     });
     assert.equal(r.status, 400);
-    assert.match(await r.text(), /Sensitivity must be a number from 1 to 20/);
+    const rejected = await r.text();
+    assert.match(rejected, /Sensitivity must be a number from 1 to 20/);
+    assertUniqueIds(rejected);
     r = await owner.post(`/sites/${siteId}/alerts/rules/${rule.id}`, {
       sensitivity: "5",
       min_volume: "25",
@@ -159,6 +168,7 @@ Deno.test("admins add, edit, turn off and delete custom rules; bad input gets a 
     ({ html } = await owner.page(`/sites/${siteId}/alerts`));
     assert.match(html, /actual \$42, alert when below \$100 in a day/);
     assert.match(html, /&amp;f=source%3Ais%3A%3CYouTube%3E/);
+    assertUniqueIds(html);
 
     // Edit: off, another threshold; bad input keeps what was typed and names the problem.
     r = await owner.post(`/sites/${siteId}/alerts/custom/${rule.id}`, {
