@@ -5,7 +5,7 @@ import { refreshRollups } from "../db/rollups.ts";
 import { rebuildHeatmapZones } from "../analytics/heatmaps.ts";
 import { gatherStatistics, STATISTICS_INTERVAL_MS } from "../db/statistics.ts";
 import { purgeDeletedSites } from "../accounts/site_deletion.ts";
-import { RETENTION_INTERVAL_MS, runRetention } from "./retention.ts";
+import { scheduleRetention } from "./retention.ts";
 import { registerRevenueJobs } from "../integrations/jobs.ts";
 import { runScreenshots, SCREENSHOT_INTERVAL_MS, SCREENSHOT_JOB } from "./screenshots.ts";
 import { runAllAutomations } from "../customers/automations.ts";
@@ -25,7 +25,7 @@ export function registerJobs(ctx: AppContext, scheduler: Scheduler): void {
     60_000,
     () => purgeDeletedSites(ctx.db.sql, ctx.config.DATA_DIR),
   );
-  scheduler.every("retention", RETENTION_INTERVAL_MS, () => runRetention(ctx.db.sql, ctx.log));
+  scheduleRetention(scheduler, ctx.db.sql, ctx.log);
   registerRevenueJobs(ctx, scheduler);
   // The embedded database has no autovacuum, so nothing gathers planner statistics; without
   // them some reports pick plans that take minutes. A server's autovacuum does this itself.

@@ -1,11 +1,16 @@
 /**
- * The retention job: applies every site's data retention a few times a day. One instance runs
- * it at a time — the others find the lock taken and skip their turn, as the work is the same.
+ * The retention job: applies every site's data retention a few times a day. Every instance
+ * schedules it; one of them runs it per interval (`takeTurn`), as the work is the same whoever
+ * does it. The lock also keeps a run that outlasts an interval from overlapping the next.
  */
 import type { Sql } from "../db/connect.ts";
 import type { Logger } from "../lib/log.ts";
+import type { Scheduler } from "./scheduler.ts";
+import { takeTurn } from "./turns.ts";
 import { applyRetention, type RetentionCounts } from "../privacy/retention.ts";
 
+/** The job's name. */
+export const RETENTION_JOB = "retention";
 /** How often the job runs. */
 export const RETENTION_INTERVAL_MS = 6 * 3_600_000;
 
@@ -30,4 +35,11 @@ export async function runRetention(sql: Sql, log: Logger): Promise<RetentionCoun
   } finally {
     conn.release();
   }
+}
+
+/** Schedules retention on this instance; instances take turns, so it runs once per interval. */
+export function scheduleRetention(scheduler: Scheduler, sql: Sql, log: Logger): void {
+  scheduler.every(RETENTION_JOB, RETENTION_INTERVAL_MS, async () => {
+    if (await takeTurn(sql, RETENTION_JOB, RETENTION_INTERVAL_MS)) await runRetention(sql, log);
+  });
 }
