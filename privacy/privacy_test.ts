@@ -342,3 +342,38 @@ for (const mode of ALL_DB_MODES) {
     },
   );
 }
+
+Deno.test("retention removes payment failures past retention, and no failure names a removed customer", async () => {
+  const db = await createTestDatabase();
+  const sql = db.sql;
+  try {
+    const { site } = await createSiteWithOwner(sql);
+    const failure = (email: string, days: number) =>
+      sql`insert into payment_failures (site_id, provider, failure_key, ts, customer_email,
+          amount_minor, currency)
+        values (${site.id}, 'stripe', ${crypto.randomUUID()}, ${daysBefore(NOW, days)}, ${email},
+          4900, 'USD')`;
+    // Known only from failed payments: one long ago, one with another failure last week.
+    await failure("lapsed@example.com", 800);
+    await failure("still-failing@example.com", 800);
+    await failure("still-failing@example.com", 7);
+
+    await applyRetention(sql);
+    const failures = await sql`
+      select f.customer_email, c.email as owner from payment_failures f
+      left join customers c on c.id = f.customer_id
+      where f.site_id = ${site.id} order by f.ts`;
+    assert.deepEqual(
+      failures.map((f) => [f.customer_email, f.owner]),
+      [["still-failing@example.com", "still-failing@example.com"]],
+      "the old failures go; last week's keeps its customer",
+    );
+    const customers = await sql`select email from customers where site_id = ${site.id}`;
+    assert.deepEqual(customers.map((c) => c.email), ["still-failing@example.com"]);
+
+    const again = await applyRetention(sql);
+    assert.ok(Object.values(again).every((n) => n === 0), JSON.stringify(again));
+  } finally {
+    await db.close();
+  }
+});

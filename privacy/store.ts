@@ -353,13 +353,19 @@ export async function trimSite(conn: Conn, siteId: number, days: number, salt: s
     select count(*)::int as count,
       rollup_mark('credits', array_agg(site_id), array_agg(purchase_ts))
     from changed`;
-  // A customer nothing is left about (no identify, purchase or subscription) goes too.
+  // A failed payment names the person and is not money received: it goes with the raw rows.
+  const failures = await conn`
+    delete from payment_failures where site_id = ${siteId} and ts < ${cutoff}`;
+  // A customer nothing is left about (no identify, purchase, subscription or failed payment) goes
+  // too; one still named by a newer row stays, so no row is left owned by a customer who is gone.
   const customers = await conn`
     delete from customers c where c.site_id = ${siteId} and c.created_at < ${cutoff}
       and not exists (select 1 from identities i where i.site_id = ${siteId} and i.email = c.email)
       and not exists (select 1 from purchases p where p.site_id = ${siteId} and p.customer_id = c.id)
       and not exists (select 1 from subscriptions s
-        where s.site_id = ${siteId} and s.customer_id = c.id)`;
+        where s.site_id = ${siteId} and s.customer_id = c.id)
+      and not exists (select 1 from payment_failures f
+        where f.site_id = ${siteId} and f.customer_id = c.id)`;
   return {
     events: events.count,
     sessions: sessions.count,
@@ -367,6 +373,7 @@ export async function trimSite(conn: Conn, siteId: number, days: number, salt: s
     identities: identities.count,
     purchases: purchases.count,
     attribution_credits: credits.count,
+    payment_failures: failures.count,
     customers: customers.count,
   };
 }
