@@ -3,8 +3,8 @@ import { startTestApp, type TestApp } from "../testing/app.ts";
 import { FakePolar } from "../testing/fake_polar.ts";
 import { createSiteWithOwner, type SiteOwner } from "../testing/journeys.ts";
 import { csrfFor, syncDone } from "../testing/platform_sync.ts";
-import { findSiteIntegration, type Integration, latestSync } from "./store.ts";
-import { openCredentials } from "./apply.ts";
+import { findSiteIntegration, type Integration, latestSync, saveCredentials } from "./store.ts";
+import { openCredentials, sealCredentials } from "./apply.ts";
 import { resync } from "./connection.ts";
 
 async function withApp(
@@ -187,7 +187,9 @@ Deno.test("an expired Polar access token is renewed once and the new pair stored
     const page = await app.fetch(`/sites/${owner.site.id}/integrations`, {
       headers: { cookie: owner.cookie },
     });
-    assert.match(await page.text(), /Polar no longer accepts Sextant(&#x27;|')s access/);
+    const html = await page.text();
+    assert.match(html, /Polar no longer accepts Sextant(&#x27;|')s access/);
+    assert.match(html, /id="polar"[^>]*data-state="attention"/, "the card needs attention");
   });
 });
 
@@ -206,4 +208,30 @@ Deno.test("without a Polar OAuth app, only the token form is offered", async () 
     assert.equal(res.status, 400);
     assert.match(await res.text(), /Polar connects with a key on this Sextant: paste one below/);
   }, { POLAR_CLIENT_ID: "", POLAR_CLIENT_SECRET: "" });
+});
+
+Deno.test("a Polar access token past its hour is renewed before the call, not after a refusal", async () => {
+  await withApp(async (app, fake) => {
+    const sql = app.ctx.db.sql;
+    const owner = await createSiteWithOwner(sql);
+    const integration = await connectWithPolar(app, owner);
+    const [row] = await sql`select api_key_enc from integrations where id = ${integration.id}`;
+    const fields = await openCredentials(app.ctx, String(row.api_key_enc));
+    await saveCredentials(
+      sql,
+      integration.id,
+      await sealCredentials(app.ctx, { ...fields, expiresAt: String(Date.now() - 1000) }),
+    );
+    const grants = fake.grants.length;
+    const requests = fake.requests.length;
+    const first = (await latestSync(sql, integration.id))!.id;
+    await resync(app.ctx, integration);
+    assert.equal((await syncDone(app, integration.id, first)).status, "done");
+    assert.deepEqual(fake.grants.slice(grants), ["refresh_token"]);
+    assert.equal(
+      fake.requests.slice(requests)[0],
+      "POST /v1/oauth2/token",
+      "renewed before any call with the old token",
+    );
+  });
 });
