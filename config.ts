@@ -63,6 +63,12 @@ export const envSchema = z.object({
   POLAR_API_URL: urlWithProtocols("POLAR_API_URL", ["http:", "https:"]).default(
     "https://api.polar.sh",
   ),
+  /**
+   * Sextant's Polar OAuth app (client id and secret): when set, owners can also connect Polar
+   * through its approval screen instead of pasting an organization token.
+   */
+  POLAR_CLIENT_ID: z.string().default(""),
+  POLAR_CLIENT_SECRET: z.string().default(""),
   /** Base URL of Paddle Billing's API (https://sandbox-api.paddle.com for its sandbox). */
   PADDLE_API_URL: urlWithProtocols("PADDLE_API_URL", ["http:", "https:"]).default(
     "https://api.paddle.com",

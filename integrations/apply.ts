@@ -12,7 +12,7 @@ import { applySubscriptionState } from "../attribution/subscriptions.ts";
 import { recordPaymentFailure } from "../attribution/payment_failures.ts";
 import { platformDescription } from "./platforms.ts";
 import type { CredentialFields, Credentials, PlatformChange, RefundTotal } from "./types.ts";
-import type { Integration } from "./store.ts";
+import { type Integration, saveCredentials, setStatus } from "./store.ts";
 import { Invalid } from "../lib/errors.ts";
 import { recordEnrollment } from "../customers/enrollments.ts";
 
@@ -132,5 +132,8 @@ export async function credentialsOf(
     webhookSecret: integration.webhook_secret_enc
       ? await ctx.secrets.decrypt(integration.webhook_secret_enc)
       : null,
+    renewed: async (fields) =>
+      saveCredentials(ctx.db.sql, integration.id, await sealCredentials(ctx, fields)),
+    lost: (sentence) => setStatus(ctx.db.sql, integration.id, "error", sentence),
   };
 }

@@ -191,8 +191,15 @@ export async function startOAuth(
   given: CredentialFields,
 ): Promise<string> {
   const platform = platformFor(ctx.config, provider);
-  if (!platform.oauth) throw new Invalid("provider", `${platform.name} connects with a key.`);
-  const fields = formFields(platform, given);
+  if (!platform.oauth) {
+    // Said beside the key field, where the form shows it.
+    throw new Invalid(
+      platform.fields[0]?.name ?? "provider",
+      `${platform.name} connects with a key on this Sextant: paste one below.`,
+    );
+  }
+  // Beside a key form, the approval screen needs none of the key's fields.
+  const fields = platform.auth === "oauth" ? formFields(platform, given) : {};
   const state = randomToken(24);
   let url: string;
   try {

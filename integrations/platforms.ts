@@ -68,7 +68,10 @@ function build(config: Config): Map<string, Platform> {
     const all: Platform[] = [
       createStripePlatform(config.STRIPE_API_URL),
       createLemonSqueezyPlatform(config.LEMONSQUEEZY_API_URL),
-      createPolarPlatform(config.POLAR_API_URL),
+      createPolarPlatform(config.POLAR_API_URL, {
+        clientId: config.POLAR_CLIENT_ID,
+        clientSecret: config.POLAR_CLIENT_SECRET,
+      }),
       createPaddlePlatform(config.PADDLE_API_URL),
       createShopifyPlatform({
         clientId: config.SHOPIFY_CLIENT_ID,

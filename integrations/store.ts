@@ -96,6 +96,12 @@ export async function saveWebhook(
     where id = ${id}`;
 }
 
+/** Replaces the sealed credentials of a connection that is still connected (a renewed token). */
+export async function saveCredentials(sql: Sql, id: number, sealed: string): Promise<void> {
+  await sql`update integrations set api_key_enc = ${sealed}
+    where id = ${id} and status <> 'disconnected'`;
+}
+
 /** Sets the status; an error status keeps its sentence for the integrations page. */
 export async function setStatus(
   sql: Sql,

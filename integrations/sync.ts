@@ -15,7 +15,7 @@ import {
   type Sync,
 } from "./store.ts";
 import { runInBackground, stopSignal } from "./background.ts";
-import type { PlatformChange } from "./types.ts";
+import { AccessLost, type PlatformChange } from "./types.ts";
 
 /** Days fetched when a platform is connected. */
 export const BACKFILL_DAYS = 30;
@@ -73,7 +73,10 @@ export async function runSync(
       sql,
       integration.id,
       "error",
-      `The sync of the last ${sync.days} days failed: ${message}`,
+      // Lost access is the state to fix, whatever Sextant was doing when it was refused.
+      e instanceof AccessLost
+        ? message
+        : `The sync of the last ${sync.days} days failed: ${message}`,
     );
     ctx.log.warn("backfill failed", { integration: integration.id, error: message });
   }

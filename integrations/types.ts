@@ -47,6 +47,10 @@ export type CredentialFields = Record<string, string>;
 export interface Credentials {
   fields: CredentialFields;
   webhookSecret: string | null;
+  /** Stores fields the platform renewed (a refreshed OAuth token pair), sealed like the rest. */
+  renewed?(fields: CredentialFields): Promise<void>;
+  /** Marks the connection as needing the owner: the platform no longer accepts its access. */
+  lost?(sentence: string): Promise<void>;
 }
 
 /** A verified webhook event. */
@@ -152,7 +156,10 @@ export interface PlatformDescription {
   failedPayments?: "each";
 }
 
-/** The OAuth authorization-code flow of a platform whose `auth` is "oauth". */
+/**
+ * The OAuth authorization-code flow of a platform whose `auth` is "oauth", or offered beside a
+ * key (Polar, when this Sextant has an OAuth app): then the form's fields are not asked.
+ */
 export interface OAuthFlow {
   /** Where to send the owner to approve Sextant; `fields` are what the form asked (a shop). */
   authorizeUrl(fields: CredentialFields, state: string, redirectUri: string): Promise<string>;
@@ -175,6 +182,11 @@ export class PlatformError extends Error {
   constructor(message: string, readonly retriable = false) {
     super(message);
   }
+}
+
+/** The platform refused to renew Sextant's access: the owner must connect again. */
+export class AccessLost extends PlatformError {
+  override name = "AccessLost";
 }
 
 /**
@@ -206,7 +218,7 @@ export class MalformedWebhook extends Error {
 export interface Platform extends PlatformDescription {
   /** Validates the fields with a test call; throws PlatformError with what to fix. */
   connect(fields: CredentialFields): Promise<ConnectInfo>;
-  /** Present when `auth` is "oauth". */
+  /** Present when `auth` is "oauth", or when the instance has an app for an optional one. */
   oauth?: OAuthFlow;
   /** Registers Sextant's webhook URL when the credentials allow it, or says how to do it by hand. */
   registerWebhook(creds: Credentials, url: string): Promise<WebhookSetup>;

@@ -139,7 +139,7 @@ export function registerIntegrations(app: Hono<AppEnv>): void {
   platformAction("connect", async (c) => {
     const platform = platformOf(c);
     const fields = await formFields(c);
-    if (platform.oauth) {
+    if (platform.auth === "oauth") {
       const url = await startOAuth(
         c.get("app"),
         c.get("site").id,
@@ -151,6 +151,17 @@ export function registerIntegrations(app: Hono<AppEnv>): void {
     }
     await connectPlatform(c.get("app"), c.get("site").id, platform.id, fields);
     return "connected";
+  });
+  // The approval screen offered beside a key form (Polar with Sextant's OAuth app).
+  platformAction("authorize", async (c) => {
+    const url = await startOAuth(
+      c.get("app"),
+      c.get("site").id,
+      c.get("user")!.id,
+      platformOf(c).id,
+      {},
+    );
+    return c.redirect(url, 303);
   });
   platformAction("disconnect", async (c) => {
     const done = await disconnectPlatform(c.get("app"), await siteIntegration(c));
@@ -643,63 +654,78 @@ function ConnectForm(props: {
 }) {
   const p = props.platform;
   const id = (name: string) => `f-${p.id}-${name}`;
-  return (
+  const approval = p.oauth && p.auth !== "oauth" && (
     <Form
-      action={`/sites/${props.siteId}/integrations/${p.id}/connect`}
+      action={`/sites/${props.siteId}/integrations/${p.id}/authorize`}
       csrf={props.csrf}
       class="connect-form"
     >
-      {!props.again && (
-        <ol class="steps small">
-          {p.connectSteps.map((s) => (
-            <li>
-              <Rich text={s} />
-            </li>
-          ))}
-        </ol>
-      )}
-      {p.fields.map((f) => {
-        const error = props.errors[f.name];
-        const choice = props.choice?.field === f.name ? props.choice : undefined;
-        const describedBy = error ? `${id(f.name)}-error` : `${id(f.name)}-hint`;
-        return (
-          <div class="field">
-            <label for={id(f.name)}>{f.label}</label>
-            {choice
-              ? (
-                <select id={id(f.name)} name={f.name} aria-describedby={describedBy}>
-                  {choice.options.map((o) => (
-                    <option key={o.value} value={o.value}>{o.label}</option>
-                  ))}
-                </select>
-              )
-              : (
-                <input
-                  id={id(f.name)}
-                  name={f.name}
-                  type={f.secret ? "password" : "text"}
-                  autocomplete="off"
-                  spellcheck={false}
-                  placeholder={f.placeholder}
-                  required={!f.optional}
-                  // Kept only for non-secret fields: a store id, a shop domain.
-                  value={f.secret ? undefined : props.given?.[f.name]}
-                  aria-invalid={error ? "true" : undefined}
-                  aria-describedby={describedBy}
-                />
-              )}
-            {error
-              ? <div class="hint negative" id={`${id(f.name)}-error`} role="alert">{error}</div>
-              : <div class="hint" id={`${id(f.name)}-hint`}>{f.help}</div>}
-          </div>
-        );
-      })}
-      <button type="submit" class="connect-button">
-        {props.again
-          ? (p.auth === "oauth" ? "Approve again" : "Use this key")
-          : `Connect ${p.name}`}
-      </button>
+      <p class="small muted">
+        Approve Sextant on {p.name}'s own screen, or paste a token below.
+      </p>
+      <button type="submit" class="connect-button">Connect with {p.name}</button>
     </Form>
+  );
+  return (
+    <>
+      {approval}
+      <Form
+        action={`/sites/${props.siteId}/integrations/${p.id}/connect`}
+        csrf={props.csrf}
+        class="connect-form"
+      >
+        {!props.again && (
+          <ol class="steps small">
+            {p.connectSteps.map((s) => (
+              <li>
+                <Rich text={s} />
+              </li>
+            ))}
+          </ol>
+        )}
+        {p.fields.map((f) => {
+          const error = props.errors[f.name];
+          const choice = props.choice?.field === f.name ? props.choice : undefined;
+          const describedBy = error ? `${id(f.name)}-error` : `${id(f.name)}-hint`;
+          return (
+            <div class="field">
+              <label for={id(f.name)}>{f.label}</label>
+              {choice
+                ? (
+                  <select id={id(f.name)} name={f.name} aria-describedby={describedBy}>
+                    {choice.options.map((o) => (
+                      <option key={o.value} value={o.value}>{o.label}</option>
+                    ))}
+                  </select>
+                )
+                : (
+                  <input
+                    id={id(f.name)}
+                    name={f.name}
+                    type={f.secret ? "password" : "text"}
+                    autocomplete="off"
+                    spellcheck={false}
+                    placeholder={f.placeholder}
+                    required={!f.optional}
+                    // Kept only for non-secret fields: a store id, a shop domain.
+                    value={f.secret ? undefined : props.given?.[f.name]}
+                    aria-invalid={error ? "true" : undefined}
+                    aria-describedby={describedBy}
+                  />
+                )}
+              {error
+                ? <div class="hint negative" id={`${id(f.name)}-error`} role="alert">{error}</div>
+                : <div class="hint" id={`${id(f.name)}-hint`}>{f.help}</div>}
+            </div>
+          );
+        })}
+        <button type="submit" class="connect-button">
+          {props.again
+            ? (p.auth === "oauth" ? "Approve again" : "Use this key")
+            : `Connect ${p.name}`}
+        </button>
+      </Form>
+    </>
   );
 }
 

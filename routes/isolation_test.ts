@@ -44,6 +44,7 @@ Deno.test("a user of another organization gets 404 on every route that takes an 
         "GET /api/v1/sites/:siteId{[0-9]+}/automations/:automationId{[0-9]+}/runs",
         "POST /sites/:siteId/alerts/custom/:ruleId",
         "POST /sites/:siteId/alerts/custom/:ruleId/delete",
+        "POST /sites/:siteId/integrations/:provider/authorize",
       ]
     ) {
       assert.ok(report.covered.includes(route), `${route} was not checked`);

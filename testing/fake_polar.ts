@@ -3,7 +3,10 @@
  * orders, refunds, subscriptions, webhook endpoints) with Bearer tokens and scopes, page/limit
  * paging with `pagination.max_page`, `sorting=-created_at`, Polar-shaped errors, and webhook
  * deliveries signed as Polar signs them: Standard Webhooks with the endpoint secret's own bytes
- * as the key. Never the real Polar.
+ * as the key. Its OAuth 2.0 app: the authorize screen (approving at once, for the first
+ * organization), the token endpoint trading a code (10 minutes, once) or a refresh token for an
+ * hour-long access token and a rotated refresh token, with `{"error":"invalid_grant"}` and 400
+ * for a bad one. Never the real Polar.
  */
 import { hmacSha256 } from "../lib/crypto.ts";
 import { encodeBase64 } from "../lib/encoding.ts";
@@ -27,6 +30,14 @@ export class FakePolar {
   readonly subscriptions: Obj[] = [];
   readonly endpoints: FakePolarEndpoint[] = [];
   readonly requests: string[] = [];
+  readonly clientId = "polar_ci_sextant";
+  readonly clientSecret = "polar_cs_sextant";
+  /** Authorization codes handed out → what they grant. */
+  readonly codes = new Map<string, { redirectUri: string; scopes: string[]; until: number }>();
+  /** Live refresh tokens → the scopes they renew. */
+  readonly refreshTokens = new Map<string, string[]>();
+  /** Every token grant answered, by grant_type. */
+  readonly grants: string[] = [];
   /** Extra delay per list page (ms). */
   pageDelayMs = 0;
   private server!: Deno.HttpServer<Deno.NetAddr>;
@@ -211,10 +222,87 @@ export class FakePolar {
     });
   }
 
+  /** Issues an access token (an hour) and a refresh token for `scopes`. */
+  private issue(scopes: string[]): Response {
+    const access = this.addKey(`polar_at_${crypto.randomUUID().replaceAll("-", "")}`, scopes);
+    const refresh = `polar_rt_${crypto.randomUUID().replaceAll("-", "")}`;
+    this.refreshTokens.set(refresh, scopes);
+    return Response.json({
+      access_token: access,
+      token_type: "Bearer",
+      expires_in: 3600,
+      refresh_token: refresh,
+      scope: scopes.join(" "),
+      id_token: "eyJhbGciOiJSUzI1NiJ9.e30.c2ln",
+    });
+  }
+
+  /** Every OAuth access token stops working, as after its hour. */
+  expireAccessTokens(): void {
+    for (const k of [...this.keys.keys()]) if (k.startsWith("polar_at_")) this.keys.delete(k);
+  }
+
+  /** The owner revokes Sextant in Polar: its tokens stop working. */
+  revokeApp(): void {
+    this.expireAccessTokens();
+    this.refreshTokens.clear();
+  }
+
+  private async oauth(req: Request, url: URL): Promise<Response | null> {
+    const path = url.pathname;
+    if (req.method === "GET" && path === "/oauth2/authorize") {
+      const q = url.searchParams;
+      const redirect = q.get("redirect_uri") ?? "";
+      if (
+        q.get("client_id") !== this.clientId || q.get("response_type") !== "code" || !redirect
+      ) {
+        return Response.json({ error: "invalid_request" }, { status: 400 });
+      }
+      // The owner approves at once; sub_type=organization grants the first organization.
+      const code = `polar_ac_${crypto.randomUUID().replaceAll("-", "")}`;
+      this.codes.set(code, {
+        redirectUri: redirect,
+        scopes: (q.get("scope") ?? "").split(" ").filter(Boolean),
+        until: Date.now() + 10 * 60_000,
+      });
+      const back = new URL(redirect);
+      back.searchParams.set("code", code);
+      back.searchParams.set("state", q.get("state") ?? "");
+      return new Response(null, { status: 302, headers: { location: back.toString() } });
+    }
+    if (req.method !== "POST" || path !== "/v1/oauth2/token") return null;
+    const form = new URLSearchParams(await req.text());
+    const grant = form.get("grant_type") ?? "";
+    this.grants.push(grant);
+    if (
+      form.get("client_id") !== this.clientId || form.get("client_secret") !== this.clientSecret
+    ) {
+      return Response.json({ error: "invalid_client" }, { status: 401 });
+    }
+    const invalid = () => Response.json({ error: "invalid_grant" }, { status: 400 });
+    if (grant === "authorization_code") {
+      const c = this.codes.get(form.get("code") ?? "");
+      this.codes.delete(form.get("code") ?? "");
+      if (!c || c.until < Date.now() || c.redirectUri !== form.get("redirect_uri")) {
+        return invalid();
+      }
+      return this.issue(c.scopes);
+    }
+    if (grant === "refresh_token") {
+      const scopes = this.refreshTokens.get(form.get("refresh_token") ?? "");
+      if (!scopes) return invalid();
+      this.refreshTokens.delete(form.get("refresh_token")!);
+      return this.issue(scopes);
+    }
+    return Response.json({ error: "unsupported_grant_type" }, { status: 400 });
+  }
+
   private async handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
     const path = url.pathname;
     this.requests.push(`${req.method} ${path}${url.search}`);
+    const oauth = await this.oauth(req, url);
+    if (oauth) return oauth;
     const key = (req.headers.get("authorization") ?? "").replace(/^Bearer\s+/i, "");
     const k = this.keys.get(key);
     if (!k) {

@@ -1,5 +1,6 @@
 /**
- * Polar behind the Platform interface: a Bearer organization access token, webhooks signed with
+ * Polar behind the Platform interface: a Bearer organization access token (or, with Sextant's
+ * Polar OAuth app, an hour-long OAuth token renewed with its refresh token), webhooks signed with
  * Standard Webhooks (Polar's secret used as plain bytes, its timestamp checked within 5 minutes,
  * webhook-id the idempotency key), and backfills paged with page/limit newest first.
  *
@@ -7,12 +8,14 @@
  * renewal apart); a refund is `refund:<id>` and finds its order by key.
  */
 import { z } from "zod";
-import { ApiClient } from "../http.ts";
+import { ApiClient, type ApiRequest, type ApiResponse } from "../http.ts";
 import {
+  AccessLost,
   type BackfillProgress,
   ChoiceNeeded,
   type CredentialFields,
   type Credentials,
+  type OAuthFlow,
   type Platform,
   type PlatformChange,
   PlatformError,
@@ -180,12 +183,51 @@ export function keyHint(key: string): string {
   return `${prefix}…${key.slice(-4)}`;
 }
 
-/** The Polar platform, talking to `apiUrl` (production, or the sandbox). */
-export function createPolarPlatform(apiUrl: string): Platform {
+/** Sextant's Polar OAuth app (POLAR_CLIENT_ID/SECRET); empty strings when there is none. */
+export interface PolarApp {
+  clientId: string;
+  clientSecret: string;
+}
+
+/** The scopes the calls below need: organizations, orders, refunds, subscriptions, webhooks. */
+export const POLAR_SCOPES = [
+  "openid",
+  "organizations:read",
+  "orders:read",
+  "refunds:read",
+  "subscriptions:read",
+  "webhooks:read",
+  "webhooks:write",
+] as const;
+
+/** The sentence for a refused refresh: the owner revoked Sextant or the grant ended. */
+export const POLAR_ACCESS_LOST = "Polar no longer accepts Sextant's access — connect again.";
+
+const tokenAnswer = z.object({
+  access_token: z.string().min(1),
+  refresh_token: z.string().nullish(),
+  expires_in: z.number().nullish(),
+});
+
+/**
+ * The Polar platform, talking to `apiUrl` (production, or the sandbox). With `app`, owners can
+ * also connect through Polar's approval screen; its access token lasts an hour and is renewed
+ * with the refresh token.
+ */
+export function createPolarPlatform(
+  apiUrl: string,
+  app: PolarApp = { clientId: "", clientSecret: "" },
+): Platform {
+  const base = apiUrl.replace(/\/$/, "");
+  // The approval screen lives on the dashboard's host: polar.sh beside api.polar.sh,
+  // sandbox.polar.sh beside sandbox-api.polar.sh (and the fake's own host in tests).
+  const authorizeUrl = `${
+    base.replace("://api.", "://").replace("://sandbox-api.", "://sandbox.")
+  }/oauth2/authorize`;
   const client = (fields: CredentialFields) =>
     new ApiClient({
       platform: NAME,
-      baseUrl: `${apiUrl.replace(/\/$/, "")}/v1`,
+      baseUrl: `${base}/v1`,
       keysPage: KEYS_PAGE,
       headers: { authorization: `Bearer ${fields.apiKey ?? ""}` },
     });
@@ -195,9 +237,71 @@ export function createPolarPlatform(apiUrl: string): Platform {
     return id;
   };
 
+  /** Posts to the token endpoint; null when Polar refuses the grant (400/401). */
+  async function token(doing: string, form: Record<string, string>) {
+    const res = await new ApiClient({
+      platform: NAME,
+      baseUrl: `${base}/v1`,
+      keysPage: KEYS_PAGE,
+      headers: {},
+    }).request({
+      doing,
+      method: "POST",
+      path: "oauth2/token",
+      form: { ...form, client_id: app.clientId, client_secret: app.clientSecret },
+      accept: [400, 401],
+    });
+    if (res.status >= 400) return null;
+    const t = parseWith(tokenAnswer, res.body, NAME, "its token answer");
+    return {
+      apiKey: t.access_token,
+      refreshToken: t.refresh_token ?? form.refresh_token ?? "",
+      expiresAt: String(Date.now() + (t.expires_in ?? 3600) * 1000),
+    };
+  }
+
+  /** Trades the refresh token for a new pair, stored at once; AccessLost when Polar refuses. */
+  async function renew(creds: Credentials): Promise<void> {
+    const pair = await token("renew Sextant's access", {
+      grant_type: "refresh_token",
+      refresh_token: creds.fields.refreshToken,
+    });
+    if (!pair) {
+      await creds.lost?.(POLAR_ACCESS_LOST);
+      throw new AccessLost(POLAR_ACCESS_LOST);
+    }
+    Object.assign(creds.fields, pair);
+    await creds.renewed?.(creds.fields);
+  }
+
+  /**
+   * A request with the connection's token. An OAuth token past its hour, or answered 401, is
+   * renewed once with the refresh token; a pasted organization token is sent as it is.
+   */
+  async function call<T = unknown>(creds: Credentials, req: ApiRequest): Promise<ApiResponse<T>> {
+    const refreshable = Boolean(creds.fields.refreshToken);
+    let renewed = false;
+    if (refreshable && Number(creds.fields.expiresAt ?? 0) < Date.now() + 60_000) {
+      await renew(creds);
+      renewed = true;
+    }
+    const send = () =>
+      client(creds.fields).request<T>({
+        ...req,
+        accept: refreshable && !renewed ? [...req.accept ?? [], 401] : req.accept,
+      });
+    const res = await send();
+    if (res.status !== 401 || !refreshable || renewed || req.accept?.includes(401)) return res;
+    await renew(creds);
+    renewed = true;
+    return await send();
+  }
+  const get = <T = unknown>(creds: Credentials, doing: string, path: string, query = {}) =>
+    call<T>(creds, { doing, path, query });
+
   /** Every item of a list, newest first, until `stop` says an item is past the cutoff. */
   async function pages<T>(
-    api: ApiClient,
+    creds: Credentials,
     path: string,
     schema: z.ZodType<T>,
     what: string,
@@ -207,7 +311,7 @@ export function createPolarPlatform(apiUrl: string): Platform {
   ): Promise<T[]> {
     const out: T[] = [];
     for (let page = 1;; page++) {
-      const res = await api.get(`read ${what}`, path, { ...query, page, limit: PAGE_LIMIT });
+      const res = await get(creds, `read ${what}`, path, { ...query, page, limit: PAGE_LIMIT });
       const body = parseWith(list(schema), res.body, NAME, what);
       const fresh = body.items.filter((i) => !stop(i));
       out.push(...fresh);
@@ -216,8 +320,80 @@ export function createPolarPlatform(apiUrl: string): Platform {
     }
   }
 
+  /**
+   * Reads the organizations the credentials reach, picks `wanted` (or the only one) and checks
+   * the orders the backfill needs can be read, so a token without orders:read fails now.
+   */
+  async function organizationFor(creds: Credentials, wanted: string, holder: string) {
+    const orgs = parseWith(
+      list(organization),
+      (await get(creds, "read your organization", "organizations/", { limit: PAGE_LIMIT })).body,
+      NAME,
+      "its organizations",
+    ).items;
+    const chosen = wanted
+      ? orgs.find((o) => o.id === wanted)
+      : orgs.length === 1
+      ? orgs[0]
+      : undefined;
+    if (!chosen) {
+      if (orgs.length === 0) throw new PlatformError(`${holder} reaches no Polar organization.`);
+      throw new ChoiceNeeded(
+        wanted
+          ? `${holder} can't reach that organization. Pick one it can reach.`
+          : `${holder} reaches ${orgs.length} organizations. Pick the one this site sells through.`,
+        "organizationId",
+        orgs.toSorted((a, b) => a.name.localeCompare(b.name)).map((o) => ({
+          value: o.id,
+          label: o.name,
+        })),
+      );
+    }
+    await get(creds, "read orders", "orders/", { organization_id: chosen.id, limit: 1 });
+    return chosen;
+  }
+
+  const oauth: OAuthFlow = {
+    authorizeUrl(_fields, state, redirectUri) {
+      const url = new URL(authorizeUrl);
+      url.searchParams.set("client_id", app.clientId);
+      url.searchParams.set("response_type", "code");
+      url.searchParams.set("redirect_uri", redirectUri);
+      url.searchParams.set("scope", POLAR_SCOPES.join(" "));
+      url.searchParams.set("state", state);
+      // The token then acts for the one organization the owner picks on Polar's screen.
+      url.searchParams.set("sub_type", "organization");
+      return Promise.resolve(url.toString());
+    },
+
+    async exchange(_fields, callback, redirectUri) {
+      const code = callback.get("code") ?? "";
+      if (!code) throw new PlatformError("Polar sent Sextant back without an approval code.");
+      const pair = await token("finish the approval", {
+        grant_type: "authorization_code",
+        code,
+        redirect_uri: redirectUri,
+      });
+      if (!pair) {
+        throw new PlatformError(
+          "Polar didn't accept that approval (it lasts 10 minutes and works once). Choose " +
+            "Connect with Polar again.",
+        );
+      }
+      const creds: Credentials = { fields: pair, webhookSecret: null };
+      const chosen = await organizationFor(creds, "", "Polar's approval");
+      return {
+        keyHint: "approved in Polar",
+        livemode: !/sandbox/.test(apiUrl),
+        accountName: chosen.name,
+        fields: { ...creds.fields, organizationId: chosen.id },
+      };
+    },
+  };
+
   return {
     ...POLAR_DESCRIPTION,
+    ...(app.clientId && app.clientSecret ? { oauth } : {}),
 
     async connect(fields) {
       const key = (fields.apiKey ?? "").trim();
@@ -230,34 +406,12 @@ export function createPolarPlatform(apiUrl: string): Platform {
             : `That doesn't look like a Polar access token. Copy it again from ${KEYS_PAGE}.`,
         );
       }
-      const api = client({ apiKey: key });
-      const orgs = parseWith(
-        list(organization),
-        (await api.get("read your organization", "organizations/", { limit: PAGE_LIMIT })).body,
-        NAME,
-        "its organizations",
-      ).items;
-      const wanted = (fields.organizationId ?? "").trim();
-      const chosen = wanted
-        ? orgs.find((o) => o.id === wanted)
-        : orgs.length === 1
-        ? orgs[0]
-        : undefined;
-      if (!chosen) {
-        if (orgs.length === 0) throw new PlatformError("This token reaches no Polar organization.");
-        throw new ChoiceNeeded(
-          wanted
-            ? "This token can't reach that organization. Pick one it can reach."
-            : `This token reaches ${orgs.length} organizations. Pick the one this site sells through.`,
-          "organizationId",
-          orgs.toSorted((a, b) => a.name.localeCompare(b.name)).map((o) => ({
-            value: o.id,
-            label: o.name,
-          })),
-        );
-      }
-      // A cheap read of what the backfill needs, so a token without orders:read fails now.
-      await api.get("read orders", "orders/", { organization_id: chosen.id, limit: 1 });
+      const creds: Credentials = { fields: { apiKey: key }, webhookSecret: null };
+      const chosen = await organizationFor(
+        creds,
+        (fields.organizationId ?? "").trim(),
+        "This token",
+      );
       return {
         keyHint: keyHint(key),
         livemode: !/sandbox/.test(apiUrl),
@@ -267,11 +421,12 @@ export function createPolarPlatform(apiUrl: string): Platform {
     },
 
     async registerWebhook(creds, url) {
-      const res = await client(creds.fields).post<{ id?: string; secret?: string }>(
-        "create a webhook endpoint",
-        "webhooks/endpoints",
-        { url, format: "raw", events: [...POLAR_EVENTS], organization_id: orgOf(creds) },
-      );
+      const res = await call<{ id?: string; secret?: string }>(creds, {
+        doing: "create a webhook endpoint",
+        method: "POST",
+        path: "webhooks/endpoints",
+        json: { url, format: "raw", events: [...POLAR_EVENTS], organization_id: orgOf(creds) },
+      });
       if (!res.body?.id || !res.body.secret) {
         throw new PlatformError("Polar created the webhook endpoint but sent no id or secret.");
       }
@@ -279,7 +434,7 @@ export function createPolarPlatform(apiUrl: string): Platform {
     },
 
     async unregisterWebhook(creds, endpointId) {
-      await client(creds.fields).request({
+      await call(creds, {
         doing: "delete its webhook endpoint",
         method: "DELETE",
         path: `webhooks/endpoints/${encodeURIComponent(endpointId)}`,
@@ -304,15 +459,14 @@ export function createPolarPlatform(apiUrl: string): Platform {
     },
 
     async backfill(creds, days, progress: BackfillProgress): Promise<PlatformChange[]> {
-      const api = client(creds.fields);
       const query = { organization_id: orgOf(creds), sorting: "-created_at" };
       const since = Date.now() - days * 86_400_000;
       const old = (x: { created_at: Date }) => x.created_at.getTime() < since;
       const counted = pageCounter(progress);
-      const orders = await pages(api, "orders/", order, "orders", query, old, counted);
-      const refunds = await pages(api, "refunds/", refund, "refunds", query, old, counted);
+      const orders = await pages(creds, "orders/", order, "orders", query, old, counted);
+      const refunds = await pages(creds, "refunds/", refund, "refunds", query, old, counted);
       const subs = (await pages(
-        api,
+        creds,
         "subscriptions/",
         subscription,
         "subscriptions",
