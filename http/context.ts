@@ -36,6 +36,8 @@ export interface AppEnv {
     requestId: string;
     /** CSP nonce for the page's inline module script. */
     nonce: string;
+    /** Other origins this page's forms may lead to (CSP `form-action`), e.g. an approval screen. */
+    formActions: string[];
     /** The signed-in user (null when signed out); set by loadUser. */
     user: User | null;
     /** The login session's id; set by loadUser when signed in. */

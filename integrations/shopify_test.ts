@@ -11,6 +11,7 @@ import { csrfFor, postDisconnect, syncDone } from "../testing/platform_sync.ts";
 import { findSiteIntegration, type Integration } from "./store.ts";
 import { revenueReport } from "../attribution/report.ts";
 import { MODELS } from "../attribution/models.ts";
+import { createShopifyPlatform } from "./shopify/mod.ts";
 
 async function withApp(
   fn: (app: TestApp, fake: FakeShopify) => Promise<void>,
@@ -253,5 +254,27 @@ Deno.test("disconnecting Shopify revokes the access token there; a refusal doesn
     assert.equal(row.api_key_enc, null);
     const page = await (await app.fetch(refused, { headers: { cookie: owner.cookie } })).text();
     assert.match(page, /Shopify is disconnected, but Shopify didn(&#x27;|')t confirm/);
+  });
+});
+
+Deno.test("the integrations page lets its connect form lead to Shopify's approval screen", async () => {
+  // Browsers apply the page's CSP form-action to the redirect that answers the form.
+  const shops = createShopifyPlatform({
+    clientId: "a",
+    clientSecret: "b",
+    shopUrl: "https://{shop}",
+  });
+  assert.equal(shops.oauth?.approvalSource(), "https://*.myshopify.com");
+  await withApp(async (app, fake) => {
+    const owner = await createSiteWithOwner(app.ctx.db.sql);
+    const res = await app.fetch(`/sites/${owner.site.id}/integrations`, {
+      headers: { cookie: owner.cookie },
+    });
+    await res.body?.cancel();
+    const csp = res.headers.get("content-security-policy") ?? "";
+    assert.match(csp, new RegExp(`form-action 'self' ${fake.url.replaceAll(".", "\\.")}(;|$)`));
+    const other = await app.fetch(`/sites/${owner.site.id}`, { headers: { cookie: owner.cookie } });
+    await other.body?.cancel();
+    assert.match(other.headers.get("content-security-policy") ?? "", /form-action 'self'(;|$)/);
   });
 });

@@ -161,6 +161,11 @@ export interface PlatformDescription {
  * key (Polar, when this Sextant has an OAuth app): then the form's fields are not asked.
  */
 export interface OAuthFlow {
+  /**
+   * The CSP source of the approval screen the connect form's answer redirects to: browsers apply
+   * the page's `form-action` to that redirect, so the integrations page must allow it.
+   */
+  approvalSource(): string;
   /** Where to send the owner to approve Sextant; `fields` are what the form asked (a shop). */
   authorizeUrl(fields: CredentialFields, state: string, redirectUri: string): Promise<string>;
   /** Checks the callback and trades its code for credentials; throws PlatformError. */

@@ -244,6 +244,10 @@ async function page(c: C, state: PageState): Promise<Response> {
   const site = c.get("site");
   const user = c.get("user")!;
   const canManage = roleAtLeast(c.get("role"), "admin");
+  if (canManage) {
+    // A connect form answered with the platform's approval screen is a form leaving the site.
+    c.set("formActions", allPlatforms(app.config).flatMap((p) => p.oauth?.approvalSource() ?? []));
+  }
   const csrf = await csrfToken(c);
   const rates = await listRates(sql, site.id);
   const missing = await currenciesWithoutRate(sql, site.id, site.currency.trim());

@@ -27,6 +27,8 @@ export class FakePaddle {
   readonly subscriptions: Obj[] = [];
   readonly destinations: FakePaddleDestination[] = [];
   readonly requests: string[] = [];
+  /** Waits this long before answering each page of transactions, so progress can be watched. */
+  pageDelayMs = 0;
   private seq = 0;
   private server!: Deno.HttpServer<Deno.NetAddr>;
 
@@ -246,6 +248,7 @@ export class FakePaddle {
     }
     let m: RegExpExecArray | null;
     if (req.method === "GET" && path === "/transactions") {
+      if (this.pageDelayMs) await new Promise((r) => setTimeout(r, this.pageDelayMs));
       const since = url.searchParams.get("created_at[GTE]");
       const statuses = url.searchParams.get("status")?.split(",");
       const withCustomer = url.searchParams.get("include")?.split(",").includes("customer");

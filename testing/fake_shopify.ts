@@ -27,6 +27,8 @@ export class FakeShopify {
   grantScopes = "read_orders";
   /** Answers the token revocation with an error, leaving the token valid. */
   refuseRevoke = false;
+  /** Waits this long before answering each page of orders, so progress can be watched. */
+  pageDelayMs = 0;
   private codes = new Map<string, string>();
   private seq = 1000;
   private server!: Deno.HttpServer<Deno.NetAddr>;
@@ -210,6 +212,7 @@ export class FakeShopify {
       });
     }
     if (req.method === "GET" && path === `${api}/orders.json`) {
+      if (this.pageDelayMs) await new Promise((r) => setTimeout(r, this.pageDelayMs));
       const limit = Number(url.searchParams.get("limit") ?? 50);
       if (limit > 250) {
         return Response.json({ errors: { limit: ["must be at most 250"] } }, { status: 400 });

@@ -33,7 +33,7 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
           "font-src 'self' data:",
           "frame-ancestors 'none'",
           "base-uri 'none'",
-          "form-action 'self'",
+          ["form-action 'self'", ...(c.get("formActions") ?? [])].join(" "),
         ].join("; "),
       );
       if (!h.has("X-Frame-Options")) h.set("X-Frame-Options", "DENY");

@@ -192,6 +192,16 @@ export function createShopifyPlatform(app: ShopifyApp): Platform {
     },
 
     oauth: {
+      approvalSource() {
+        // Every shop has its own host; a fixed address (a proxy, or a test) is one origin.
+        if (app.shopUrl.includes("{shop}")) {
+          return `${
+            new URL(app.shopUrl.replace("{shop}", "shop.invalid")).protocol
+          }//*.myshopify.com`;
+        }
+        return new URL(app.shopUrl).origin;
+      },
+
       authorizeUrl(fields, state, redirectUri) {
         configured();
         const url = new URL(`${base(fields.shop ?? "")}/admin/oauth/authorize`);
