@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createPolarPlatform } from "./polar/mod.ts";
 import { startTestApp, type TestApp } from "../testing/app.ts";
 import { FakePolar } from "../testing/fake_polar.ts";
 import { createSiteWithOwner, type SiteOwner } from "../testing/journeys.ts";
@@ -76,6 +77,12 @@ Deno.test("Connect with Polar: the approval's code becomes sealed tokens, a webh
     const html = await page.text();
     assert.match(html, /Connect with Polar/);
     assert.match(html, /polar_oat_/, "the token form stays beside it");
+    // The approval button is a form answered by a redirect to Polar: the page's CSP must allow it.
+    const formAction = (page.headers.get("content-security-policy") ?? "").split("; ")
+      .find((d) => d.startsWith("form-action"));
+    assert.ok(formAction?.split(" ").includes(fake.url), String(formAction));
+    const live = createPolarPlatform("https://api.polar.sh", { clientId: "a", clientSecret: "b" });
+    assert.equal(live.oauth?.approvalSource(), "https://polar.sh");
 
     const authorize = await startApproval(app, owner);
     assert.equal(authorize.origin + authorize.pathname, `${fake.url}/oauth2/authorize`);

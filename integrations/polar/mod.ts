@@ -354,6 +354,8 @@ export function createPolarPlatform(
   }
 
   const oauth: OAuthFlow = {
+    approvalSource: () => new URL(authorizeUrl).origin,
+
     authorizeUrl(_fields, state, redirectUri) {
       const url = new URL(authorizeUrl);
       url.searchParams.set("client_id", app.clientId);
