@@ -119,6 +119,27 @@ export async function openCredentials(ctx: AppContext, sealed: string): Promise<
   );
 }
 
+/** See `Credentials.renew`: the lock and the fresh read make the second of two renewals a read. */
+async function renewOneAtATime(
+  ctx: AppContext,
+  id: number,
+  held: CredentialFields,
+  trade: (current: CredentialFields) => Promise<CredentialFields | null>,
+): Promise<CredentialFields | null> {
+  return await ctx.db.sql.begin(async (txRaw) => {
+    const tx = txRaw as unknown as Sql;
+    await tx`select pg_advisory_xact_lock(hashtextextended(${`renew-credentials|${id}`}, 0))`;
+    const [row] = await tx<{ api_key_enc: string | null }[]>`
+      select api_key_enc from integrations where id = ${id} and status <> 'disconnected'`;
+    if (!row?.api_key_enc) return null;
+    const stored = await openCredentials(ctx, row.api_key_enc);
+    if (stored.refreshToken !== held.refreshToken) return stored;
+    const next = await trade(stored);
+    if (next) await saveCredentials(tx, id, await sealCredentials(ctx, next));
+    return next;
+  });
+}
+
 /** The integration's decrypted credentials; Invalid when it is not connected. */
 export async function credentialsOf(
   ctx: AppContext,
@@ -132,8 +153,7 @@ export async function credentialsOf(
     webhookSecret: integration.webhook_secret_enc
       ? await ctx.secrets.decrypt(integration.webhook_secret_enc)
       : null,
-    renewed: async (fields) =>
-      saveCredentials(ctx.db.sql, integration.id, await sealCredentials(ctx, fields)),
+    renew: (held, trade) => renewOneAtATime(ctx, integration.id, held, trade),
     lost: (sentence) => setStatus(ctx.db.sql, integration.id, "error", sentence),
   };
 }

@@ -5,7 +5,8 @@ import { FakePolar } from "../testing/fake_polar.ts";
 import { createSiteWithOwner, type SiteOwner } from "../testing/journeys.ts";
 import { csrfFor, syncDone } from "../testing/platform_sync.ts";
 import { findSiteIntegration, type Integration, latestSync, saveCredentials } from "./store.ts";
-import { openCredentials, sealCredentials } from "./apply.ts";
+import { credentialsOf, openCredentials, sealCredentials } from "./apply.ts";
+import { platformFor } from "./platforms.ts";
 import { resync } from "./connection.ts";
 
 async function withApp(
@@ -240,5 +241,32 @@ Deno.test("a Polar access token past its hour is renewed before the call, not af
       "POST /v1/oauth2/token",
       "renewed before any call with the old token",
     );
+  });
+});
+
+Deno.test("two Polar calls past the token's hour renew it once; the second uses the first's pair", async () => {
+  await withApp(async (app, fake) => {
+    const sql = app.ctx.db.sql;
+    const owner = await createSiteWithOwner(sql);
+    const integration = await connectWithPolar(app, owner);
+    fake.expireAccessTokens();
+    fake.order({ amount: 1500 });
+    const grants = fake.grants.length;
+    const polar = platformFor(app.ctx.config, "polar");
+    // Two jobs (a backfill and a webhook's lookup, say) each read the credentials, then call.
+    const row = (await findSiteIntegration(sql, owner.site.id, "polar"))!;
+    const [a, b] = [await credentialsOf(app.ctx, row), await credentialsOf(app.ctx, row)];
+    const progress = { listed: () => Promise.resolve() };
+    const [one, two] = await Promise.all([
+      polar.backfill(a, 30, progress),
+      polar.backfill(b, 30, progress),
+    ]);
+    assert.equal(one.length, 1);
+    assert.equal(two.length, 1);
+    // A refresh token works once: a second renewal with the same one would lose the connection.
+    assert.deepEqual(fake.grants.slice(grants), ["refresh_token"]);
+    const after = (await findSiteIntegration(sql, owner.site.id, "polar"))!;
+    assert.equal(after.status, "connected", after.last_error ?? "");
+    assert.equal(after.id, integration.id);
   });
 });

@@ -47,8 +47,16 @@ export type CredentialFields = Record<string, string>;
 export interface Credentials {
   fields: CredentialFields;
   webhookSecret: string | null;
-  /** Stores fields the platform renewed (a refreshed OAuth token pair), sealed like the rest. */
-  renewed?(fields: CredentialFields): Promise<void>;
+  /**
+   * Renews a token pair one caller at a time and stores it: `trade` gets the newest stored
+   * fields and answers the renewed ones (null when the platform refuses). A caller whose `held`
+   * fields another caller already renewed gets the stored pair instead, because a refresh token
+   * works once.
+   */
+  renew?(
+    held: CredentialFields,
+    trade: (current: CredentialFields) => Promise<CredentialFields | null>,
+  ): Promise<CredentialFields | null>;
   /** Marks the connection as needing the owner: the platform no longer accepts its access. */
   lost?(sentence: string): Promise<void>;
 }

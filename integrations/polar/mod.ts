@@ -260,18 +260,24 @@ export function createPolarPlatform(
     };
   }
 
-  /** Trades the refresh token for a new pair, stored at once; AccessLost when Polar refuses. */
+  /**
+   * Renews the pair, one caller at a time where the connection is stored (a second caller gets
+   * the pair the first stored); AccessLost when Polar refuses.
+   */
   async function renew(creds: Credentials): Promise<void> {
-    const pair = await token("renew Sextant's access", {
-      grant_type: "refresh_token",
-      refresh_token: creds.fields.refreshToken,
-    });
-    if (!pair) {
+    const trade = async (current: CredentialFields) => {
+      const pair = await token("renew Sextant's access", {
+        grant_type: "refresh_token",
+        refresh_token: current.refreshToken,
+      });
+      return pair ? { ...current, ...pair } : null;
+    };
+    const next = creds.renew ? await creds.renew(creds.fields, trade) : await trade(creds.fields);
+    if (!next) {
       await creds.lost?.(POLAR_ACCESS_LOST);
       throw new AccessLost(POLAR_ACCESS_LOST);
     }
-    Object.assign(creds.fields, pair);
-    await creds.renewed?.(creds.fields);
+    Object.assign(creds.fields, next);
   }
 
   /**
