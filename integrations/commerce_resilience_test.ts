@@ -9,7 +9,7 @@ import { FakeShopify } from "../testing/fake_shopify.ts";
 import { connectPlatform, finishOAuth, startOAuth } from "./connection.ts";
 
 const title = (name: string) =>
-  `${name}: a failed delivery is retried and stored once, replays store nothing new, a stopped backfill resumes`;
+  `${name}: a failed delivery is retried and stored once, replays store nothing new, a stopped backfill resumes, a reconnect doubles nothing`;
 
 Deno.test(title("Lemon Squeezy"), () =>
   checkRetryReplayResume({

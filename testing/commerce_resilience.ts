@@ -1,7 +1,8 @@
 /**
  * One check every commerce platform passes: a delivery whose processing fails is retried and
  * then stored once, replaying it from the delivery log stores nothing again, and a backfill an
- * instance stopped half-way is taken over and finishes with every purchase once.
+ * instance stopped half-way is taken over and finishes with every purchase once; disconnecting
+ * and connecting again backfills the same 30 days without losing or doubling a purchase.
  */
 import assert from "node:assert/strict";
 import { startTestApp, type TestApp } from "./app.ts";
@@ -10,6 +11,7 @@ import { syncDone } from "./platform_sync.ts";
 import { claimSync, type Integration, queueSync } from "../integrations/store.ts";
 import { replayDelivery, retryDueDeliveries } from "../integrations/webhooks.ts";
 import { runSync } from "../integrations/sync.ts";
+import { disconnectPlatform } from "../integrations/connection.ts";
 
 /** How the check drives one platform through its fake. */
 export interface CommerceCase<F extends { close(): Promise<void> }> {
@@ -115,6 +117,20 @@ export async function checkRetryReplayResume<F extends { close(): Promise<void> 
       select status, synced from integration_syncs where id = ${queued.id}`;
     assert.equal(done.status, "done");
     assert.deepEqual(await purchaseCounts(app, siteId), { n: more + 1, keys: more + 1 });
+
+    // Disconnected, then connected again: its backfill meets every purchase again, storing none
+    // twice, and a sale made while disconnected arrives with it.
+    await disconnectPlatform(app.ctx, integration);
+    c.purchase(fake, daysBefore(new Date(), 0.5));
+    const again = await c.connect(app, owner, fake);
+    const [last] = await sql<{ id: number }[]>`
+      select max(id)::int as id from integration_syncs where integration_id = ${again.id}`;
+    await syncDone(app, again.id, last.id - 1);
+    assert.deepEqual(
+      await purchaseCounts(app, siteId),
+      { n: more + 2, keys: more + 2 },
+      `${c.provider}: a reconnect neither loses nor doubles a purchase`,
+    );
   } finally {
     await app.stop();
     await fake.close();
